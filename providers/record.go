@@ -1,0 +1,152 @@
+package providers
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Binding maps a provider's canonical fields to input column positions. The
+// pipeline resolves it once per file from the header, so a row lookup is a
+// slice index, not a map search per row.
+type Binding struct {
+	Header []string
+	index  map[string]int // canonical field → column
+}
+
+// NewBinding resolves inputs against header. Overrides map a canonical field
+// to a header name chosen in the job; otherwise the first alias found wins.
+// It returns the binding and the required inputs that found no column.
+func NewBinding(header []string, inputs []Input, overrides map[string]string) (*Binding, []string) {
+	b := &Binding{Header: header, index: map[string]int{}}
+	norm := make(map[string]int, len(header))
+	for i, h := range header {
+		k := normHeader(h)
+		if _, dup := norm[k]; !dup {
+			norm[k] = i
+		}
+	}
+	var missing []string
+	for _, in := range inputs {
+		names := in.Aliases
+		if o, ok := overrides[in.Name]; ok && o != "" {
+			names = []string{o}
+		} else {
+			names = append([]string{in.Name}, names...)
+		}
+		found := false
+		for _, n := range names {
+			if i, ok := norm[normHeader(n)]; ok {
+				b.index[in.Name] = i
+				found = true
+				break
+			}
+		}
+		if !found && in.Required {
+			missing = append(missing, fmt.Sprintf("%s (looked for %s)", in.Name, strings.Join(quoteAll(names), ", ")))
+		}
+	}
+	return b, missing
+}
+
+// Bind adds a field mapped to a known column (used for pattern-matched
+// columns such as TD's ext_*).
+func (b *Binding) Bind(field string, col int) { b.index[field] = col }
+
+// Has reports whether field is mapped to a column.
+func (b *Binding) Has(field string) bool { _, ok := b.index[field]; return ok }
+
+// Column returns the input header mapped to field, or "".
+func (b *Binding) Column(field string) string {
+	if i, ok := b.index[field]; ok {
+		return b.Header[i]
+	}
+	return ""
+}
+
+func normHeader(s string) string {
+	s = strings.TrimSpace(strings.TrimPrefix(s, "\ufeff"))
+	return strings.ToLower(strings.ReplaceAll(s, " ", ""))
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = fmt.Sprintf("%q", s)
+	}
+	return out
+}
+
+// Record is one input row seen through a provider's binding.
+type Record struct {
+	Row     int // 1-based data row
+	Binding *Binding
+	Values  []string
+}
+
+// Get returns the trimmed value of a canonical field ("" when unmapped).
+func (r Record) Get(field string) string {
+	if i, ok := r.Binding.index[field]; ok && i < len(r.Values) {
+		return strings.TrimSpace(r.Values[i])
+	}
+	return ""
+}
+
+// Column returns the header of the column mapped to field.
+func (r Record) Column(field string) string { return r.Binding.Column(field) }
+
+// WithPrefix calls fn for every input column whose header starts with prefix
+// (case-insensitive), in header order, with the header and raw value.
+func (r Record) WithPrefix(prefix string, fn func(header, value string)) {
+	p := strings.ToLower(prefix)
+	for i, h := range r.Binding.Header {
+		if strings.HasPrefix(strings.ToLower(h), p) && i < len(r.Values) {
+			fn(h, r.Values[i])
+		}
+	}
+}
+
+// Invalid builds a RowError for field with the column name filled in.
+func (r Record) Invalid(field, code, reason, masked string) *RowError {
+	return &RowError{Field: field, Column: r.Column(field), Code: code, Reason: reason, Masked: masked}
+}
+
+// DedupeKey hashes the parts of a request that go on the wire (except
+// credentials) into a fixed-size digest. Parts are length-prefixed so
+// ("ab","c") and ("a","bc") differ.
+func DedupeKey(parts ...string) [32]byte {
+	h := sha256.New()
+	var n [8]byte
+	for _, p := range parts {
+		l := len(p)
+		for i := range n {
+			n[i] = byte(l >> (8 * i))
+		}
+		h.Write(n[:])
+		h.Write([]byte(p))
+	}
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// DecodeOptions decodes a provider's options map into dst, rejecting
+// unknown keys so a typo in the job is an error, not a silent default.
+func DecodeOptions(opts map[string]any, dst any) error {
+	if len(opts) == 0 {
+		return nil
+	}
+	raw, err := yaml.Marshal(opts)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(dst); err != nil {
+		return fmt.Errorf("options: %w", err)
+	}
+	return nil
+}
