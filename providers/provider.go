@@ -63,6 +63,9 @@ type Result struct {
 	// Permanent marks a Quota answer that means the balance or total is used
 	// up (not reset at midnight).
 	Permanent bool
+	// Unknown marks a vendor code the document does not list: it is treated
+	// as Transient once, then reported with its raw body.
+	Unknown bool
 }
 
 // Input describes one input field a provider reads from the row.
