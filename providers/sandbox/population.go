@@ -267,3 +267,51 @@ func (p *Population) index(f Field, d Digest) map[string]int32 {
 }
 
 var epoch = time.Date(1962, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Risk is person i's latent propensity to default, in [0, 1). Vendors' scores
+// are noisy functions of it and `riskbatch gen` draws back-test labels from
+// it, so a back-test on sandbox data shows real (synthetic) separation.
+func (p *Population) Risk(i int) float64 {
+	r := p.rng(i, "risk")
+	// A skewed distribution: most people are low risk, a tail is high.
+	u := r.Float64()
+	return u * u
+}
+
+// DeriveDigits returns n decimal digits derived from parts, for vendor ids
+// that must be identical when the same request is sent again.
+func DeriveDigits(n int, parts ...string) string {
+	h := sha256.New()
+	for _, s := range parts {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	sum := h.Sum(nil)
+	out := make([]byte, 0, n)
+	for len(out) < n {
+		for _, b := range sum {
+			if len(out) == n {
+				break
+			}
+			out = append(out, '0'+b%10)
+		}
+		next := sha256.Sum256(sum)
+		sum = next[:]
+	}
+	return string(out)
+}
+
+// DeriveHex returns n lowercase hex characters derived from parts.
+func DeriveHex(n int, parts ...string) string {
+	h := sha256.New()
+	for _, s := range parts {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	s := hex.EncodeToString(h.Sum(nil))
+	for len(s) < n {
+		next := sha256.Sum256([]byte(s))
+		s += hex.EncodeToString(next[:])
+	}
+	return s[:n]
+}
