@@ -1,0 +1,384 @@
+// Package juhe is the Juhe (聚合数据) anti-fraud vendor: the
+// anti_fraud/query (社交卡查询) and anti_fraud/queryV2 (通用查询2.0) products,
+// client and simulator side by side (seed 000).
+package juhe
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/riskbatch/riskbatch/providers"
+	"github.com/riskbatch/riskbatch/providers/pii"
+)
+
+// Product names the two APIs.
+const (
+	ProductV1 = "query"
+	ProductV2 = "queryV2"
+)
+
+func init() {
+	providers.Register(providers.Spec{
+		Kind: "juhe",
+		Doc:  "Juhe anti_fraud/query and anti_fraud/queryV2",
+		Credentials: []providers.Credential{
+			{Name: "key", Required: true, Doc: "the appkey (个人中心 → 我的数据)"},
+			{Name: "openid", Doc: "the account's OpenID; needed only with aes: true (it derives the AES key)"},
+		},
+		TimeZone: "Asia/Shanghai",
+		New:      New,
+	})
+}
+
+// Options are the job's options for a Juhe provider.
+type Options struct {
+	// Product is "query" or "queryV2"; empty: taken from the endpoint path.
+	Product string `yaml:"product"`
+	// Method is GET or POST (default POST: the key stays out of URLs and logs).
+	Method string `yaml:"method"`
+	// Realname sends the name when the file has a name column (default true).
+	Realname *bool `yaml:"realname"`
+	// IDCrypto, PhoneCrypto: none|md5|sha256|sm3; NameCrypto: none|md5.
+	IDCrypto    string `yaml:"id_crypto"`
+	PhoneCrypto string `yaml:"phone_crypto"`
+	NameCrypto  string `yaml:"name_crypto"`
+	// AES encrypts each field (after its digest) with the key's OpenID.
+	AES bool `yaml:"aes"`
+	// Hashed64 says what a 64-hex value already in the file is: sha256 or sm3.
+	Hashed64 string `yaml:"hashed_64"`
+}
+
+// Client is the Juhe provider.
+type Client struct {
+	endpoint                     string
+	product                      string
+	method                       string
+	realname                     bool
+	idCrypto, phCrypto, nmCrypto pii.Digest
+	aes                          bool
+	hashed64                     pii.Digest
+}
+
+// New builds a Juhe provider from the job.
+func New(cfg providers.Config) (providers.Provider, error) {
+	var o Options
+	if err := providers.DecodeOptions(cfg.Options, &o); err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(cfg.Endpoint)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("endpoint %q is not an absolute URL", cfg.Endpoint)
+	}
+	c := &Client{endpoint: cfg.Endpoint, product: o.Product, method: strings.ToUpper(o.Method), realname: true, aes: o.AES}
+	if o.Realname != nil {
+		c.realname = *o.Realname
+	}
+	if c.product == "" {
+		switch {
+		case strings.HasSuffix(u.Path, "/queryV2"):
+			c.product = ProductV2
+		case strings.HasSuffix(u.Path, "/query"):
+			c.product = ProductV1
+		default:
+			return nil, fmt.Errorf("cannot tell the product from endpoint path %q: set options.product to query or queryV2", u.Path)
+		}
+	}
+	if c.product != ProductV1 && c.product != ProductV2 {
+		return nil, fmt.Errorf("options.product %q: want query or queryV2", c.product)
+	}
+	switch c.method {
+	case "":
+		c.method = http.MethodPost
+	case http.MethodGet, http.MethodPost:
+	default:
+		return nil, fmt.Errorf("options.method %q: want GET or POST", o.Method)
+	}
+	for _, f := range []struct {
+		name string
+		val  string
+		dst  *pii.Digest
+	}{{"id_crypto", o.IDCrypto, &c.idCrypto}, {"phone_crypto", o.PhoneCrypto, &c.phCrypto}, {"name_crypto", o.NameCrypto, &c.nmCrypto}} {
+		if f.val == "" {
+			continue
+		}
+		d, err := pii.ParseDigest(f.val)
+		if err != nil {
+			return nil, fmt.Errorf("options.%s: %w", f.name, err)
+		}
+		*f.dst = d
+	}
+	if c.nmCrypto != pii.None && c.nmCrypto != pii.MD5 {
+		return nil, fmt.Errorf("options.name_crypto %q: Juhe takes none or md5 for names", o.NameCrypto)
+	}
+	c.hashed64 = pii.SHA256
+	if o.Hashed64 != "" {
+		d, err := pii.ParseDigest(o.Hashed64)
+		if err != nil || (d != pii.SHA256 && d != pii.SM3) {
+			return nil, fmt.Errorf("options.hashed_64 %q: want sha256 or sm3", o.Hashed64)
+		}
+		c.hashed64 = d
+	}
+	return c, nil
+}
+
+// Inputs implements providers.Provider.
+func (c *Client) Inputs() []providers.Input {
+	return []providers.Input{
+		{Name: "name", Aliases: []string{"姓名", "name", "realname", "真实姓名", "客户姓名"}, Doc: "applicant name (realname)"},
+		{Name: "idcard", Aliases: []string{"身份证号", "身份证号码", "证件号码", "证件号", "idcard", "id_no", "id_card", "idno"}, Required: true, Doc: "Chinese resident ID (18 digits), or its MD5/SHA-256/SM3 digest"},
+		{Name: "mobile", Aliases: []string{"手机号", "手机号码", "mobile", "phone", "手机"}, Required: true, Doc: "Chinese mobile (11 digits), or its digest"},
+	}
+}
+
+// Columns implements providers.Provider.
+func (c *Client) Columns() []providers.Column {
+	return []providers.Column{
+		{Name: "score", Numeric: true, Doc: "riskScore 0–100, higher is riskier; empty on a no-hit (never the 99 / -1 placeholder)"},
+		{Name: "found", Numeric: true, Doc: "1 found, -1 not found"},
+		{Name: "id_found", Numeric: true, Doc: "idFound: 1 the ID number is known, -1 not"},
+		{Name: "risk_codes", Doc: "riskInfo as `code 描述(级别)` joined with `; `"},
+		{Name: "orderid", Doc: "Juhe's order id"},
+	}
+}
+
+// DefaultBilled implements providers.Provider: error_code 0 is billed.
+func (c *Client) DefaultBilled() []string { return []string{"0"} }
+
+type payload struct {
+	idcard, mobile, name       string
+	idType, phoneType, nmType pii.Digest
+}
+
+// Prepare validates and encodes the row's fields; AES (key-dependent) is
+// applied when the request is built.
+func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
+	p := payload{idType: c.idCrypto, phoneType: c.phCrypto, nmType: c.nmCrypto}
+	var notes []string
+
+	raw := rec.Get("idcard")
+	if raw == "" {
+		return nil, rec.Invalid("idcard", "id_missing", "ID number is empty", "")
+	}
+	if h, d, ok := pii.DetectHashed(raw, c.hashed64); ok {
+		// Already hashed upstream: pass through with the matching crypto type.
+		p.idcard, p.idType = h, d
+	} else {
+		norm, note, err := pii.ChineseID(raw)
+		if err != nil {
+			return nil, invalid(rec, "idcard", err, pii.MaskID(raw))
+		}
+		if note != "" {
+			notes = append(notes, note)
+		}
+		p.idcard = pii.Hash(p.idType, norm)
+	}
+
+	raw = rec.Get("mobile")
+	if raw == "" {
+		return nil, rec.Invalid("mobile", "mobile_missing", "mobile is empty", "")
+	}
+	if h, d, ok := pii.DetectHashed(raw, c.hashed64); ok {
+		p.mobile, p.phoneType = h, d
+	} else {
+		norm, err := pii.ChineseMobile(raw)
+		if err != nil {
+			return nil, invalid(rec, "mobile", err, pii.MaskMobile(raw))
+		}
+		p.mobile = pii.Hash(p.phoneType, norm)
+	}
+
+	if c.realname {
+		if raw = rec.Get("name"); raw != "" {
+			if h, d, ok := pii.DetectHashed(raw, c.hashed64); ok && d == pii.MD5 {
+				p.name, p.nmType = h, d
+			} else {
+				norm, err := pii.Name(raw)
+				if err != nil {
+					return nil, invalid(rec, "name", err, pii.MaskName(raw))
+				}
+				p.name = pii.Hash(p.nmType, norm)
+			}
+		}
+	}
+	if p.idType == pii.None && len(p.idcard) == 64 || p.phoneType == pii.None && len(p.mobile) == 64 {
+		return nil, rec.Invalid("idcard", "hash_kind_unknown", "a 64-hex digest needs options.hashed_64 (sha256 or sm3)", "")
+	}
+	return &providers.Request{
+		Dedupe: providers.DedupeKey("juhe", c.product, p.idcard, p.mobile, p.name,
+			p.idType.String(), p.phoneType.String(), p.nmType.String(), strconv.FormatBool(c.aes)),
+		Payload: p,
+		Notes:   notes,
+	}, nil
+}
+
+func invalid(rec providers.Record, field string, err error, masked string) error {
+	var pr *pii.Problem
+	if errors.As(err, &pr) {
+		return rec.Invalid(field, pr.Code, pr.Reason, masked)
+	}
+	return rec.Invalid(field, "invalid", err.Error(), masked)
+}
+
+// Form returns the request parameters (without the key) for a prepared
+// request; exported for the simulator's tests and `riskbatch hash`.
+func (c *Client) form(key providers.Key, p payload) (url.Values, error) {
+	v := url.Values{}
+	v.Set("key", key.Credentials["key"])
+	idc, mob, name := p.idcard, p.mobile, p.name
+	if c.aes {
+		openid := key.Credentials["openid"]
+		if openid == "" {
+			return nil, fmt.Errorf("key %s: aes: true needs the openid credential", key.ID)
+		}
+		k := pii.JuheAESKey(openid)
+		var err error
+		if idc, err = pii.AESECBEncrypt(k, idc); err != nil {
+			return nil, err
+		}
+		if mob, err = pii.AESECBEncrypt(k, mob); err != nil {
+			return nil, err
+		}
+		if name != "" {
+			if name, err = pii.AESECBEncrypt(k, name); err != nil {
+				return nil, err
+			}
+		}
+		// The document names the flag ency for query and encyr for queryV2;
+		// which one queryV2 really reads is unsettled, so send both there.
+		v.Set("ency", "1")
+		if c.product == ProductV2 {
+			v.Set("encyr", "1")
+		}
+	}
+	v.Set("idcard", idc)
+	v.Set("mobile", mob)
+	if name != "" {
+		v.Set("realname", name)
+		if p.nmType != pii.None {
+			v.Set("nameCryptoType", strconv.Itoa(int(p.nmType)))
+		}
+	}
+	if p.idType != pii.None {
+		v.Set("idCryptoType", strconv.Itoa(int(p.idType)))
+	}
+	if p.phoneType != pii.None {
+		v.Set("phoneCryptoType", strconv.Itoa(int(p.phoneType)))
+	}
+	return v, nil
+}
+
+// NewHTTPRequest implements providers.Provider.
+func (c *Client) NewHTTPRequest(ctx context.Context, key providers.Key, req *providers.Request) (*http.Request, error) {
+	p, ok := req.Payload.(payload)
+	if !ok {
+		return nil, fmt.Errorf("juhe: foreign request payload %T", req.Payload)
+	}
+	form, err := c.form(key, p)
+	if err != nil {
+		return nil, err
+	}
+	if c.method == http.MethodGet {
+		u := c.endpoint
+		if strings.Contains(u, "?") {
+			u += "&" + form.Encode()
+		} else {
+			u += "?" + form.Encode()
+		}
+		return http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	}
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return r, nil
+}
+
+// answer is the wire shape; result may be null, a string or an object when
+// error_code != 0, so it is decoded lazily.
+type answer struct {
+	Reason    string          `json:"reason"`
+	Result    json.RawMessage `json:"result"`
+	ErrorCode *int            `json:"error_code"`
+}
+
+type result struct {
+	OrderID   string     `json:"orderid"`
+	Found     int        `json:"found"`
+	IDFound   int        `json:"idFound"`
+	RiskScore *int       `json:"riskScore"`
+	RiskInfo  []riskInfo `json:"riskInfo"`
+}
+
+type riskInfo struct {
+	RiskCode      int `json:"riskCode"`
+	RiskCodeValue int `json:"riskCodeValue"`
+}
+
+// Parse implements providers.Provider, classifying on error_code (never on
+// the reason text, whose wording varies).
+func (c *Client) Parse(status int, header http.Header, body []byte) providers.Result {
+	if r, done := providers.ParseHTTPStatus(status, header); done {
+		return r
+	}
+	var a answer
+	if err := json.Unmarshal(body, &a); err != nil || a.ErrorCode == nil {
+		return providers.Result{Outcome: providers.Transient, Code: fmt.Sprintf("HTTP %d", status), Message: "unparseable body"}
+	}
+	code := *a.ErrorCode
+	codeS := strconv.Itoa(code)
+	if code != 0 {
+		cl, known := errorCodes[code]
+		if !known {
+			return providers.Result{Outcome: providers.Transient, Code: codeS, Message: a.Reason, Unknown: true}
+		}
+		r := providers.Result{Outcome: cl.outcome, Code: codeS, Message: a.Reason, Scope: cl.scope, Permanent: cl.permanent}
+		if code == 10011 {
+			r.RetryAfter = time.Minute // per-IP limit: pause the provider
+		}
+		return r
+	}
+	var res result
+	if err := json.Unmarshal(a.Result, &res); err != nil {
+		return providers.Result{Outcome: providers.Transient, Code: codeS, Message: "unparseable result"}
+	}
+	vals := []string{"", strconv.Itoa(res.Found), strconv.Itoa(res.IDFound), "", res.OrderID}
+	if res.Found != 1 {
+		// No-hit: riskScore is a placeholder (99 in query, -1 in queryV2).
+		return providers.Result{Outcome: providers.NoHit, Code: codeS, Message: a.Reason, Values: vals}
+	}
+	if res.RiskScore != nil {
+		vals[0] = strconv.Itoa(*res.RiskScore)
+	}
+	vals[3] = formatRisk(res.RiskInfo)
+	return providers.Result{Outcome: providers.Hit, Code: codeS, Message: a.Reason, Values: vals}
+}
+
+func formatRisk(info []riskInfo) string {
+	if len(info) == 0 {
+		return ""
+	}
+	sorted := append([]riskInfo(nil), info...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].RiskCodeValue > sorted[j].RiskCodeValue })
+	parts := make([]string, len(sorted))
+	for i, ri := range sorted {
+		desc := riskCodes[ri.RiskCode]
+		if desc == "" {
+			desc = "未知风险码"
+		}
+		lvl := levelName[ri.RiskCodeValue]
+		if lvl == "" {
+			lvl = strconv.Itoa(ri.RiskCodeValue)
+		}
+		parts[i] = fmt.Sprintf("%d %s(%s)", ri.RiskCode, desc, lvl)
+	}
+	return strings.Join(parts, "; ")
+}
