@@ -1,0 +1,48 @@
+package pii
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func FuzzChineseID(f *testing.F) {
+	for _, s := range []string{
+		"330328199001016785", "11010519491231002x", "110105491231002", "330328199001016789",
+		"3.30328E+17", "330328199001016789.0", "330328199001017000", "33032819900101678",
+		"３３０３２８１９９００１０１６７８５", "\u3000330328199001016785 ", "\ufffd", "", "X", "19000101",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		norm, note, err := ChineseIDAt(raw, fixedNow)
+		if err != nil {
+			var p *Problem
+			if !errors.As(err, &p) || p.Code == "" || p.Reason == "" {
+				t.Fatalf("bad error %#v", err)
+			}
+			if norm != "" || note != "" {
+				t.Fatalf("error with result %q %q", norm, note)
+			}
+			if s := strings.TrimSpace(raw); len(s) >= 6 && strings.Contains(p.Reason, s) {
+				t.Fatalf("reason echoes raw value")
+			}
+			return
+		}
+		if len(norm) != 18 || !utf8.ValidString(norm) || idCheckDigit(norm) != norm[17] {
+			t.Fatalf("invalid result %q from %q", norm, raw)
+		}
+		again, note2, err := ChineseIDAt(norm, fixedNow)
+		if err != nil || again != norm || note2 != "" {
+			t.Fatalf("result %q does not re-validate: %q %q %v", norm, again, note2, err)
+		}
+		if note != "" && note != NoteConvertedFrom15 {
+			t.Fatalf("unexpected note %q", note)
+		}
+		// Masking never panics and never shows the middle.
+		if m := MaskID(norm); m[6:14] != "********" {
+			t.Fatalf("mask %q", m)
+		}
+	})
+}
