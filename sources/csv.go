@@ -1,0 +1,334 @@
+package sources
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+)
+
+const (
+	// sniffSize is how much of the file is inspected to guess the encoding
+	// and delimiter; it is also the read buffer size.
+	sniffSize = 64 << 10
+	// minRecordLimit bounds one CSV record. encoding/csv has no limit of its
+	// own: an unterminated quote would make it buffer the rest of the file.
+	minRecordLimit = 64 << 20
+	// sniffRecords is how many records delimiter detection looks at.
+	sniffRecords = 20
+)
+
+var (
+	utf8BOM    = []byte{0xEF, 0xBB, 0xBF}
+	utf16LEBOM = []byte{0xFF, 0xFE}
+	utf16BEBOM = []byte{0xFE, 0xFF}
+
+	errRecordTooLarge = errors.New("record too large")
+)
+
+type csvReader struct {
+	path     string
+	file     *os.File
+	cr       *csv.Reader
+	guard    *recordGuard
+	check    rowChecker
+	warnings []string
+	format   string
+	num      int
+	lastLine int // start line of the last record read, for fatal error messages
+	done     bool
+}
+
+func openCSV(path string, opts Options) (_ Reader, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fileError(path, "cannot open", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+		}
+	}()
+	r := &csvReader{path: path, file: f}
+
+	raw := bufio.NewReaderSize(f, sniffSize)
+	prefix, err := peek(raw)
+	if err != nil {
+		return nil, fileError(path, "cannot read", err)
+	}
+	dec, label, err := r.pickEncoding(raw, prefix, opts.Encoding)
+	if err != nil {
+		return nil, err
+	}
+
+	text := raw
+	if dec != nil {
+		// The decoder sits below csv.Reader so that delimiter detection and
+		// parsing see characters, not GBK bytes (a GBK trail byte can be
+		// 0x7C, i.e. '|').
+		text = bufio.NewReaderSize(transform.NewReader(raw, dec.NewDecoder()), sniffSize)
+	}
+	sample, err := peek(text)
+	if err != nil {
+		return nil, fileError(path, "cannot read", err)
+	}
+	delim := opts.Delimiter
+	if delim == 0 {
+		delim = detectDelimiter(sample, len(sample) < text.Size())
+	} else if delim == '"' || delim == '\r' || delim == '\n' || delim == utf8.RuneError || !utf8.ValidRune(delim) {
+		return nil, fmt.Errorf("%s: invalid delimiter %q", path, delim)
+	}
+	r.format = fmt.Sprintf("CSV (%s, delimiter %s)", label, strconv.QuoteRune(delim))
+
+	r.guard = &recordGuard{r: text, limit: max(minRecordLimit, 4*int64(opts.MaxCellBytes))}
+	r.cr = csv.NewReader(r.guard)
+	r.cr.Comma = delim
+	r.cr.FieldsPerRecord = -1 // ragged rows are reported per row, not fatal
+	r.cr.ReuseRecord = true   // values are copied into each Row anyway
+
+	rawHeader, line, err := r.readHeader()
+	if err != nil {
+		return nil, err
+	}
+	header, warns := normalizeHeader(rawHeader)
+	r.warnings = append(r.warnings, warns...)
+	r.check = rowChecker{file: path, header: header, maxCell: opts.MaxCellBytes}
+	r.lastLine = line
+	return r, nil
+}
+
+// peek returns up to sniffSize buffered bytes without consuming them.
+func peek(br *bufio.Reader) ([]byte, error) {
+	b, err := br.Peek(br.Size())
+	if err == io.EOF || err == bufio.ErrBufferFull {
+		err = nil
+	}
+	return b, err
+}
+
+// pickEncoding resolves the encoding, consumes a BOM if there is one and
+// returns the decoder to use (nil: the bytes are already UTF-8).
+func (r *csvReader) pickEncoding(raw *bufio.Reader, prefix []byte, name string) (encoding.Encoding, string, error) {
+	name = strings.ToLower(strings.TrimSpace(name))
+	hasBOM := bytes.HasPrefix(prefix, utf8BOM)
+	switch name {
+	case "", "auto":
+		switch {
+		case hasBOM:
+			_, _ = raw.Discard(len(utf8BOM))
+			return nil, "UTF-8 with BOM", nil
+		case bytes.HasPrefix(prefix, utf16LEBOM), bytes.HasPrefix(prefix, utf16BEBOM):
+			// Excel's "Unicode text" export: UTF-16 with BOM, tab separated.
+			r.warnings = append(r.warnings, "encoding detected: UTF-16 (byte order mark)")
+			return unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM), "UTF-16", nil
+		case validUTF8Prefix(prefix, len(prefix) < raw.Size()):
+			return nil, "UTF-8", nil
+		}
+		r.warnings = append(r.warnings, "encoding detected: GB18030/GBK (the start of the file is not valid UTF-8)")
+		return simplifiedchinese.GB18030, "GB18030", nil
+	case "utf-8", "utf8":
+		if hasBOM {
+			_, _ = raw.Discard(len(utf8BOM))
+			return nil, "UTF-8 with BOM", nil
+		}
+		return nil, "UTF-8", nil
+	case "gb18030", "gbk", "gb2312", "cp936":
+		if hasBOM {
+			r.warnings = append(r.warnings, "file starts with a UTF-8 byte order mark but encoding "+name+" was requested")
+		}
+		return simplifiedchinese.GB18030, "GB18030", nil
+	}
+	return nil, "", fmt.Errorf("%s: unsupported encoding %q (use auto, utf-8 or gb18030/gbk)", r.path, name)
+}
+
+// validUTF8Prefix reports whether p is valid UTF-8, ignoring a character cut
+// in half at the end of the sniff window (unless the file ends there).
+func validUTF8Prefix(p []byte, atEOF bool) bool {
+	if !atEOF {
+		for i := len(p) - 1; i >= 0 && i >= len(p)-utf8.UTFMax; i-- {
+			if utf8.RuneStart(p[i]) {
+				if !utf8.FullRune(p[i:]) {
+					p = p[:i]
+				}
+				break
+			}
+		}
+	}
+	return utf8.Valid(p)
+}
+
+// detectDelimiter parses the first records of sample with each candidate
+// and keeps the one giving the most records with the header's field count
+// (ties: the most fields, then the order of the candidates). Parsing rather
+// than counting characters ignores delimiters inside quoted fields.
+func detectDelimiter(sample []byte, atEOF bool) rune {
+	if !atEOF {
+		// The last line is probably cut by the sniff window.
+		if i := bytes.LastIndexByte(sample, '\n'); i >= 0 {
+			sample = sample[:i+1]
+		}
+	}
+	best, bestConsistent, bestFields := ',', 0, 1
+	for _, cand := range []rune{',', ';', '\t', '|'} {
+		cr := csv.NewReader(bytes.NewReader(sample))
+		cr.Comma = cand
+		cr.FieldsPerRecord = -1
+		cr.LazyQuotes = true
+		fields, consistent := 0, 0
+		for n := 0; n < sniffRecords; n++ {
+			rec, err := cr.Read()
+			if err != nil {
+				break
+			}
+			if n == 0 {
+				fields = len(rec)
+			}
+			if len(rec) == fields {
+				consistent++
+			}
+		}
+		if fields < 2 {
+			continue
+		}
+		if consistent > bestConsistent || (consistent == bestConsistent && fields > bestFields) {
+			best, bestConsistent, bestFields = cand, consistent, fields
+		}
+	}
+	return best
+}
+
+// readHeader returns the first record that is not blank.
+func (r *csvReader) readHeader() ([]string, int, error) {
+	for {
+		rec, err := r.cr.Read()
+		if err == io.EOF {
+			return nil, 0, fmt.Errorf("%s: %w (the file holds only blank lines)", r.path, ErrNoHeader)
+		}
+		if pe := parseError(err); pe != nil {
+			return nil, 0, fmt.Errorf("%s line %d: cannot parse the header: %s: %w", r.path, pe.StartLine, describeParseError(pe), pe.Err)
+		}
+		if err != nil {
+			return nil, 0, r.fatal(err)
+		}
+		if blank(rec) {
+			continue
+		}
+		line, _ := r.cr.FieldPos(0)
+		return append([]string(nil), rec...), line, nil
+	}
+}
+
+func (r *csvReader) Header() []string   { return r.check.header }
+func (r *csvReader) Warnings() []string { return r.warnings }
+func (r *csvReader) Format() string     { return r.format }
+
+func (r *csvReader) Next() (Row, error) {
+	if r.done {
+		return Row{}, io.EOF
+	}
+	for {
+		r.guard.n = 0
+		rec, err := r.cr.Read()
+		if err == io.EOF {
+			r.done = true
+			return Row{}, io.EOF
+		}
+		if pe := parseError(err); pe != nil {
+			// The line holding the stray quote was consumed, so the rows
+			// after it can still be read: report this one and go on.
+			r.num++
+			r.lastLine = pe.StartLine
+			values, _ := r.check.build(pe.StartLine, rec, len(r.check.header))
+			return Row{
+				Num:    r.num,
+				Line:   pe.StartLine,
+				Values: values,
+				Err:    r.check.errAt(pe.StartLine, len(rec), describeParseError(pe), pe.Err),
+			}, nil
+		}
+		if err != nil {
+			r.done = true
+			return Row{}, r.fatal(err)
+		}
+		line, _ := r.cr.FieldPos(0)
+		r.lastLine = line
+		if blank(rec) {
+			continue
+		}
+		r.num++
+		values, errs := r.check.build(line, rec, len(rec))
+		return Row{Num: r.num, Line: line, Values: values, Err: joinRowErrors(errs)}, nil
+	}
+}
+
+func (r *csvReader) fatal(err error) error {
+	if errors.Is(err, errRecordTooLarge) {
+		return fmt.Errorf("%s: the record after line %d is larger than %d MiB: unterminated quoted field?", r.path, r.lastLine, r.guard.limit>>20)
+	}
+	return fmt.Errorf("%s: read error after line %d: %w", r.path, r.lastLine, err)
+}
+
+// parseError extracts a *csv.ParseError. The nil check keeps the errors.As
+// target from escaping to the heap on every row (one allocation per row).
+func parseError(err error) *csv.ParseError {
+	if err == nil {
+		return nil
+	}
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return nil
+}
+
+func describeParseError(pe *csv.ParseError) string {
+	switch {
+	case errors.Is(pe.Err, csv.ErrBareQuote):
+		return fmt.Sprintf(`bare quote (") in an unquoted field at line %d, character %d: quote the field and double the inner quotes`, pe.Line, pe.Column)
+	case errors.Is(pe.Err, csv.ErrQuote):
+		return fmt.Sprintf(`extraneous or missing quote (") in a quoted field at line %d, character %d`, pe.Line, pe.Column)
+	}
+	return fmt.Sprintf("%v at line %d, character %d", pe.Err, pe.Line, pe.Column)
+}
+
+func (r *csvReader) Close() error {
+	r.done = true
+	if r.file == nil {
+		return nil
+	}
+	err := r.file.Close()
+	r.file = nil
+	if err != nil {
+		return fmt.Errorf("%s: close: %w", r.path, err)
+	}
+	return nil
+}
+
+// recordGuard fails the read once one record has pulled more than limit
+// bytes, so a runaway quoted field becomes a clear error instead of an OOM.
+// The count is reset before each record; csv.Reader's read-ahead makes it
+// approximate by a few KiB, which is irrelevant at this scale.
+type recordGuard struct {
+	r        io.Reader
+	n, limit int64
+}
+
+func (g *recordGuard) Read(p []byte) (int, error) {
+	if g.n > g.limit {
+		return 0, errRecordTooLarge
+	}
+	n, err := g.r.Read(p)
+	g.n += int64(n)
+	return n, err
+}
