@@ -1,0 +1,197 @@
+package sinks
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// RawRecord is one line of raw.jsonl: one HTTP attempt.
+type RawRecord struct {
+	Time       time.Time `json:"time"`
+	Row        int       `json:"row"`
+	Provider   string    `json:"provider"`
+	Key        string    `json:"key"` // key id, never the secret
+	Attempt    int       `json:"attempt"`
+	HTTPStatus int       `json:"http_status,omitempty"`
+	Outcome    string    `json:"outcome"`
+	Code       string    `json:"code,omitempty"`
+	Billed     bool      `json:"billed"`
+	InDoubt    bool      `json:"in_doubt,omitempty"`
+	LatencyMS  float64   `json:"latency_ms"`
+	Error      string    `json:"error,omitempty"` // already redacted by the caller
+	// Body is the vendor's body: embedded (compacted) as raw JSON under
+	// "body" when it is valid JSON, else as a string under "body_text" when
+	// it is valid UTF-8, else base64 under "body_base64" (no byte is lost).
+	// Omitted when empty.
+	Body []byte `json:"-"`
+}
+
+// rawFlushSize: buffered lines are written once they reach this size.
+// Every write(2) carries whole lines only, so a crash never leaves half a
+// line behind a complete one (except for a torn write at the very end).
+const rawFlushSize = 64 << 10
+
+// RawLog is raw.jsonl: an append-only audit, one JSON line per HTTP
+// attempt, written as calls happen, mode 0600. It is safe for concurrent
+// use; lines from different goroutines never interleave. Writes are
+// buffered: call Sync at checkpoints and Close at the end.
+type RawLog struct {
+	mu     sync.Mutex
+	f      *os.File
+	path   string
+	buf    bytes.Buffer // pending whole lines
+	enc    *json.Encoder
+	closed bool
+	err    error // sticky write error
+}
+
+// OpenRawLog opens (O_APPEND|O_CREATE) raw.jsonl with mode 0600; an existing
+// file is chmod'ed to 0600 too. If an earlier run crashed mid-line, a
+// newline is appended first so the torn line stays isolated.
+func OpenRawLog(path string) (*RawLog, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sinks: open raw log: %w", err)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("sinks: chmod raw log: %w", err)
+	}
+	l := &RawLog{f: f, path: path}
+	l.enc = json.NewEncoder(&l.buf)
+	l.enc.SetEscapeHTML(false)
+	if torn, err := endsMidLine(path); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("sinks: raw log: %w", err)
+	} else if torn {
+		l.buf.WriteByte('\n')
+	}
+	return l, nil
+}
+
+// endsMidLine reports whether the file is non-empty and does not end in '\n'.
+func endsMidLine(path string) (bool, error) {
+	r, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer r.Close()
+	st, err := r.Stat()
+	if err != nil || st.Size() == 0 {
+		return false, err
+	}
+	var b [1]byte
+	if _, err := r.ReadAt(b[:], st.Size()-1); err != nil && err != io.EOF {
+		return false, err
+	}
+	return b[0] != '\n', nil
+}
+
+// Write appends one record as one line (buffered).
+func (l *RawLog) Write(r RawRecord) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return os.ErrClosed
+	}
+	if l.err != nil {
+		return l.err
+	}
+	start := l.buf.Len()
+	if err := l.enc.Encode(&r); err != nil {
+		l.buf.Truncate(start)
+		return fmt.Errorf("sinks: raw log record: %w", err)
+	}
+	if len(r.Body) > 0 {
+		l.buf.Truncate(l.buf.Len() - 2) // drop "}\n"
+		l.appendBody(r.Body)
+		l.buf.WriteString("}\n")
+	}
+	if l.buf.Len() >= rawFlushSize {
+		return l.flush()
+	}
+	return nil
+}
+
+func (l *RawLog) appendBody(body []byte) {
+	mark := l.buf.Len()
+	l.buf.WriteString(`,"body":`)
+	// Compact validates and removes newlines, keeping the record one line.
+	if err := json.Compact(&l.buf, body); err == nil {
+		return
+	}
+	l.buf.Truncate(mark)
+	if utf8.Valid(body) {
+		l.buf.WriteString(`,"body_text":`)
+		// Encoding a string cannot fail; the encoder appends '\n'.
+		_ = l.enc.Encode(string(body))
+		l.buf.Truncate(l.buf.Len() - 1)
+		return
+	}
+	l.buf.WriteString(`,"body_base64":"`)
+	n := base64.StdEncoding.EncodedLen(len(body))
+	l.buf.Grow(n + 1)
+	dst := l.buf.AvailableBuffer()[:n]
+	base64.StdEncoding.Encode(dst, body)
+	l.buf.Write(dst)
+	l.buf.WriteByte('"')
+}
+
+// flush writes the pending whole lines in one write call. Caller holds mu.
+func (l *RawLog) flush() error {
+	if l.err != nil {
+		return l.err
+	}
+	if l.buf.Len() == 0 {
+		return nil
+	}
+	if _, err := l.f.Write(l.buf.Bytes()); err != nil {
+		l.err = fmt.Errorf("sinks: write raw log: %w", err)
+		return l.err
+	}
+	l.buf.Reset()
+	return nil
+}
+
+// Sync flushes buffered lines and fsyncs the file.
+func (l *RawLog) Sync() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return os.ErrClosed
+	}
+	if err := l.flush(); err != nil {
+		return err
+	}
+	if err := l.f.Sync(); err != nil {
+		return fmt.Errorf("sinks: fsync raw log: %w", err)
+	}
+	return nil
+}
+
+// Close flushes, fsyncs and closes the file. A second Close returns nil.
+func (l *RawLog) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	err := l.flush()
+	if err == nil {
+		if serr := l.f.Sync(); serr != nil {
+			err = fmt.Errorf("sinks: fsync raw log: %w", serr)
+		}
+	}
+	if cerr := l.f.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("sinks: close raw log: %w", cerr)
+	}
+	return err
+}

@@ -1,0 +1,442 @@
+package sinks
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// XLSXOptions configures XLSX output.
+type XLSXOptions struct {
+	SheetName string // default "Results"
+	// MaxRows is data+header rows per sheet; default and maximum 1048576
+	// (Excel's limit). When a sheet is full a new sheet "Results (2)", ...
+	// is started with the header repeated. Must be >= 2.
+	MaxRows int
+	// NumericColumns, per column: a value that parses as a finite decimal
+	// number is written as a number cell, else as a string. IDs and mobiles
+	// must NOT be marked numeric (an 18-digit ID must stay exact text).
+	// May be shorter than the header (missing = text).
+	NumericColumns []bool
+	// ColumnWidths, per column, in Excel character units; 0 or missing =
+	// automatic (from the header and the first sampleRows rows).
+	ColumnWidths []float64
+}
+
+const (
+	defaultSheetName = "Results"
+	excelMaxRows     = excelize.TotalRows // 1048576
+	maxSheetNameLen  = 31
+	// sampleRows rows are held back before the first SetRow so automatic
+	// column widths can see them (the stream writer needs widths first).
+	sampleRows  = 100
+	minColWidth = 8
+	maxColWidth = 60
+)
+
+type xlsxWriter struct {
+	out    *atomicFile
+	f      *excelize.File
+	header []string
+	opts   XLSXOptions
+	widths []float64
+	bold   int
+
+	sw       *excelize.StreamWriter
+	sheetNo  int // 1-based number of the current sheet
+	sheet    string
+	row      int // last Excel row written on the current sheet
+	rowBuf   []any
+	cellBuf  []byte
+	sample   [][]string // rows held back until widths are known
+	started  bool       // widths computed, streaming
+	err      error      // sticky
+	finished bool
+}
+
+// NewXLSX creates an XLSX result sheet at path (temp file until Commit),
+// streamed with excelize's StreamWriter: bold header, first row frozen,
+// autofilter over each sheet's used range, column widths set up front.
+func NewXLSX(path string, header []string, opts XLSXOptions) (RowWriter, error) {
+	if len(header) == 0 {
+		return nil, fmt.Errorf("sinks: %s: empty header", path)
+	}
+	if len(header) > excelize.MaxColumns {
+		return nil, fmt.Errorf("sinks: %s: %d columns, XLSX allows %d", path, len(header), excelize.MaxColumns)
+	}
+	if opts.SheetName == "" {
+		opts.SheetName = defaultSheetName
+	}
+	if err := checkSheetName(opts.SheetName); err != nil {
+		return nil, fmt.Errorf("sinks: sheet name %q: %w", opts.SheetName, err)
+	}
+	switch {
+	case opts.MaxRows == 0:
+		opts.MaxRows = excelMaxRows
+	case opts.MaxRows < 2 || opts.MaxRows > excelMaxRows:
+		return nil, fmt.Errorf("sinks: MaxRows %d out of range [2, %d]", opts.MaxRows, excelMaxRows)
+	}
+	if len(opts.NumericColumns) > len(header) {
+		return nil, fmt.Errorf("sinks: %d NumericColumns for %d columns", len(opts.NumericColumns), len(header))
+	}
+	if len(opts.ColumnWidths) > len(header) {
+		return nil, fmt.Errorf("sinks: %d ColumnWidths for %d columns", len(opts.ColumnWidths), len(header))
+	}
+	for i, w := range opts.ColumnWidths {
+		if w < 0 || w > excelize.MaxColumnWidth || math.IsNaN(w) {
+			return nil, fmt.Errorf("sinks: ColumnWidths[%d] = %v out of range [0, %d]", i, w, excelize.MaxColumnWidth)
+		}
+	}
+	out, err := createAtomic(path, resultPerm)
+	if err != nil {
+		return nil, err
+	}
+	f := excelize.NewFile()
+	w := &xlsxWriter{
+		out:    out,
+		f:      f,
+		header: append([]string(nil), header...),
+		opts:   opts,
+		rowBuf: make([]any, len(header)),
+	}
+	w.opts.NumericColumns = make([]bool, len(header))
+	copy(w.opts.NumericColumns, opts.NumericColumns)
+	w.opts.ColumnWidths = append([]float64(nil), opts.ColumnWidths...)
+	if w.bold, err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}}); err != nil {
+		_ = w.fail()
+		return nil, fmt.Errorf("sinks: xlsx style: %w", err)
+	}
+	if err := f.SetSheetName(f.GetSheetName(0), opts.SheetName); err != nil {
+		_ = w.fail()
+		return nil, fmt.Errorf("sinks: xlsx sheet: %w", err)
+	}
+	return w, nil
+}
+
+// fail releases everything; used on construction errors and Abort.
+func (w *xlsxWriter) fail() error {
+	w.finished = true
+	cerr := w.f.Close()
+	aerr := w.out.abort()
+	return errors.Join(aerr, cerr)
+}
+
+func (w *xlsxWriter) Write(values []string) error {
+	if w.finished {
+		return errClosed
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if len(values) != len(w.header) {
+		return fmt.Errorf("sinks: row has %d values, header has %d", len(values), len(w.header))
+	}
+	if !w.started {
+		w.sample = append(w.sample, append([]string(nil), values...))
+		if len(w.sample) < sampleRows {
+			return nil
+		}
+		if err := w.start(); err != nil {
+			return err
+		}
+		return nil
+	}
+	return w.writeRow(values)
+}
+
+// start computes column widths, opens the first sheet and writes the rows
+// held back so far.
+func (w *xlsxWriter) start() error {
+	w.started = true
+	w.widths = columnWidths(w.header, w.sample, w.opts.ColumnWidths)
+	if err := w.newSheet(); err != nil {
+		return w.setErr(err)
+	}
+	for _, r := range w.sample {
+		if err := w.writeRow(r); err != nil {
+			return err
+		}
+	}
+	w.sample = nil
+	return nil
+}
+
+func (w *xlsxWriter) setErr(err error) error {
+	if w.err == nil {
+		w.err = fmt.Errorf("sinks: xlsx %s: %w", w.out.path, err)
+	}
+	return w.err
+}
+
+// sheetName returns the name of sheet n: "Results", "Results (2)", ...
+// truncating the base so the name fits Excel's 31 UTF-16 units.
+func sheetName(base string, n int) string {
+	if n == 1 {
+		return base
+	}
+	suffix := " (" + strconv.Itoa(n) + ")"
+	room := maxSheetNameLen - len(suffix)
+	units := 0
+	for i, r := range base {
+		u := len(utf16.AppendRune(nil, r))
+		if units+u > room {
+			base = base[:i]
+			break
+		}
+		units += u
+	}
+	return base + suffix
+}
+
+// checkSheetName applies Excel's sheet name rules (as excelize does).
+func checkSheetName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("blank")
+	case len(utf16.Encode([]rune(name))) > maxSheetNameLen:
+		return fmt.Errorf("longer than %d characters", maxSheetNameLen)
+	case strings.HasPrefix(name, "'") || strings.HasSuffix(name, "'"):
+		return errors.New("starts or ends with a single quote")
+	case strings.ContainsAny(name, ":\\/?*[]"):
+		return errors.New(`contains one of : \ / ? * [ ]`)
+	}
+	return nil
+}
+
+// newSheet flushes the current sheet (if any) and starts the next one with
+// widths, frozen header row and the bold header.
+func (w *xlsxWriter) newSheet() error {
+	if w.sw != nil {
+		if err := w.finishSheet(); err != nil {
+			return err
+		}
+	}
+	w.sheetNo++
+	w.sheet = sheetName(w.opts.SheetName, w.sheetNo)
+	if w.sheetNo > 1 {
+		if _, err := w.f.NewSheet(w.sheet); err != nil {
+			return err
+		}
+	}
+	sw, err := w.f.NewStreamWriter(w.sheet)
+	if err != nil {
+		return err
+	}
+	w.sw, w.row = sw, 0
+	// excelize prepends each new <col>; set them last to first so the
+	// <cols> element comes out in ascending order, as Excel expects.
+	for i := len(w.widths) - 1; i >= 0; i-- {
+		if err := sw.SetColWidth(i+1, i+1, w.widths[i]); err != nil {
+			return err
+		}
+	}
+	if err := sw.SetPanes(&excelize.Panes{
+		Freeze:      true,
+		YSplit:      1,
+		TopLeftCell: "A2",
+		ActivePane:  "bottomLeft",
+		Selection:   []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}},
+	}); err != nil {
+		return err
+	}
+	for i, h := range w.header {
+		w.rowBuf[i] = h
+	}
+	w.row = 1
+	return sw.SetRow("A1", w.rowBuf, excelize.RowOpts{StyleID: w.bold})
+}
+
+// finishSheet sets the autofilter over the sheet's used range and flushes
+// its stream writer.
+func (w *xlsxWriter) finishSheet() error {
+	last, err := excelize.CoordinatesToCellName(len(w.header), w.row)
+	if err != nil {
+		return err
+	}
+	// With no path on the File, AutoFilter records the filter (worksheet
+	// element + _xlnm._FilterDatabase name) and then returns ErrSave instead
+	// of saving the whole workbook mid-stream. The stream writer emits the
+	// worksheet's autoFilter element at Flush.
+	if err := w.f.AutoFilter(w.sheet, "A1:"+last, nil); err != nil && !errors.Is(err, excelize.ErrSave) {
+		return err
+	}
+	err = w.sw.Flush()
+	w.sw = nil
+	return err
+}
+
+func (w *xlsxWriter) writeRow(values []string) error {
+	if w.row >= w.opts.MaxRows {
+		if err := w.newSheet(); err != nil {
+			return w.setErr(err)
+		}
+	}
+	for i, v := range values {
+		if v == "" {
+			w.rowBuf[i] = nil // no cell at all
+			continue
+		}
+		if w.opts.NumericColumns[i] {
+			if n, ok := parseNumber(v); ok {
+				w.rowBuf[i] = n
+				continue
+			}
+		}
+		// Boxing a string into an interface allocates; columns often
+		// repeat the previous row's value (statuses, codes), so reuse it.
+		if prev, ok := w.rowBuf[i].(string); !ok || prev != v {
+			w.rowBuf[i] = v
+		}
+	}
+	w.row++
+	w.cellBuf = append(w.cellBuf[:0], 'A')
+	w.cellBuf = strconv.AppendInt(w.cellBuf, int64(w.row), 10)
+	if err := w.sw.SetRow(string(w.cellBuf), w.rowBuf); err != nil {
+		return w.setErr(err)
+	}
+	return nil
+}
+
+func (w *xlsxWriter) Commit() error {
+	if w.finished {
+		return errClosed
+	}
+	if w.err != nil {
+		_ = w.fail()
+		return w.err
+	}
+	if !w.started {
+		if err := w.start(); err != nil {
+			_ = w.fail()
+			return err
+		}
+	}
+	if err := w.finishSheet(); err != nil {
+		err = w.setErr(err)
+		_ = w.fail()
+		return err
+	}
+	w.f.SetActiveSheet(0)
+	// WriteTo builds the whole zip in memory (excelize limitation), then
+	// writes it to the temp file.
+	if _, err := w.f.WriteTo(w.out.f); err != nil {
+		err = w.setErr(err)
+		_ = w.fail()
+		return err
+	}
+	w.finished = true
+	if err := w.f.Close(); err != nil {
+		_ = w.out.abort()
+		return w.setErr(err)
+	}
+	if err := w.out.commit(); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (w *xlsxWriter) Abort() error {
+	if w.finished {
+		return nil
+	}
+	return w.fail()
+}
+
+// parseNumber reports whether s is a plain finite decimal number
+// ("-12", "3.5", "1e3", ".5") and returns it. Hex, "Inf", "NaN",
+// underscores and surrounding spaces are text.
+func parseNumber(s string) (float64, bool) {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	digits := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+		digits++
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			digits++
+		}
+	}
+	if digits == 0 {
+		return 0, false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		exp := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			exp++
+		}
+		if exp == 0 {
+			return 0, false
+		}
+	}
+	if i != len(s) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, false
+	}
+	return f, true
+}
+
+// columnWidths returns one width per column: the explicit width when
+// given (> 0), else the widest of the header and the sample rows in display
+// columns (CJK counts 2), plus padding, clamped to [minColWidth, maxColWidth].
+func columnWidths(header []string, sample [][]string, explicit []float64) []float64 {
+	out := make([]float64, len(header))
+	for i, h := range header {
+		if i < len(explicit) && explicit[i] > 0 {
+			out[i] = explicit[i]
+			continue
+		}
+		wd := displayWidth(h) + 2 // bold header + filter button
+		for _, r := range sample {
+			if d := displayWidth(r[i]); d > wd {
+				wd = d
+			}
+		}
+		out[i] = math.Min(math.Max(float64(wd+2), minColWidth), maxColWidth)
+	}
+	return out
+}
+
+// displayWidth approximates the width of s in a spreadsheet cell: East Asian
+// wide/fullwidth runes count 2, others 1.
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		if isWide(r) {
+			n += 2
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
+func isWide(r rune) bool {
+	return r >= 0x1100 && (r <= 0x115F || // Hangul Jamo
+		(r >= 0x2E80 && r <= 0xA4CF && r != 0x303F) || // CJK radicals .. Yi
+		(r >= 0xAC00 && r <= 0xD7A3) || // Hangul syllables
+		(r >= 0xF900 && r <= 0xFAFF) || // CJK compatibility ideographs
+		(r >= 0xFE30 && r <= 0xFE4F) || // CJK compatibility forms
+		(r >= 0xFF00 && r <= 0xFF60) || // fullwidth forms
+		(r >= 0xFFE0 && r <= 0xFFE6) ||
+		(r >= 0x1F300 && r <= 0x1F64F) || // emoji
+		(r >= 0x20000 && r <= 0x3FFFD)) // CJK extensions B..
+}
