@@ -1,0 +1,752 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Clock tells the pool what "now" is for the quota day (tests move it across midnight).
+// Token buckets, in-flight slots and pauses always use real (monotonic) time.
+type Clock interface{ Now() time.Time }
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// Tuning of the adaptive rate and pauses.
+const (
+	// DefaultProviderPause is how long PauseProvider stops the pool without a Retry-After.
+	DefaultProviderPause = 60 * time.Second
+	// unlimitedThrottlePause pauses a key without a QPS (no bucket to slow down) when the
+	// vendor throttles it without a Retry-After.
+	unlimitedThrottlePause = time.Second
+	throttleFloor          = 0.10 // a throttled key never drops below 1/10 of its QPS
+	recoverEvery           = 10   // Sent answers per recovery step…
+	recoverStep            = 0.10 // …each step adds 10% of the configured QPS back
+)
+
+// KeyConfig describes one vendor key.
+type KeyConfig struct {
+	ID          string  // shown in logs (never a secret); default "#<index>"
+	Fingerprint string  // stable identity across jobs (hash of provider+credentials); keys quota state; required with DailyQuota
+	QPS         float64 // calls per second; 0 = unlimited
+	Burst       int     // bucket size; 0 = 1 (the safe choice: never more than QPS calls in any 1s window)
+	MaxInFlight int     // concurrent leases; 0 = unlimited
+	DailyQuota  int     // calls per quota day (midnight to midnight in PoolConfig.Location); 0 = unlimited
+}
+
+// PoolConfig configures a Pool.
+type PoolConfig struct {
+	Provider string // name for messages
+	Keys     []KeyConfig
+	Location *time.Location // the vendor's time zone for the quota day; nil = Asia/Shanghai
+	Quota    *QuotaStore    // may be nil when no key has a daily quota; owned (closed) by the caller
+	Clock    Clock          // nil = SystemClock
+}
+
+var shanghai = sync.OnceValue(func() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600) // no DST in China since 1991
+})
+
+// DefaultLocation returns Asia/Shanghai (a fixed +08:00 zone if the tz database is missing).
+func DefaultLocation() *time.Location { return shanghai() }
+
+// ErrClosed is returned by Acquire after Close.
+var ErrClosed = errors.New("ratelimit: pool closed")
+
+// ExhaustedError: no key of the provider can serve any more today (quota spent until a reset,
+// for good, or stopped by a fatal answer, but not all of them fatal).
+type ExhaustedError struct {
+	Provider string
+	ResetAt  time.Time // earliest reset among keys retired until a reset; zero if none will reset
+	Keys     []string  // IDs of the provider's keys, all unusable
+	states   []string
+}
+
+func (e *ExhaustedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: every key is spent", e.Provider)
+	if len(e.states) > 0 {
+		fmt.Fprintf(&b, " (%s)", strings.Join(e.states, "; "))
+	}
+	if e.ResetAt.IsZero() {
+		b.WriteString("; no key resets")
+	} else {
+		fmt.Fprintf(&b, "; next reset %s", e.ResetAt.Format(stateTimeFormat))
+	}
+	return b.String()
+}
+
+// FatalError: every key of the provider was stopped by a fatal answer (credentials,
+// permission, wrong URL…).
+type FatalError struct {
+	Provider string
+	Keys     []string
+	Reason   string // the reasons given to ReleaseWithReason, "key: reason; …"
+}
+
+func (e *FatalError) Error() string {
+	return fmt.Sprintf("%s: every key stopped by a fatal answer: %s", e.Provider, e.Reason)
+}
+
+// Feedback is what happened to a leased call.
+type Feedback int
+
+const (
+	Sent           Feedback = iota // request went out and an answer came (any non-limit outcome)
+	NotSent                        // failed before the request left: the quota unit is refunded
+	Throttled                      // vendor said slow down: halve the key's rate (floor 1/10), pause it for retryAfter; unit refunded
+	QuotaDaily                     // key's daily quota spent: retire it until the next midnight in Location (recorded in the store)
+	QuotaPermanent                 // balance / total used up: retire the key for the rest of this run
+	Fatal                          // credentials/permission: stop the key at once
+	PauseProvider                  // per-IP limit: pause the whole pool for retryAfter (default 60s); unit refunded
+)
+
+var feedbackNames = [...]string{"sent", "not_sent", "throttled", "quota_daily", "quota_permanent", "fatal", "pause_provider"}
+
+func (f Feedback) String() string {
+	if f >= 0 && int(f) < len(feedbackNames) {
+		return feedbackNames[f]
+	}
+	return fmt.Sprintf("Feedback(%d)", int(f))
+}
+
+type keyState int
+
+const (
+	stateActive keyState = iota
+	stateQuotaDay
+	stateQuotaForGood
+	stateFatal
+)
+
+type key struct {
+	cfg KeyConfig
+	idx int
+	lim *rate.Limiter // nil = unlimited
+
+	curQPS float64
+	streak int // Sent answers since the last throttle / recovery step
+
+	state       keyState
+	vendorSpent bool      // stateQuotaDay came from the vendor, not from our counter
+	resetAt     time.Time // stateQuotaDay until
+	pausedUntil time.Time // real time
+	reason      string    // stateFatal
+
+	inflight int
+	pending  int    // leases between selection and the store's answer
+	lastUsed uint64 // selection sequence number (LRU tie-break)
+
+	// Local view of the persistent counter (a hint for selection; the store decides).
+	cacheDay  string
+	cacheUsed int
+
+	calls, throttled int64
+	localDay         string
+	localUsed        int64 // leases today net of refunds (reported for keys without a quota)
+}
+
+// Pool hands out leases on a provider's keys. It is safe for concurrent use.
+type Pool struct {
+	provider string
+	loc      *time.Location
+	clock    Clock
+	store    *QuotaStore
+
+	mu          sync.Mutex
+	keys        []*key
+	seq         uint64
+	pausedUntil time.Time     // whole provider, real time
+	changed     chan struct{} // closed when a waiter may proceed; nil while nobody waits
+	closed      bool
+	storeErrs   []error
+}
+
+// NewPool validates cfg and builds one token bucket per key. Keys with a daily quota read
+// today's count from the store, so a key another job already spent starts retired.
+func NewPool(cfg PoolConfig) (*Pool, error) {
+	if len(cfg.Keys) == 0 {
+		return nil, fmt.Errorf("ratelimit: %s: no keys", cfg.Provider)
+	}
+	p := &Pool{
+		provider: cfg.Provider,
+		loc:      cfg.Location,
+		clock:    cfg.Clock,
+		store:    cfg.Quota,
+	}
+	if p.loc == nil {
+		p.loc = DefaultLocation()
+	}
+	if p.clock == nil {
+		p.clock = SystemClock{}
+	}
+	seen := make(map[string]bool)
+	clockNow := p.clock.Now()
+	today := clockNow.In(p.loc).Format(time.DateOnly)
+	for i, kc := range cfg.Keys {
+		if kc.ID == "" {
+			kc.ID = fmt.Sprintf("#%d", i)
+		}
+		switch {
+		case seen[kc.ID]:
+			return nil, fmt.Errorf("ratelimit: %s: duplicate key id %q", cfg.Provider, kc.ID)
+		case kc.QPS < 0 || math.IsNaN(kc.QPS) || math.IsInf(kc.QPS, 0):
+			return nil, fmt.Errorf("ratelimit: %s: key %s: bad QPS %v", cfg.Provider, kc.ID, kc.QPS)
+		case kc.Burst < 0 || kc.MaxInFlight < 0 || kc.DailyQuota < 0:
+			return nil, fmt.Errorf("ratelimit: %s: key %s: negative burst, max in-flight or daily quota", cfg.Provider, kc.ID)
+		case kc.DailyQuota > maxQuota:
+			return nil, fmt.Errorf("ratelimit: %s: key %s: daily quota above %d", cfg.Provider, kc.ID, maxQuota)
+		case kc.DailyQuota > 0 && cfg.Quota == nil:
+			return nil, fmt.Errorf("ratelimit: %s: key %s has a daily quota but the pool has no quota store", cfg.Provider, kc.ID)
+		case kc.DailyQuota > 0 && kc.Fingerprint == "":
+			return nil, fmt.Errorf("ratelimit: %s: key %s has a daily quota but no fingerprint", cfg.Provider, kc.ID)
+		}
+		seen[kc.ID] = true
+		k := &key{cfg: kc, idx: i, curQPS: kc.QPS, localDay: today}
+		if kc.QPS > 0 {
+			burst := kc.Burst
+			if burst == 0 {
+				burst = 1
+			}
+			k.lim = rate.NewLimiter(rate.Limit(kc.QPS), burst)
+		}
+		if kc.DailyQuota > 0 {
+			used, err := cfg.Quota.Used(kc.Fingerprint, today)
+			if err != nil {
+				return nil, fmt.Errorf("ratelimit: %s: key %s: %w", cfg.Provider, kc.ID, err)
+			}
+			k.cacheDay, k.cacheUsed = today, used
+			if used >= kc.DailyQuota {
+				k.state, k.resetAt = stateQuotaDay, nextMidnight(today, p.loc)
+			}
+		}
+		p.keys = append(p.keys, k)
+	}
+	return p, nil
+}
+
+// nextMidnight returns the start of the day after day in loc.
+func nextMidnight(day string, loc *time.Location) time.Time {
+	t, err := time.ParseInLocation(time.DateOnly, day, loc)
+	if err != nil {
+		panic("ratelimit: bad day " + day) // days are produced by this package
+	}
+	return time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, loc)
+}
+
+func (p *Pool) today() (time.Time, string) {
+	now := p.clock.Now().In(p.loc)
+	return now, now.Format(time.DateOnly)
+}
+
+// notifyLocked wakes every waiter (the channel exists only while someone waits).
+func (p *Pool) notifyLocked() {
+	if p.changed != nil {
+		close(p.changed)
+		p.changed = nil
+	}
+}
+
+// waitChanLocked returns the channel notifyLocked closes.
+func (p *Pool) waitChanLocked() <-chan struct{} {
+	if p.changed == nil {
+		p.changed = make(chan struct{})
+	}
+	return p.changed
+}
+
+// Acquire picks a key, waits for its in-flight slot and a token (every attempt, retries
+// included, takes a token) and, for a key with a daily quota, reserves one unit in the
+// persistent store before returning, so no process can exceed the quota.
+//
+// Selection: among usable keys with a free slot, a key whose token is available now beats
+// one that would make the caller wait (so keys of different rates are all used fully);
+// then the most headroom (remaining quota today, unlimited first), then the most free
+// in-flight slots, then the least recently used. If every key is busy or paused, Acquire
+// waits for a release or the end of the pause, until ctx is done.
+//
+// When no key can serve today it returns *ExhaustedError; when every key was stopped by a
+// fatal answer, *FatalError; after Close, ErrClosed; a store failure is returned as is.
+func (p *Pool) Acquire(ctx context.Context) (*Lease, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return nil, ErrClosed
+		}
+		now := time.Now()
+		clockNow, today := p.today()
+		p.refreshLocked(clockNow, today)
+		k, wait, err := p.pickLocked(now, today)
+		if err != nil {
+			p.mu.Unlock()
+			return nil, err
+		}
+		if k == nil {
+			ch := p.waitChanLocked()
+			p.mu.Unlock()
+			if err := sleep(ctx, ch, wait); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		k.inflight++
+		p.seq++
+		k.lastUsed = p.seq
+		quota := k.cfg.DailyQuota > 0
+		if quota {
+			k.pending++
+		}
+		var r *rate.Reservation
+		var delay time.Duration
+		if k.lim != nil {
+			r = k.lim.ReserveN(now, 1)
+			delay = r.DelayFrom(now)
+		}
+		p.mu.Unlock()
+
+		if delay > 0 {
+			t := time.NewTimer(delay)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				p.mu.Lock()
+				p.abandonLocked(k, r, quota)
+				p.mu.Unlock()
+				return nil, ctx.Err()
+			case <-t.C:
+			}
+			// The key or the provider may have been stopped or paused meanwhile.
+			p.mu.Lock()
+			now = time.Now()
+			if p.closed || k.state != stateActive || now.Before(k.pausedUntil) || now.Before(p.pausedUntil) {
+				p.abandonLocked(k, r, quota)
+				p.mu.Unlock()
+				continue
+			}
+			p.mu.Unlock()
+		}
+
+		day := today
+		if quota {
+			_, day = p.today()
+			used, ok, err := p.store.Reserve(k.cfg.Fingerprint, day, k.cfg.DailyQuota)
+			p.mu.Lock()
+			k.pending--
+			if err != nil {
+				k.inflight--
+				p.notifyLocked()
+				p.mu.Unlock()
+				return nil, fmt.Errorf("ratelimit: %s: key %s: %w", p.provider, k.cfg.ID, err)
+			}
+			k.cacheDay, k.cacheUsed = day, used
+			p.notifyLocked() // callers waiting on this key's pending reservations
+			if !ok {
+				k.inflight--
+				if k.state == stateActive {
+					k.state, k.resetAt = stateQuotaDay, nextMidnight(day, p.loc)
+				}
+				p.mu.Unlock()
+				continue
+			}
+		} else {
+			p.mu.Lock()
+		}
+		if k.localDay != day {
+			k.localDay, k.localUsed = day, 0
+		}
+		k.localUsed++
+		p.mu.Unlock()
+		return &Lease{p: p, k: k, day: day, reserved: quota}, nil
+	}
+}
+
+// sleep waits for ctx, a change, or wait (0 = no timeout).
+func sleep(ctx context.Context, ch <-chan struct{}, wait time.Duration) error {
+	var tc <-chan time.Time
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		tc = t.C
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-ch:
+	case <-tc:
+	}
+	return nil
+}
+
+func (p *Pool) abandonLocked(k *key, r *rate.Reservation, quota bool) {
+	k.inflight--
+	if quota {
+		k.pending--
+	}
+	if r != nil {
+		r.CancelAt(time.Now())
+	}
+	p.notifyLocked()
+}
+
+// refreshLocked brings keys retired until a reset back after midnight and forgets
+// yesterday's cached counts.
+func (p *Pool) refreshLocked(clockNow time.Time, today string) {
+	for _, k := range p.keys {
+		if k.state == stateQuotaDay && !clockNow.Before(k.resetAt) {
+			k.state, k.vendorSpent, k.resetAt = stateActive, false, time.Time{}
+		}
+		if k.cfg.DailyQuota > 0 && k.cacheDay != today {
+			k.cacheDay, k.cacheUsed = today, 0 // unknown until the store answers
+		}
+	}
+}
+
+// pickLocked returns the best key, or nil and how long to wait at most (0 = until a
+// change), or the error that ends Acquire.
+func (p *Pool) pickLocked(now time.Time, today string) (*key, time.Duration, error) {
+	if now.Before(p.pausedUntil) {
+		return nil, p.pausedUntil.Sub(now), nil
+	}
+	var (
+		best      *key
+		bestDelay time.Duration
+		live      bool
+		wake      time.Time
+	)
+	for _, k := range p.keys {
+		if k.state != stateActive {
+			continue
+		}
+		if q := k.cfg.DailyQuota; q > 0 && k.cacheDay == today {
+			if k.cacheUsed >= q && k.pending == 0 {
+				k.state, k.resetAt = stateQuotaDay, nextMidnight(today, p.loc)
+				continue
+			}
+			live = true
+			if k.cacheUsed+k.pending >= q {
+				continue // outstanding reservations decide; wait for them
+			}
+		}
+		live = true
+		if now.Before(k.pausedUntil) {
+			if wake.IsZero() || k.pausedUntil.Before(wake) {
+				wake = k.pausedUntil
+			}
+			continue
+		}
+		if k.cfg.MaxInFlight > 0 && k.inflight >= k.cfg.MaxInFlight {
+			continue
+		}
+		var delay time.Duration
+		if k.lim != nil {
+			if tok := k.lim.TokensAt(now); tok < 1 {
+				delay = time.Duration((1 - tok) / float64(k.lim.Limit()) * float64(time.Second))
+			}
+		}
+		if best == nil || p.better(k, delay, best, bestDelay) {
+			best, bestDelay = k, delay
+		}
+	}
+	if best != nil {
+		return best, 0, nil
+	}
+	if !live {
+		return nil, 0, p.spentErrorLocked()
+	}
+	if wake.IsZero() {
+		return nil, 0, nil
+	}
+	return nil, wake.Sub(now), nil
+}
+
+func (p *Pool) better(a *key, ad time.Duration, b *key, bd time.Duration) bool {
+	if (ad == 0) != (bd == 0) {
+		return ad == 0
+	}
+	if ad != bd {
+		return ad < bd
+	}
+	if ha, hb := a.headroom(), b.headroom(); ha != hb {
+		return ha > hb
+	}
+	if fa, fb := a.freeSlots(), b.freeSlots(); fa != fb {
+		return fa > fb
+	}
+	return a.lastUsed < b.lastUsed
+}
+
+func (k *key) headroom() int {
+	if k.cfg.DailyQuota == 0 {
+		return math.MaxInt
+	}
+	return k.cfg.DailyQuota - k.cacheUsed - k.pending
+}
+
+func (k *key) freeSlots() int {
+	if k.cfg.MaxInFlight == 0 {
+		return math.MaxInt
+	}
+	return k.cfg.MaxInFlight - k.inflight
+}
+
+func (p *Pool) spentErrorLocked() error {
+	ids := make([]string, len(p.keys))
+	states := make([]string, len(p.keys))
+	allFatal := true
+	var reasons []string
+	var reset time.Time
+	for i, k := range p.keys {
+		ids[i] = k.cfg.ID
+		states[i] = k.cfg.ID + ": " + p.stateStringLocked(k, time.Now())
+		if k.state != stateFatal {
+			allFatal = false
+		} else {
+			reasons = append(reasons, k.cfg.ID+": "+k.reason)
+		}
+		if k.state == stateQuotaDay && (reset.IsZero() || k.resetAt.Before(reset)) {
+			reset = k.resetAt
+		}
+	}
+	if allFatal {
+		return &FatalError{Provider: p.provider, Keys: ids, Reason: strings.Join(reasons, "; ")}
+	}
+	return &ExhaustedError{Provider: p.provider, ResetAt: reset, Keys: ids, states: states}
+}
+
+// Lease is the right to make one call with one key. Release it exactly once (later calls
+// are ignored).
+type Lease struct {
+	p        *Pool
+	k        *key
+	day      string
+	reserved bool
+	released atomic.Bool
+}
+
+// KeyID returns the key's ID (for logs).
+func (l *Lease) KeyID() string { return l.k.cfg.ID }
+
+// Index returns the key's index in PoolConfig.Keys (to find its credentials).
+func (l *Lease) Index() int { return l.k.idx }
+
+// Day returns the quota day the lease was counted against.
+func (l *Lease) Day() string { return l.day }
+
+// Release reports what happened to the call; see Feedback. retryAfter is the vendor's
+// Retry-After, used by Throttled and PauseProvider (0 = none).
+func (l *Lease) Release(fb Feedback, retryAfter time.Duration) {
+	l.ReleaseWithReason(fb, retryAfter, "")
+}
+
+// ReleaseWithReason is Release with a human-readable reason, kept for Fatal (it appears in
+// FatalError and Stats). The reason must not contain secrets.
+func (l *Lease) ReleaseWithReason(fb Feedback, retryAfter time.Duration, reason string) {
+	if l == nil || !l.released.CompareAndSwap(false, true) {
+		return
+	}
+	p, k := l.p, l.k
+	fp := k.cfg.Fingerprint
+
+	// Store I/O outside the pool lock.
+	var storeErr error
+	refund := l.reserved && (fb == NotSent || fb == Throttled || fb == PauseProvider)
+	switch {
+	case refund:
+		storeErr = p.store.Refund(fp, l.day)
+	case fb == QuotaDaily && k.cfg.DailyQuota > 0:
+		storeErr = p.store.MarkExhausted(fp, l.day)
+	}
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	k.inflight--
+	if storeErr != nil && len(p.storeErrs) < 16 {
+		p.storeErrs = append(p.storeErrs, fmt.Errorf("ratelimit: %s: key %s: %w", p.provider, k.cfg.ID, storeErr))
+	}
+	if fb == NotSent {
+		if k.localDay == l.day && k.localUsed > 0 {
+			k.localUsed--
+		}
+	} else {
+		k.calls++
+	}
+	if refund && storeErr == nil && k.cacheDay == l.day {
+		if k.cacheUsed > 0 {
+			k.cacheUsed--
+		}
+		// Our own counter retired the key; the unit came back, so it may serve again.
+		if k.state == stateQuotaDay && !k.vendorSpent {
+			k.state, k.resetAt = stateActive, time.Time{}
+		}
+	}
+	switch fb {
+	case Sent:
+		k.recoverLocked(now)
+	case Throttled:
+		k.throttled++
+		k.throttleLocked(now, retryAfter)
+	case QuotaDaily:
+		if k.state <= stateQuotaDay {
+			k.state, k.vendorSpent, k.resetAt = stateQuotaDay, true, nextMidnight(l.day, p.loc)
+			if k.cacheDay == l.day {
+				k.cacheUsed = max(k.cacheUsed, k.cfg.DailyQuota)
+			}
+		}
+	case QuotaPermanent:
+		if k.state < stateQuotaForGood {
+			k.state = stateQuotaForGood
+		}
+	case Fatal:
+		k.state = stateFatal
+		if reason == "" {
+			reason = "fatal answer from the vendor"
+		}
+		if k.reason == "" {
+			k.reason = reason
+		}
+	case PauseProvider:
+		if retryAfter <= 0 {
+			retryAfter = DefaultProviderPause
+		}
+		if until := now.Add(retryAfter); until.After(p.pausedUntil) {
+			p.pausedUntil = until
+		}
+	}
+	p.notifyLocked()
+}
+
+func (k *key) throttleLocked(now time.Time, retryAfter time.Duration) {
+	k.streak = 0
+	if k.lim != nil {
+		k.curQPS = max(k.curQPS/2, k.cfg.QPS*throttleFloor)
+		k.lim.SetLimitAt(now, rate.Limit(k.curQPS))
+		// Drop the saved-up burst: the vendor just said we are too fast.
+		if tok := k.lim.TokensAt(now); tok >= 1 {
+			k.lim.ReserveN(now, int(tok))
+		}
+	} else if retryAfter <= 0 {
+		retryAfter = unlimitedThrottlePause
+	}
+	if retryAfter > 0 {
+		if until := now.Add(retryAfter); until.After(k.pausedUntil) {
+			k.pausedUntil = until
+		}
+	}
+}
+
+func (k *key) recoverLocked(now time.Time) {
+	if k.lim == nil || k.curQPS >= k.cfg.QPS {
+		return
+	}
+	k.streak++
+	if k.streak < recoverEvery {
+		return
+	}
+	k.streak = 0
+	k.curQPS = min(k.cfg.QPS, k.curQPS+k.cfg.QPS*recoverStep)
+	k.lim.SetLimitAt(now, rate.Limit(k.curQPS))
+}
+
+// KeyStats is a snapshot of one key for summary.json and the console.
+type KeyStats struct {
+	ID             string
+	Calls          int64 // calls that went out (every feedback but NotSent)
+	Throttled      int64
+	QuotaUsedToday int64 // from the shared store for keys with a quota (all jobs), else this pool's leases today
+	DailyQuota     int
+	State          string    // "active", "paused until …", "quota spent until 2026-11-26 00:00 +08", "quota spent for good", "stopped: fatal"
+	ResetAt        time.Time // when a key with a spent daily quota serves again
+	QPS            float64   // current token rate (lower than configured after throttling); 0 = unlimited
+	InFlight       int
+}
+
+const stateTimeFormat = "2006-01-02 15:04 -07"
+
+func (p *Pool) stateStringLocked(k *key, now time.Time) string {
+	switch k.state {
+	case stateQuotaDay:
+		return "quota spent until " + k.resetAt.In(p.loc).Format(stateTimeFormat)
+	case stateQuotaForGood:
+		return "quota spent for good"
+	case stateFatal:
+		return "stopped: fatal"
+	}
+	until := k.pausedUntil
+	if p.pausedUntil.After(until) {
+		until = p.pausedUntil
+	}
+	if now.Before(until) {
+		return "paused until " + until.In(p.loc).Format("2006-01-02 15:04:05 -07")
+	}
+	return "active"
+}
+
+// Stats returns one entry per key, in PoolConfig.Keys order.
+func (p *Pool) Stats() []KeyStats {
+	p.mu.Lock()
+	now := time.Now()
+	clockNow, today := p.today()
+	p.refreshLocked(clockNow, today)
+	out := make([]KeyStats, len(p.keys))
+	for i, k := range p.keys {
+		s := KeyStats{
+			ID:         k.cfg.ID,
+			Calls:      k.calls,
+			Throttled:  k.throttled,
+			DailyQuota: k.cfg.DailyQuota,
+			State:      p.stateStringLocked(k, now),
+			InFlight:   k.inflight,
+		}
+		if k.localDay == today {
+			s.QuotaUsedToday = k.localUsed
+		}
+		if k.lim != nil {
+			s.QPS = k.curQPS
+		}
+		if k.state == stateQuotaDay {
+			s.ResetAt = k.resetAt
+		}
+		out[i] = s
+	}
+	p.mu.Unlock()
+	for i, k := range p.keys {
+		if k.cfg.DailyQuota > 0 {
+			if used, err := p.store.Used(k.cfg.Fingerprint, today); err == nil {
+				out[i].QuotaUsedToday = int64(used)
+			}
+		}
+	}
+	return out
+}
+
+// Close stops the pool: waiting and later Acquire calls return ErrClosed; outstanding
+// leases may still be released. It returns the quota-store errors met by Release (which has
+// no error result), if any. It does not close the QuotaStore.
+func (p *Pool) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.closed {
+		p.closed = true
+		p.notifyLocked()
+	}
+	return errors.Join(p.storeErrs...)
+}
