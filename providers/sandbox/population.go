@@ -100,18 +100,9 @@ const birthDays = 15000 // birth dates spread over ~41 years from 1962-01-01
 // Person returns person i (i may be ≥ Size: an outsider with the same shape).
 func (p *Population) Person(i int) Person {
 	r := p.rng(i, "person")
-	off := int(uint64(p.Seed) % birthDays)
-	day := (i + off) % birthDays
-	seq := (i / birthDays) % 1000
-	area := areas[(i/birthDays/1000+int(uint64(p.Seed)%uint64(len(areas))))%len(areas)]
-	birth := dateFromDays(day)
-	// The sequence's last digit carries the sex (odd: male); keep it from seq
-	// so ids stay unique.
-	id17 := fmt.Sprintf("%s%s%03d", area.code, birth, seq)
-	id := id17 + string(CheckDigit(id17))
-
-	suffix := (uint64(i)*7 + uint64(p.Seed)) % 100_000_000
-	mobile := mobilePrefixes[i%len(mobilePrefixes)] + fmt.Sprintf("%08d", suffix)
+	day := p.birthDay(i)
+	id := p.idCard(i)
+	mobile := p.mobile(i)
 	suffix2 := (uint64(i)*13 + uint64(p.Seed) + 55_555_555) % 100_000_000
 	mobile2 := mobilePrefixes[(i+7)%len(mobilePrefixes)] + fmt.Sprintf("%08d", suffix2)
 
@@ -135,9 +126,9 @@ func (p *Population) Person(i int) Person {
 		FamilyAddr: Address{fam.province, fam.city, fam.county, fmt.Sprintf("%s%d号%d室", fam.street, 1+r.IntN(300), 101+r.IntN(1500))},
 		CorpAddr:   Address{corp.province, corp.city, corp.county, fmt.Sprintf("%s%d号", corp.street, 1+r.IntN(500))},
 		CorpName:   corp.city[:len(corp.city)] + []string{"华信", "恒通", "东方", "鼎盛", "星辰"}[r.IntN(5)] + corpNames[r.IntN(len(corpNames))],
-		AccountID:  fmt.Sprintf("acct%08d", i),
-		IP:         fmt.Sprintf("10.%d.%d.%d", (i>>16)&255, (i>>8)&255, i&255),
-		BlackBox:   fmt.Sprintf("bb%016x", sha256.Sum256([]byte(fmt.Sprintf("bb/%d/%d", p.Seed, i))))[:26],
+		AccountID:  accountID(i),
+		IP:         ipOf(i),
+		BlackBox:   p.blackBox(i),
 	}
 	// Indonesian twin: NIK = province(2) regency(2) district(2) DDMMYY(+40 for women) serial(4).
 	ir := p.rng(i, "id")
@@ -149,9 +140,41 @@ func (p *Population) Person(i int) Person {
 	}
 	per.IDName = idFirst[ir.IntN(len(idFirst))] + " " + idLast[ir.IntN(len(idLast))]
 	per.NIK = fmt.Sprintf("%s%02d%02d%02d%02d%02d%04d", idProvinces[(i/birthDays)%len(idProvinces)], 1+(i/birthDays/len(idProvinces))%70, 1+ir.IntN(30), dd, m, y%100, 1+(i/birthDays)%9999)
-	per.IDMobile = fmt.Sprintf("08%d%09d", 1+i%9, (uint64(i)*11+uint64(p.Seed))%1_000_000_000)
+	per.IDMobile = p.idMobile(i)
 	per.GAID = fmt.Sprintf("%x", md5.Sum([]byte(fmt.Sprintf("gaid/%d/%d", p.Seed, i))))
 	return per
+}
+
+func (p *Population) birthDay(i int) int {
+	off := int(uint64(p.Seed) % birthDays)
+	return (i + off) % birthDays
+}
+
+// idCard is person i's ID number; ids are unique for i < birthDays*1000*len(areas).
+func (p *Population) idCard(i int) string {
+	seq := (i / birthDays) % 1000
+	area := areas[(i/birthDays/1000+int(uint64(p.Seed)%uint64(len(areas))))%len(areas)]
+	id17 := area.code + dateFromDays(p.birthDay(i)) + fmt.Sprintf("%03d", seq)
+	return id17 + string(CheckDigit(id17))
+}
+
+func (p *Population) mobile(i int) string {
+	suffix := (uint64(i)*7 + uint64(p.Seed)) % 100_000_000
+	return mobilePrefixes[i%len(mobilePrefixes)] + fmt.Sprintf("%08d", suffix)
+}
+
+func (p *Population) idMobile(i int) string {
+	return fmt.Sprintf("08%d%09d", 1+i%9, (uint64(i)*11+uint64(p.Seed))%1_000_000_000)
+}
+
+func accountID(i int) string { return fmt.Sprintf("acct%08d", i) }
+
+func ipOf(i int) string {
+	return fmt.Sprintf("10.%d.%d.%d", (i>>16)&255, (i>>8)&255, i&255)
+}
+
+func (p *Population) blackBox(i int) string {
+	return fmt.Sprintf("bb%x", sha256.Sum256([]byte(fmt.Sprintf("bb/%d/%d", p.Seed, i))))[:26]
 }
 
 func birthYMD(day int) (y, m, d int) {
@@ -215,26 +238,31 @@ func Encode(d Digest, v string) string {
 	return v
 }
 
-func fieldValue(per *Person, f Field) string {
+// fieldValue computes one identifier of person i without building the
+// whole person (index builds touch every person).
+func (p *Population) fieldValue(i int, f Field) string {
 	switch f {
 	case FieldIDCard:
-		return per.IDCard
+		return p.idCard(i)
 	case FieldMobile:
-		return per.Mobile
+		return p.mobile(i)
+	case FieldIDMobile:
+		return p.idMobile(i)
+	case FieldIDMobile62:
+		return "62" + strings.TrimPrefix(p.idMobile(i), "0")
+	case FieldAccount:
+		return accountID(i)
+	case FieldIP:
+		return ipOf(i)
+	case FieldBlackBox:
+		return p.blackBox(i)
+	}
+	per := p.Person(i)
+	switch f {
 	case FieldName:
 		return per.Name
 	case FieldNIK:
 		return per.NIK
-	case FieldIDMobile:
-		return per.IDMobile
-	case FieldIDMobile62:
-		return "62" + strings.TrimPrefix(per.IDMobile, "0")
-	case FieldAccount:
-		return per.AccountID
-	case FieldIP:
-		return per.IP
-	case FieldBlackBox:
-		return per.BlackBox
 	}
 	return ""
 }
@@ -259,8 +287,7 @@ func (p *Population) index(f Field, d Digest) map[string]int32 {
 	}
 	m := make(map[string]int32, p.Size)
 	for i := 0; i < p.Size; i++ {
-		per := p.Person(i)
-		m[Encode(d, fieldValue(&per, f))] = int32(i)
+		m[Encode(d, p.fieldValue(i, f))] = int32(i)
 	}
 	p.indexes[key] = m
 	return m

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/riskbatch/riskbatch/pipeline"
+)
+
+type runOptions struct {
+	fresh, force, waitForQuota, noProgress bool
+	grace                                  time.Duration
+}
+
+// newRunCommand builds `run` (resume=false) or `resume` (resume=true).
+func newRunCommand(resume bool) *cobra.Command {
+	var o runOptions
+	cmd := &cobra.Command{
+		Use:   "run JOB",
+		Short: "Run a job: read the input, call the providers, write the results",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runJob(cmd.Context(), args[0], resume, o)
+		},
+	}
+	if resume {
+		cmd.Use = "resume JOB"
+		cmd.Short = "Continue an interrupted or incomplete run: reuse journaled answers, send the rest"
+		cmd.Flags().BoolVar(&o.force, "force", false, "resume even if the input file or result-affecting settings changed")
+	} else {
+		cmd.Flags().BoolVar(&o.fresh, "fresh", false, "discard the state of an incomplete run and start over")
+	}
+	cmd.Flags().BoolVar(&o.waitForQuota, "wait-for-quota", false, "when every key is spent, sleep until the quota resets instead of deferring rows (nightly jobs)")
+	cmd.Flags().BoolVar(&o.noProgress, "no-progress", false, "no progress bar even on a terminal")
+	cmd.Flags().DurationVar(&o.grace, "grace", 30*time.Second, "after SIGINT/SIGTERM, how long in-flight calls may take to finish")
+	return cmd
+}
+
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return &usageError{msg: fmt.Sprintf("%s: expected %d argument(s), got %d (usage: riskbatch %s)", cmd.Name(), n, len(args), cmd.Use)}
+		}
+		return nil
+	}
+}
+
+func runJob(parent context.Context, jobPath string, resume bool, o runOptions) error {
+	job, err := pipeline.LoadJob(jobPath, nil)
+	if err != nil {
+		return err
+	}
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+
+	// First SIGINT/SIGTERM: stop taking rows, let in-flight calls finish,
+	// journal, write what is done. A second one exits at once (the journal
+	// is already safe on disk).
+	var sigName atomic.Value
+	sigName.Store("")
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		s, ok := <-sigs
+		if !ok {
+			return
+		}
+		name := "SIGINT"
+		code := pipeline.ExitSIGINT
+		if s == syscall.SIGTERM {
+			name, code = "SIGTERM", pipeline.ExitSIGTERM
+		}
+		sigName.Store(name)
+		fmt.Fprintf(os.Stderr, "\nriskbatch: %s received: finishing in-flight calls (up to %s), then writing results; send again to quit at once\n", name, o.grace)
+		cancel()
+		select {
+		case <-sigs:
+			fmt.Fprintln(os.Stderr, "riskbatch: second signal: exiting now; resume with: riskbatch resume", jobPath)
+			os.Exit(code)
+		case <-time.After(o.grace + 30*time.Second):
+			fmt.Fprintln(os.Stderr, "riskbatch: in-flight calls did not finish in time; exiting")
+			os.Exit(code)
+		case <-parent.Done():
+		}
+	}()
+
+	if job.Sandbox {
+		addr, stop, err := pipeline.StartSandbox(ctx, job)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		fmt.Fprintf(os.Stderr, "riskbatch: embedded sandbox on http://%s (sandbox: true in the job)\n", addr)
+	}
+
+	tty := !o.noProgress && term.IsTerminal(int(os.Stderr.Fd()))
+	sum, err := pipeline.Run(ctx, job, pipeline.Options{
+		Version:       version,
+		Log:           os.Stderr,
+		TTY:           tty,
+		Resume:        resume,
+		Fresh:         o.fresh,
+		Force:         o.force,
+		WaitForQuota:  o.waitForQuota,
+		Grace:         o.grace,
+		Signal:        func() string { return sigName.Load().(string) },
+		ResumeCommand: "riskbatch resume " + jobPath,
+	})
+	if err != nil {
+		return err
+	}
+	sum.WriteTable(os.Stdout)
+	out := job.Resolve(job.Output.Dir)
+	fmt.Fprintf(os.Stdout, "results: %s\n", filepath.Join(out, "results."+job.Output.Formats[0]))
+	switch sum.ExitCode {
+	case pipeline.ExitOK:
+	case pipeline.ExitIncomplete:
+		msg := "incomplete: some rows are deferred or failed"
+		if sum.QuotaReset != nil {
+			msg += fmt.Sprintf("; quotas reset at %s", sum.QuotaReset.Format("2006-01-02 15:04 -07"))
+		}
+		fmt.Fprintf(os.Stdout, "%s\nresume with: %s\n", msg, sum.Resume)
+	case pipeline.ExitFatal:
+		fmt.Fprintf(os.Stdout, "a provider was stopped by a fatal answer (see above); fix the job, then: %s\n", sum.Resume)
+	default:
+		fmt.Fprintf(os.Stdout, "stopped by %s; resume with: %s\n", sum.Stopped, sum.Resume)
+	}
+	if sum.ExitCode != 0 {
+		return &exitError{code: sum.ExitCode}
+	}
+	return nil
+}

@@ -1,0 +1,345 @@
+package pipeline
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/riskbatch/riskbatch/providers"
+)
+
+// Job is a job file: what to read, which providers to call with which keys,
+// and where to write. docs/job-reference.md documents every key.
+type Job struct {
+	Input       InputConfig      `yaml:"input"`
+	Output      OutputConfig     `yaml:"output"`
+	Sandbox     bool             `yaml:"sandbox"`
+	SandboxOpts SandboxConfig    `yaml:"sandbox_options"`
+	Concurrency int              `yaml:"concurrency"`
+	Window      int              `yaml:"reorder_window"`
+	StateDir    string           `yaml:"state_dir"`
+	Providers   []ProviderConfig `yaml:"providers"`
+	Decisions   map[string]any   `yaml:"decisions"` // reserved for the decision policy (report issue)
+
+	// Path is the job file; relative paths in it are resolved from its directory.
+	Path string `yaml:"-"`
+	// secrets are every credential value, for redaction.
+	secrets []string
+}
+
+// InputConfig names the input file.
+type InputConfig struct {
+	File      string `yaml:"file"`
+	Sheet     string `yaml:"sheet"`
+	Encoding  string `yaml:"encoding"`
+	Delimiter string `yaml:"delimiter"`
+}
+
+// OutputConfig says where and what to write.
+type OutputConfig struct {
+	Dir     string   `yaml:"dir"`
+	Formats []string `yaml:"formats"` // xlsx, csv
+	CSVBOM  *bool    `yaml:"csv_bom"`
+	MaskPII bool     `yaml:"mask_pii"` // mask PII input columns in the result sheets too
+}
+
+// SandboxConfig tunes the embedded sandbox.
+type SandboxConfig struct {
+	Seed       int64         `yaml:"seed"`
+	Population int           `yaml:"population"`
+	Latency    time.Duration `yaml:"latency"`
+	Jitter     time.Duration `yaml:"jitter"`
+	FaultRate  float64       `yaml:"fault_rate"`
+	FaultKinds []string      `yaml:"fault_kinds"`
+}
+
+// ProviderConfig is one provider in the job.
+type ProviderConfig struct {
+	Name          string            `yaml:"name"`
+	Type          string            `yaml:"type"`
+	Endpoint      string            `yaml:"endpoint"`
+	Columns       map[string]string `yaml:"columns"`
+	Options       map[string]any    `yaml:"options"`
+	BilledOutcome []string          `yaml:"billed_outcomes"`
+	PricePerCall  float64           `yaml:"price_per_call"`
+	Currency      string            `yaml:"currency"`
+	Timeout       time.Duration     `yaml:"timeout"`
+	TimeZone      string            `yaml:"time_zone"`
+	Retry         RetryConfig       `yaml:"retry"`
+	Keys          []KeyConfig       `yaml:"keys"`
+}
+
+// RetryConfig bounds retries of transient answers.
+type RetryConfig struct {
+	MaxAttempts int           `yaml:"max_attempts"`
+	Initial     time.Duration `yaml:"initial"`
+	Max         time.Duration `yaml:"max"`
+	MaxElapsed  time.Duration `yaml:"max_elapsed"`
+}
+
+// KeyConfig is one key of a provider.
+type KeyConfig struct {
+	ID          string            `yaml:"id"`
+	Credentials map[string]string `yaml:"credentials"`
+	QPS         float64           `yaml:"qps"`
+	Burst       int               `yaml:"burst"`
+	MaxInFlight int               `yaml:"max_in_flight"`
+	DailyQuota  int               `yaml:"daily_quota"`
+}
+
+// ConfigError is a problem with the job file (exit code 2).
+type ConfigError struct{ Msg string }
+
+func (e *ConfigError) Error() string { return e.Msg }
+
+func configErr(format string, args ...any) error {
+	return &ConfigError{Msg: fmt.Sprintf(format, args...)}
+}
+
+var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}`)
+
+// LoadJob reads, interpolates and validates a job file. getenv is
+// os.LookupEnv in production; tests pass their own.
+func LoadJob(path string, getenv func(string) (string, bool)) (*Job, error) {
+	if getenv == nil {
+		getenv = os.LookupEnv
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, configErr("job file: %v", err)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(raw, &root); err != nil {
+		return nil, configErr("job file %s: %v", path, err)
+	}
+	if len(root.Content) == 0 {
+		return nil, configErr("job file %s is empty", path)
+	}
+	// Interpolate ${VAR} in scalar values (never in keys), collecting every
+	// missing variable so the user fixes them in one go.
+	missing := map[string]bool{}
+	interpolate(&root, getenv, missing)
+	if len(missing) > 0 {
+		names := make([]string, 0, len(missing))
+		for n := range missing {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return nil, configErr("job file %s: environment variables not set: %s", path, strings.Join(names, ", "))
+	}
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	if err := enc.Encode(&root); err != nil {
+		return nil, configErr("job file %s: %v", path, err)
+	}
+	dec := yaml.NewDecoder(&buf)
+	dec.KnownFields(true)
+	job := &Job{Path: path}
+	if err := dec.Decode(job); err != nil {
+		return nil, configErr("job file %s: %s", path, redactYAMLError(err.Error()))
+	}
+	if err := job.validate(); err != nil {
+		return nil, err
+	}
+	return job, nil
+}
+
+// redactYAMLError keeps yaml's line-numbered message; it never quotes
+// credential values because interpolated secrets are only in scalar values
+// that type errors could echo, so values are cut.
+func redactYAMLError(msg string) string {
+	return regexp.MustCompile("`[^`]*`").ReplaceAllString(msg, "`…`")
+}
+
+func interpolate(n *yaml.Node, getenv func(string) (string, bool), missing map[string]bool) {
+	if n.Kind == yaml.ScalarNode {
+		if strings.Contains(n.Value, "${") {
+			n.Value = varRef.ReplaceAllStringFunc(n.Value, func(m string) string {
+				sub := varRef.FindStringSubmatch(m)
+				if v, ok := getenv(sub[1]); ok && v != "" {
+					return v
+				}
+				if strings.Contains(m, ":") {
+					return sub[2]
+				}
+				missing[sub[1]] = true
+				return ""
+			})
+			// An interpolated value is a string even if it looks like a number.
+			if n.Tag == "" || n.Tag == "!!int" || n.Tag == "!!float" || n.Tag == "!!bool" {
+				n.Tag = "!!str"
+			}
+			n.Style = yaml.DoubleQuotedStyle
+		}
+		return
+	}
+	for i, c := range n.Content {
+		// Skip mapping keys.
+		if n.Kind == yaml.MappingNode && i%2 == 0 {
+			continue
+		}
+		interpolate(c, getenv, missing)
+	}
+}
+
+// Dir is the directory relative paths are resolved from.
+func (j *Job) Dir() string { return filepath.Dir(j.Path) }
+
+// Resolve makes p absolute relative to the job file's directory.
+func (j *Job) Resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(j.Dir(), p)
+}
+
+// Secrets returns every credential value, for redaction.
+func (j *Job) Secrets() []string { return j.secrets }
+
+func (j *Job) validate() error {
+	var errs []string
+	add := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	if j.Input.File == "" {
+		add("input.file is required")
+	}
+	if j.Output.Dir == "" {
+		add("output.dir is required")
+	}
+	if len(j.Output.Formats) == 0 {
+		j.Output.Formats = []string{"xlsx"}
+	}
+	for _, f := range j.Output.Formats {
+		if f != "xlsx" && f != "csv" {
+			add("output.formats: %q is not xlsx or csv", f)
+		}
+	}
+	if j.Concurrency == 0 {
+		j.Concurrency = 8
+	}
+	if j.Concurrency < 0 || j.Concurrency > 1024 {
+		add("concurrency %d: want 1–1024", j.Concurrency)
+	}
+	if j.Window == 0 {
+		j.Window = 4096
+	}
+	if j.Window < j.Concurrency {
+		j.Window = j.Concurrency * 2
+	}
+	if len(j.Providers) == 0 {
+		add("providers: at least one provider is required")
+	}
+	names := map[string]bool{}
+	for i := range j.Providers {
+		p := &j.Providers[i]
+		where := fmt.Sprintf("providers[%d]", i)
+		if p.Name == "" {
+			p.Name = p.Type
+		}
+		if p.Name != "" {
+			where = fmt.Sprintf("provider %q", p.Name)
+		}
+		if !regexp.MustCompile(`^[a-z][a-z0-9_]*$`).MatchString(p.Name) {
+			add("%s: name must be lowercase letters, digits and _ (it prefixes the result columns)", where)
+		}
+		if names[p.Name] {
+			add("%s: duplicate provider name", where)
+		}
+		names[p.Name] = true
+		spec, ok := providers.Lookup(p.Type)
+		if !ok {
+			add("%s: unknown type %q (known: %s)", where, p.Type, strings.Join(providers.Kinds(), ", "))
+			continue
+		}
+		if p.Endpoint == "" {
+			add("%s: endpoint is required (the full API URL)", where)
+		} else if u, err := url.Parse(p.Endpoint); err != nil || u.Scheme == "" || u.Host == "" {
+			add("%s: endpoint %q is not an absolute URL", where, p.Endpoint)
+		}
+		if p.Timeout == 0 {
+			p.Timeout = 30 * time.Second
+		}
+		if p.TimeZone == "" {
+			p.TimeZone = spec.TimeZone
+		}
+		if _, err := time.LoadLocation(p.TimeZone); err != nil {
+			add("%s: time_zone %q: %v", where, p.TimeZone, err)
+		}
+		if p.PricePerCall < 0 {
+			add("%s: price_per_call must not be negative", where)
+		}
+		if len(p.Keys) == 0 {
+			add("%s: keys: at least one key is required", where)
+		}
+		ids := map[string]bool{}
+		for k := range p.Keys {
+			key := &p.Keys[k]
+			kw := fmt.Sprintf("%s key %d", where, k+1)
+			if key.ID == "" {
+				add("%s: id is required", kw)
+			} else {
+				kw = fmt.Sprintf("%s key %q", where, key.ID)
+			}
+			if ids[key.ID] {
+				add("%s: duplicate key id", kw)
+			}
+			ids[key.ID] = true
+			known := map[string]bool{}
+			for _, c := range spec.Credentials {
+				known[c.Name] = true
+				if c.Required && key.Credentials[c.Name] == "" {
+					add("%s: credentials.%s is required", kw, c.Name)
+				}
+			}
+			for name, v := range key.Credentials {
+				if !known[name] {
+					add("%s: unknown credential %q for type %s", kw, name, p.Type)
+				}
+				if v != "" {
+					j.secrets = append(j.secrets, v)
+				}
+			}
+			if key.QPS < 0 || key.Burst < 0 || key.MaxInFlight < 0 || key.DailyQuota < 0 {
+				add("%s: qps, burst, max_in_flight and daily_quota must not be negative", kw)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return configErr("job file %s:\n  %s", j.Path, strings.Join(errs, "\n  "))
+	}
+	return nil
+}
+
+// Fingerprint identifies a key across jobs (for the shared quota state)
+// without revealing its credentials.
+func (p *ProviderConfig) Fingerprint(k KeyConfig) string {
+	h := sha256.New()
+	h.Write([]byte(p.Type))
+	names := make([]string, 0, len(k.Credentials))
+	for n := range k.Credentials {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		h.Write([]byte{0})
+		h.Write([]byte(n))
+		h.Write([]byte{0})
+		h.Write([]byte(k.Credentials[n]))
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// Key converts a key config for the provider.
+func (k KeyConfig) Key() providers.Key { return providers.Key{ID: k.ID, Credentials: k.Credentials} }
+
+var errNoRows = errors.New("input has a header but no data rows")

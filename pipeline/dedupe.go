@@ -1,0 +1,102 @@
+package pipeline
+
+import (
+	"encoding/hex"
+	"sync"
+)
+
+// dedupe sends each distinct request once per job state. Concurrent
+// identical lookups wait for the first (singleflight); later ones take the
+// answer from the journal. Its memory is a fixed-size entry per distinct
+// request (a 16-byte digest → 8-byte journal offset and a status byte, about
+// 60 bytes with map overhead): the answer itself stays on disk in the
+// journal, so the index stays small at millions of rows.
+//
+// The index is seeded from the journal of earlier runs, which makes resume
+// the same mechanism: a journaled answer is reused, never re-sent, and an
+// edited row (a different request) is sent.
+type dedupe struct {
+	mu       sync.Mutex
+	inflight map[[16]byte]*flight
+	done     map[[16]byte]doneEntry
+}
+
+type doneEntry struct {
+	off   int64
+	st    uint8 // index into finalStatuses
+	prior bool  // from an earlier run's journal
+}
+
+var finalStatuses = []string{StatusHit, StatusNoHit, StatusInvalid}
+
+type flight struct {
+	wg  sync.WaitGroup
+	res pairResult
+}
+
+func newDedupe() *dedupe {
+	return &dedupe{inflight: map[[16]byte]*flight{}, done: map[[16]byte]doneEntry{}}
+}
+
+func statusIndex(s string) (uint8, bool) {
+	for i, f := range finalStatuses {
+		if f == s {
+			return uint8(i), true
+		}
+	}
+	return 0, false
+}
+
+// seed records a final answer found in the journal.
+func (d *dedupe) seed(digest string, status string, off int64) {
+	b, err := hex.DecodeString(digest)
+	if err != nil || len(b) != 16 {
+		return
+	}
+	st, ok := statusIndex(status)
+	if !ok {
+		return
+	}
+	d.mu.Lock()
+	d.done[[16]byte(b)] = doneEntry{off: off, st: st, prior: true}
+	d.mu.Unlock()
+}
+
+// do returns the answer for key, calling fn only if no answer is known or
+// in flight. shared reports an answer that another row paid for; prior
+// reports one from an earlier run.
+func (d *dedupe) do(key [32]byte, fn func() pairResult) (res pairResult, shared, prior bool) {
+	k := [16]byte(key[:16])
+	d.mu.Lock()
+	if e, ok := d.done[k]; ok {
+		d.mu.Unlock()
+		return pairResult{status: finalStatuses[e.st], journal: e.off}, !e.prior, e.prior
+	}
+	if f, ok := d.inflight[k]; ok {
+		d.mu.Unlock()
+		f.wg.Wait()
+		if _, final := statusIndex(f.res.status); final && f.res.journal >= 0 {
+			r := f.res
+			return r, true, false
+		}
+		// The first caller did not get a final answer (deferred, failed):
+		// this row tries on its own.
+		return fn(), false, false
+	}
+	f := &flight{}
+	f.wg.Add(1)
+	d.inflight[k] = f
+	d.mu.Unlock()
+
+	f.res = fn()
+	d.mu.Lock()
+	delete(d.inflight, k)
+	if st, final := statusIndex(f.res.status); final && f.res.journal >= 0 {
+		d.done[k] = doneEntry{off: f.res.journal, st: st}
+	}
+	d.mu.Unlock()
+	f.wg.Done()
+	return f.res, false, false
+}
+
+func digestHex(d [32]byte) string { return hex.EncodeToString(d[:16]) }

@@ -1,0 +1,245 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"sync"
+	"time"
+)
+
+// The journal is the source of truth for resume: an append-only file of
+// records, one per line, each "crc32hex json\n". It holds, per attempt, an
+// intent written before the request leaves and an outcome written when the
+// answer (or error) arrives; an outcome that ends the (row, provider) pair
+// carries the result columns.
+//
+// Writes go straight to the kernel (one write per record, no user-space
+// buffer) so a SIGKILL loses nothing; fsync is group-committed by a
+// background goroutine (every commitEvery) and on Close, which bounds what a
+// power loss could cost. A torn last record (a crash mid-write) is dropped
+// with a note on load; a bad record anywhere else is an error.
+type Journal struct {
+	path string
+
+	mu     sync.Mutex
+	f      *os.File
+	off    int64
+	buf    bytes.Buffer
+	dirty  bool
+	closed bool
+	err    error
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+const commitEvery = 50 * time.Millisecond
+
+// JournalRecord is one line of the journal.
+type JournalRecord struct {
+	T   string   `json:"t"`           // "i" intent, "o" outcome
+	Row int      `json:"r"`           // 1-based data row
+	P   string   `json:"p"`           // provider name
+	Seq uint64   `json:"q,omitempty"` // attempt id linking an outcome to its intent
+	Key string   `json:"k,omitempty"` // key id
+	Run int      `json:"n,omitempty"` // run number (1 = first run, 2 = first resume, ...)
+	Out string   `json:"x,omitempty"` // attempt outcome (outcome records)
+	St  string   `json:"s,omitempty"` // final status when this outcome ends the pair: hit, no_hit, invalid
+	C   string   `json:"c,omitempty"` // vendor code
+	M   string   `json:"m,omitempty"` // message (redacted, masked)
+	V   []string `json:"v,omitempty"` // result columns
+	B   bool     `json:"b,omitempty"` // billed
+	D   string   `json:"d,omitempty"` // dedupe digest (hex, 16 bytes)
+}
+
+// OpenJournal opens (creating, mode 0600) the journal for appending.
+func OpenJournal(path string) (*Journal, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	j := &Journal{path: path, f: f, off: st.Size(), stop: make(chan struct{}), done: make(chan struct{})}
+	go j.committer()
+	return j, nil
+}
+
+func (j *Journal) committer() {
+	defer close(j.done)
+	t := time.NewTicker(commitEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-j.stop:
+			return
+		case <-t.C:
+			j.Sync()
+		}
+	}
+}
+
+// Append writes one record and returns its offset in the file.
+func (j *Journal) Append(r *JournalRecord) (int64, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.err != nil {
+		return 0, j.err
+	}
+	if j.closed {
+		return 0, errors.New("journal closed")
+	}
+	j.buf.Reset()
+	j.buf.WriteString("00000000 ")
+	enc := json.NewEncoder(&j.buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil { // Encode adds the newline
+		return 0, fmt.Errorf("journal: %w", err)
+	}
+	b := j.buf.Bytes()
+	sum := crc32.ChecksumIEEE(b[9 : len(b)-1])
+	hex.Encode(b[:8], []byte{byte(sum >> 24), byte(sum >> 16), byte(sum >> 8), byte(sum)})
+	off := j.off
+	n, err := j.f.Write(b)
+	j.off += int64(n)
+	if err != nil {
+		j.err = fmt.Errorf("journal write: %w", err)
+		return 0, j.err
+	}
+	j.dirty = true
+	return off, nil
+}
+
+// Sync fsyncs pending records.
+func (j *Journal) Sync() error {
+	j.mu.Lock()
+	if !j.dirty || j.closed {
+		err := j.err
+		j.mu.Unlock()
+		return err
+	}
+	j.dirty = false
+	f := j.f
+	j.mu.Unlock()
+	if err := f.Sync(); err != nil {
+		j.mu.Lock()
+		j.err = fmt.Errorf("journal fsync: %w", err)
+		j.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// Close syncs and closes the journal.
+func (j *Journal) Close() error {
+	close(j.stop)
+	<-j.done
+	err := j.Sync()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.closed = true
+	if cerr := j.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// ReadAt reads the record at off (an offset returned by Append or Load).
+func ReadRecordAt(f *os.File, off int64) (*JournalRecord, error) {
+	// Records are short; read a window and grow it if a line is longer.
+	size := 4096
+	for {
+		buf := make([]byte, size)
+		n, err := f.ReadAt(buf, off)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, err
+		}
+		buf = buf[:n]
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			rec, perr := parseRecord(buf[:i])
+			return rec, perr
+		}
+		if n < size {
+			return nil, fmt.Errorf("journal: torn record at offset %d", off)
+		}
+		size *= 4
+	}
+}
+
+func parseRecord(line []byte) (*JournalRecord, error) {
+	if len(line) < 10 || line[8] != ' ' {
+		return nil, errors.New("malformed record")
+	}
+	var want [4]byte
+	if _, err := hex.Decode(want[:], line[:8]); err != nil {
+		return nil, errors.New("malformed checksum")
+	}
+	got := crc32.ChecksumIEEE(line[9:])
+	if got != uint32(want[0])<<24|uint32(want[1])<<16|uint32(want[2])<<8|uint32(want[3]) {
+		return nil, errors.New("checksum mismatch")
+	}
+	var r JournalRecord
+	if err := json.Unmarshal(line[9:], &r); err != nil {
+		return nil, fmt.Errorf("bad record: %w", err)
+	}
+	return &r, nil
+}
+
+// ScanJournal reads every record of the journal at path in order, calling fn
+// with each record and its offset. A torn or damaged LAST record is cut off
+// the file (truncated, so appends continue cleanly) and reported in the
+// returned note; damage before the end is an error naming the offset.
+func ScanJournal(path string, fn func(r *JournalRecord, off int64) error) (note string, err error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0o600)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read journal: %w", err)
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 1<<20)
+	var off int64
+	line := 0
+	for {
+		b, rerr := br.ReadBytes('\n')
+		if len(b) == 0 && errors.Is(rerr, io.EOF) {
+			return note, nil
+		}
+		line++
+		if rerr != nil && !errors.Is(rerr, io.EOF) {
+			return "", fmt.Errorf("read journal %s: %w", path, rerr)
+		}
+		complete := len(b) > 0 && b[len(b)-1] == '\n'
+		var rec *JournalRecord
+		var perr error
+		if complete {
+			rec, perr = parseRecord(b[:len(b)-1])
+		} else {
+			perr = errors.New("no end of line")
+		}
+		if perr != nil {
+			// Only the last record may be torn: peek whether anything follows.
+			if _, pk := br.Peek(1); !complete || errors.Is(pk, io.EOF) {
+				if terr := f.Truncate(off); terr != nil {
+					return "", fmt.Errorf("journal %s: drop torn last record: %w", path, terr)
+				}
+				return fmt.Sprintf("journal: dropped a torn last record at line %d (%v); the call it described is treated as in doubt", line, perr), nil
+			}
+			return "", fmt.Errorf("journal %s is damaged at line %d (offset %d): %v; it cannot be trusted for resume (start over with --fresh)", path, line, off, perr)
+		}
+		if err := fn(rec, off); err != nil {
+			return "", err
+		}
+		off += int64(len(b))
+	}
+}

@@ -1,0 +1,245 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/riskbatch/riskbatch/providers/pii"
+	"github.com/riskbatch/riskbatch/sinks"
+)
+
+// outputs are the result sheets and the error log of one run, written under
+// temporary names and renamed into place only when the run ends.
+type outputs struct {
+	dir     string
+	writers []sinks.RowWriter
+	errs    *sinks.ErrorLog
+	width   int
+	buf     []string
+	masks   []func(string) string // per input column; nil = keep
+}
+
+func (e *engine) openOutputs(dir string, header []string) (*outputs, error) {
+	cols := append([]string(nil), header...)
+	numeric := make([]bool, len(header))
+	for _, p := range e.provs {
+		cols = append(cols, p.cfg.Name+"_status")
+		numeric = append(numeric, false)
+		for _, c := range p.prov.Columns() {
+			cols = append(cols, p.cfg.Name+"_"+c.Name)
+			numeric = append(numeric, c.Numeric)
+		}
+	}
+	o := &outputs{dir: dir, width: len(cols), buf: make([]string, len(cols))}
+	if e.job.Output.MaskPII {
+		o.masks = make([]func(string) string, len(header))
+		for _, p := range e.provs {
+			for _, in := range p.prov.Inputs() {
+				col := p.binding.Column(in.Name)
+				if col == "" {
+					continue
+				}
+				for i, h := range header {
+					if h == col {
+						o.masks[i] = maskerFor(in.Name)
+					}
+				}
+			}
+		}
+	}
+	bom := true
+	if e.job.Output.CSVBOM != nil {
+		bom = *e.job.Output.CSVBOM
+	}
+	for _, f := range e.job.Output.Formats {
+		var w sinks.RowWriter
+		var err error
+		switch f {
+		case "xlsx":
+			w, err = sinks.NewXLSX(filepath.Join(dir, "results.xlsx"), cols, sinks.XLSXOptions{NumericColumns: numeric})
+		case "csv":
+			w, err = sinks.NewCSV(filepath.Join(dir, "results.csv"), cols, sinks.CSVOptions{BOM: bom})
+		}
+		if err != nil {
+			o.abort()
+			return nil, err
+		}
+		o.writers = append(o.writers, w)
+	}
+	var err error
+	o.errs, err = sinks.NewErrorLog(filepath.Join(dir, "errors.csv"), sinks.CSVOptions{BOM: bom})
+	if err != nil {
+		o.abort()
+		return nil, err
+	}
+	return o, nil
+}
+
+// maskerFor picks the mask for a canonical input field by what it holds.
+func maskerFor(field string) func(string) string {
+	f := strings.ToLower(field)
+	switch {
+	case strings.Contains(f, "mobile") || strings.Contains(f, "phone") || strings.HasSuffix(f, "tel"):
+		return pii.MaskMobile
+	case strings.Contains(f, "id") || strings.Contains(f, "nik") || strings.Contains(f, "bank"):
+		return pii.MaskID
+	case strings.Contains(f, "name"):
+		return pii.MaskName
+	case strings.Contains(f, "email"):
+		return pii.MaskEmail
+	}
+	return pii.MaskGeneric
+}
+
+// emit writes one finished row (in input order) and counts it.
+func (e *engine) emit(it *rowItem, o *outputs, sum *Summary) error {
+	vals := it.row.Values
+	n := copy(o.buf, vals)
+	for i := range n {
+		if o.masks != nil && o.masks[i] != nil && o.buf[i] != "" {
+			o.buf[i] = o.masks[i](o.buf[i])
+		}
+	}
+	pos := len(vals)
+	ok := true
+	if it.rowErr != "" {
+		sum.RowsInvalid++
+		if err := o.errs.Write(sinks.ErrorRecord{Row: it.row.Num, Line: it.row.Line, Status: StatusInvalid, Code: "unreadable_row", Message: it.rowErr}); err != nil {
+			return err
+		}
+	}
+	for i, p := range e.provs {
+		r := &it.res[i]
+		if r.values == nil && r.journal >= 0 {
+			// Reused from the journal: read the columns back.
+			rec, err := e.state.readResult(r.journal)
+			if err != nil {
+				return fmt.Errorf("row %d provider %s: %w", it.row.Num, p.cfg.Name, err)
+			}
+			r.values = rec.V
+			if r.msg == "" && r.status == StatusInvalid {
+				r.msg = "vendor rejected the row: " + rec.M
+			}
+		}
+		o.buf[pos] = r.status
+		pos++
+		cols := len(p.prov.Columns())
+		for c := 0; c < cols; c++ {
+			v := ""
+			if c < len(r.values) {
+				v = r.values[c]
+			}
+			o.buf[pos+c] = v
+		}
+		pos += cols
+		p.sum.Status[r.status]++
+		if r.status != StatusHit && r.status != StatusNoHit {
+			ok = false
+			if it.rowErr == "" {
+				if err := o.errs.Write(sinks.ErrorRecord{Row: it.row.Num, Line: it.row.Line, Provider: p.cfg.Name, Status: r.status, Code: r.code, Column: r.column, Message: r.msg}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, w := range o.writers {
+		if err := w.Write(o.buf); err != nil {
+			return err
+		}
+	}
+	sum.RowsOut++
+	if ok {
+		sum.RowsOK++
+	}
+	return nil
+}
+
+func (o *outputs) abort() {
+	for _, w := range o.writers {
+		_ = w.Abort()
+	}
+	if o.errs != nil {
+		_ = o.errs.Abort()
+	}
+}
+
+func (o *outputs) commit(sum *Summary) error {
+	for _, w := range o.writers {
+		if err := w.Commit(); err != nil {
+			return err
+		}
+	}
+	if err := o.errs.Commit(); err != nil {
+		return err
+	}
+	return sinks.WriteJSONAtomic(filepath.Join(o.dir, "summary.json"), sum, 0o644)
+}
+
+// finishSummary fills the figures and the exit code once every row is out.
+func (e *engine) finishSummary(sum *Summary, ctx context.Context) {
+	sum.FinishedAt = time.Now()
+	sum.Seconds = sum.FinishedAt.Sub(sum.StartedAt).Seconds()
+	sum.RowsError = sum.RowsIn - sum.RowsOK
+	incomplete, fatal := false, false
+	for _, p := range e.provs {
+		s := p.sum
+		s.Calls = p.calls.Load()
+		s.Billed = p.billedN.Load()
+		s.Cost = float64(s.Billed) * p.cfg.PricePerCall
+		s.Retries = p.retries.Load()
+		s.Throttled = p.throttled.Load()
+		s.InDoubt = p.inDoubt.Load()
+		s.Reused = p.reused.Load()
+		s.Deduped = p.saved.Load()
+		if h, nh := s.Status[StatusHit], s.Status[StatusNoHit]; h+nh > 0 {
+			s.HitRate = float64(h) / float64(h+nh)
+		}
+		if p.stopped.Load() {
+			s.Stopped = p.stopReason()
+			fatal = true
+		}
+		if !p.resetAt.IsZero() {
+			t := p.resetAt
+			s.QuotaReset = &t
+			if sum.QuotaReset == nil || t.Before(*sum.QuotaReset) {
+				sum.QuotaReset = &t
+			}
+		}
+		for i, ks := range p.pool.Stats() {
+			s.Keys = append(s.Keys, KeySummary{
+				ID: ks.ID, Calls: ks.Calls, Billed: p.keyStats[i].billed.Load(), Throttled: ks.Throttled,
+				Retries: p.keyStats[i].retries.Load(), InDoubt: p.keyStats[i].inDoubt.Load(),
+				QuotaUsedToday: ks.QuotaUsedToday, DailyQuota: ks.DailyQuota, State: ks.State, QPS: ks.QPS,
+			})
+		}
+		if s.Status[StatusFailed]+s.Status[StatusDeferred]+s.Status[StatusSkipped] > 0 {
+			incomplete = true
+		}
+	}
+	sum.Complete = !incomplete
+	switch {
+	case ctx.Err() != nil:
+		sig := "SIGINT"
+		if e.opts.Signal != nil {
+			sig = e.opts.Signal()
+		}
+		sum.Stopped = sig
+		sum.ExitCode = ExitSIGINT
+		if sig == "SIGTERM" {
+			sum.ExitCode = ExitSIGTERM
+		}
+		sum.Complete = false
+	case fatal:
+		sum.ExitCode = ExitFatal
+	case incomplete:
+		sum.ExitCode = ExitIncomplete
+	default:
+		sum.ExitCode = ExitOK
+	}
+	if !sum.Complete {
+		sum.Resume = e.opts.ResumeCommand
+	}
+}

@@ -1,0 +1,695 @@
+// Package pipeline runs a job: it streams rows from the source, sends each
+// row to every provider through the key pools with retries, journals every
+// answer durably, and writes the result sheets in input order.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/riskbatch/riskbatch/providers"
+	"github.com/riskbatch/riskbatch/ratelimit"
+	"github.com/riskbatch/riskbatch/sinks"
+	"github.com/riskbatch/riskbatch/sources"
+)
+
+// Options are the run's settings that do not come from the job file.
+type Options struct {
+	Version      string
+	Log          io.Writer // progress and notes (stderr)
+	TTY          bool      // show a progress bar
+	Resume       bool      // continue from the journal
+	Fresh        bool      // discard the job state of an incomplete run
+	Force        bool      // accept an input or settings change on resume
+	WaitForQuota bool      // sleep until quotas reset instead of deferring
+	Clock        ratelimit.Clock
+	// Signal names the signal that cancelled ctx ("SIGINT"/"SIGTERM"), read
+	// after ctx is done.
+	Signal func() string
+	// Grace bounds how long in-flight calls may take to finish after a stop.
+	Grace time.Duration
+	// ProgressEvery is the period of plain progress lines (default 5s).
+	ProgressEvery time.Duration
+	// ResumeCommand is how the user resumes (printed and in summary.json).
+	ResumeCommand string
+}
+
+// InputError is a problem with the input file (exit code 2).
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// pairResult is the end state of one (row, provider) pair.
+type pairResult struct {
+	status  string
+	code    string
+	msg     string
+	column  string
+	values  []string
+	billed  bool
+	notes   []string
+	journal int64 // offset of the journal record that holds it (reuse), -1 none
+}
+
+type rowItem struct {
+	row    sources.Row
+	res    []pairResult
+	rowErr string
+}
+
+// provRun is a provider's runtime state in a run.
+type provRun struct {
+	cfg      *ProviderConfig
+	prov     providers.Provider
+	binding  *providers.Binding
+	keys     []providers.Key
+	pool     *ratelimit.Pool
+	retry    ratelimit.RetryPolicy
+	billed   map[string]bool
+	sum      *ProviderSummary
+	keyStats []keyCounters
+	dedupe   *dedupe
+
+	stopped   atomic.Bool // every key fatal
+	exhausted atomic.Bool // every key spent: later rows are deferred
+	mu        sync.Mutex
+	stopMsg   string
+	resetAt   time.Time
+
+	calls, billedN, retries, throttled, inDoubt, reused, saved atomic.Int64
+}
+
+type keyCounters struct {
+	billed, retries, inDoubt atomic.Int64
+}
+
+type engine struct {
+	job    *Job
+	opts   Options
+	red    *Redactor
+	provs  []*provRun
+	client *http.Client
+	raw    *sinks.RawLog
+	jr     *Journal
+	state  *jobState
+	seq    atomic.Uint64
+	runNo  int
+
+	rowsDone atomic.Int64
+}
+
+// Run executes the job. It returns the summary (also written to
+// summary.json) and an error only for problems that stopped the run before
+// or outside the rows (configuration, input, I/O).
+func Run(ctx context.Context, job *Job, opts Options) (*Summary, error) {
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	if opts.Clock == nil {
+		opts.Clock = ratelimit.SystemClock{}
+	}
+	if opts.Grace == 0 {
+		opts.Grace = 30 * time.Second
+	}
+	if opts.ProgressEvery == 0 {
+		opts.ProgressEvery = 5 * time.Second
+	}
+	e := &engine{job: job, opts: opts, red: NewRedactor(job.Secrets())}
+	return e.run(ctx)
+}
+
+func (e *engine) logf(format string, args ...any) {
+	fmt.Fprintln(e.opts.Log, e.red.Redact(fmt.Sprintf(format, args...)))
+}
+
+func (e *engine) run(ctx context.Context) (*Summary, error) {
+	job := e.job
+	started := time.Now()
+	inPath := job.Resolve(job.Input.File)
+	outDir := job.Resolve(job.Output.Dir)
+
+	var delim rune
+	if d := job.Input.Delimiter; d != "" {
+		if d == "\\t" || d == "tab" {
+			d = "\t"
+		}
+		delim = []rune(d)[0]
+	}
+	srcOpts := sources.Options{Sheet: job.Input.Sheet, Encoding: job.Input.Encoding, Delimiter: delim}
+	src, err := sources.Open(inPath, srcOpts)
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	defer src.Close()
+	header := src.Header()
+
+	// Bind every provider to the header before anything else: a missing
+	// column is an input error (exit 2) before any call.
+	var missing []string
+	for i := range job.Providers {
+		pc := &job.Providers[i]
+		spec, _ := providers.Lookup(pc.Type)
+		prov, err := spec.New(providers.Config{Name: pc.Name, Endpoint: pc.Endpoint, Options: pc.Options})
+		if err != nil {
+			return nil, configErr("job file %s: provider %q: %v", job.Path, pc.Name, err)
+		}
+		b, miss := providers.NewBinding(header, prov.Inputs(), pc.Columns)
+		for _, m := range miss {
+			missing = append(missing, fmt.Sprintf("provider %q needs column %s", pc.Name, m))
+		}
+		for field, col := range pc.Columns {
+			if !b.Has(field) && !containsHeader(header, col) {
+				missing = append(missing, fmt.Sprintf("provider %q: columns.%s names %q, which is not in the file", pc.Name, field, col))
+			}
+		}
+		e.provs = append(e.provs, &provRun{cfg: pc, prov: prov, binding: b})
+	}
+	if len(missing) > 0 {
+		return nil, &InputError{Err: fmt.Errorf("%s: %s\n  columns in the file: %s", inPath, strings.Join(missing, "\n  "), strings.Join(header, ", "))}
+	}
+
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, fmt.Errorf("output dir: %w", err)
+	}
+
+	// Job state: decide run vs resume, open the journal.
+	st, err := openJobState(outDir, job, inPath, e.opts)
+	if err != nil {
+		return nil, err
+	}
+	e.state = st
+	defer st.close()
+	e.runNo = st.manifest.Runs
+	for _, n := range st.notes {
+		e.logf("note: %s", n)
+	}
+	e.jr = st.journal
+
+	e.raw, err = sinks.OpenRawLog(filepath.Join(outDir, "raw.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	defer e.raw.Close()
+
+	quota, err := e.openQuota()
+	if err != nil {
+		return nil, err
+	}
+	if quota != nil {
+		defer quota.Close()
+	}
+	if err := e.setupProviders(quota); err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, p := range e.provs {
+			p.pool.Close()
+		}
+	}()
+	e.client = newHTTPClient(job.Concurrency)
+
+	out, err := e.openOutputs(outDir, header)
+	if err != nil {
+		return nil, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			out.abort()
+		}
+	}()
+
+	sum := &Summary{
+		Tool: "riskbatch", Version: e.opts.Version, Job: job.Path, Input: inPath, InputFormat: src.Format(),
+		OutputDir: outDir, Run: e.runNo, StartedAt: started, Notes: append(append([]string(nil), src.Warnings()...), st.notes...),
+		InDoubt: st.inDoubt,
+	}
+	for _, p := range e.provs {
+		sum.Providers = append(sum.Providers, p.sum)
+	}
+
+	stopProgress := e.startProgress(ctx)
+	rowsIn, runErr := e.stream(ctx, src, out, sum)
+	stopProgress()
+
+	if runErr != nil {
+		return nil, runErr
+	}
+	if rowsIn == 0 {
+		return nil, &InputError{Err: fmt.Errorf("%s: %w", inPath, errNoRows)}
+	}
+	e.finishSummary(sum, ctx)
+	if err := out.commit(sum); err != nil {
+		return nil, err
+	}
+	committed = true
+	if err := st.finish(sum.Complete); err != nil {
+		return nil, err
+	}
+	return sum, nil
+}
+
+func containsHeader(header []string, col string) bool {
+	for _, h := range header {
+		if strings.EqualFold(strings.TrimSpace(h), strings.TrimSpace(col)) {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *engine) openQuota() (*ratelimit.QuotaStore, error) {
+	need := false
+	for _, p := range e.job.Providers {
+		for _, k := range p.Keys {
+			if k.DailyQuota > 0 {
+				need = true
+			}
+		}
+	}
+	if !need {
+		return nil, nil
+	}
+	dir := e.job.StateDir
+	if dir != "" {
+		dir = e.job.Resolve(dir)
+	} else {
+		var err error
+		if dir, err = ratelimit.DefaultStateDir(); err != nil {
+			return nil, fmt.Errorf("quota state: %w", err)
+		}
+	}
+	qs, err := ratelimit.OpenQuotaStore(dir)
+	if err != nil {
+		return nil, fmt.Errorf("quota state: %w", err)
+	}
+	return qs, nil
+}
+
+func (e *engine) setupProviders(quota *ratelimit.QuotaStore) error {
+	for _, p := range e.provs {
+		pc := p.cfg
+		loc, _ := time.LoadLocation(pc.TimeZone)
+		var keys []ratelimit.KeyConfig
+		for _, k := range pc.Keys {
+			p.keys = append(p.keys, k.Key())
+			keys = append(keys, ratelimit.KeyConfig{
+				ID: k.ID, Fingerprint: pc.Fingerprint(k), QPS: k.QPS, Burst: k.Burst,
+				MaxInFlight: k.MaxInFlight, DailyQuota: k.DailyQuota,
+			})
+		}
+		pool, err := ratelimit.NewPool(ratelimit.PoolConfig{Provider: pc.Name, Keys: keys, Location: loc, Quota: quota, Clock: e.opts.Clock})
+		if err != nil {
+			return configErr("provider %q: %v", pc.Name, err)
+		}
+		p.pool = pool
+		p.keyStats = make([]keyCounters, len(keys))
+		p.retry = ratelimit.RetryPolicy{MaxAttempts: pc.Retry.MaxAttempts, Initial: pc.Retry.Initial, Max: pc.Retry.Max, MaxElapsed: pc.Retry.MaxElapsed}
+		p.billed = map[string]bool{}
+		billed := pc.BilledOutcome
+		if len(billed) == 0 {
+			billed = p.prov.DefaultBilled()
+		}
+		for _, b := range billed {
+			p.billed[b] = true
+		}
+		p.sum = &ProviderSummary{Name: pc.Name, Type: pc.Type, Status: map[string]int{}, Currency: pc.Currency}
+		for _, s := range Statuses {
+			p.sum.Status[s] = 0
+		}
+		p.dedupe = newDedupe()
+		if e.state != nil {
+			e.state.seedDedupe(pc.Name, p.dedupe)
+		}
+	}
+	return nil
+}
+
+func newHTTPClient(concurrency int) *http.Client {
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          concurrency * 4,
+		MaxIdleConnsPerHost:   concurrency * 2,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 0, // per-provider timeout via context
+		ForceAttemptHTTP2:     true,
+	}
+	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// stream reads every row, processes rows concurrently with a bounded pool,
+// and writes them in input order through a bounded reorder window.
+func (e *engine) stream(ctx context.Context, src sources.Reader, out *outputs, sum *Summary) (int, error) {
+	window := e.job.Window
+	slots := make(chan struct{}, window)
+	done := make(chan *rowItem, window)
+	var g errgroup.Group
+	g.SetLimit(e.job.Concurrency)
+
+	// The writer emits rows in order; a ring of size window holds the ones
+	// that finished early.
+	writerErr := make(chan error, 1)
+	go func() {
+		ring := make([]*rowItem, window)
+		next := 1
+		var werr error
+		for it := range done {
+			ring[(it.row.Num-1)%window] = it
+			for {
+				idx := (next - 1) % window
+				cur := ring[idx]
+				if cur == nil || cur.row.Num != next {
+					break
+				}
+				ring[idx] = nil
+				if werr == nil {
+					werr = e.emit(cur, out, sum)
+				}
+				next++
+				e.rowsDone.Add(1)
+				<-slots
+			}
+		}
+		writerErr <- werr
+	}()
+
+	rowsIn := 0
+	var readErr error
+	for {
+		row, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			readErr = &InputError{Err: err}
+			break
+		}
+		rowsIn++
+		slots <- struct{}{}
+		it := &rowItem{row: row, res: make([]pairResult, len(e.provs))}
+		g.Go(func() error {
+			e.process(ctx, it)
+			done <- it
+			return nil
+		})
+	}
+	_ = g.Wait()
+	close(done)
+	werr := <-writerErr
+	if readErr != nil {
+		return rowsIn, readErr
+	}
+	sum.RowsIn = rowsIn
+	return rowsIn, werr
+}
+
+// process fills every provider's result for one row.
+func (e *engine) process(ctx context.Context, it *rowItem) {
+	if it.row.Err != nil {
+		it.rowErr = e.red.Redact(it.row.Err.Error())
+		for i := range it.res {
+			it.res[i] = pairResult{status: StatusInvalid, code: "unreadable_row", msg: "row could not be read: " + it.rowErr, journal: -1}
+		}
+		return
+	}
+	for i, p := range e.provs {
+		it.res[i] = e.pair(ctx, p, it.row)
+	}
+}
+
+// pair resolves one (row, provider) pair: reuse from the journal, local
+// validation, dedupe, then calls.
+func (e *engine) pair(ctx context.Context, p *provRun, row sources.Row) pairResult {
+	rec := providers.Record{Row: row.Num, Binding: p.binding, Values: row.Values}
+	req, err := p.prov.Prepare(rec)
+	if err != nil {
+		var re *providers.RowError
+		if errors.As(err, &re) {
+			return pairResult{status: StatusInvalid, code: re.Code, column: re.Column, msg: e.red.Redact(re.Error()), journal: -1}
+		}
+		return pairResult{status: StatusInvalid, code: "invalid", msg: e.red.Redact(err.Error()), journal: -1}
+	}
+	if p.stopped.Load() {
+		return pairResult{status: StatusSkipped, code: "provider_stopped", msg: p.stopReason(), notes: req.Notes, journal: -1}
+	}
+	if p.exhausted.Load() && !e.opts.WaitForQuota {
+		return pairResult{status: StatusDeferred, code: "quota", msg: p.deferReason(), notes: req.Notes, journal: -1}
+	}
+	if ctx.Err() != nil {
+		return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped before this call", notes: req.Notes, journal: -1}
+	}
+	res, shared, prior := p.dedupe.do(req.Dedupe, func() pairResult { return e.call(ctx, p, row.Num, req) })
+	switch {
+	case prior:
+		p.reused.Add(1)
+		res.billed = false
+	case shared:
+		p.saved.Add(1)
+		res.billed = false // the bill belongs to the row that made the call
+	}
+	res.notes = req.Notes
+	return res
+}
+
+func (p *provRun) stopReason() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return "provider stopped: " + p.stopMsg
+}
+
+func (p *provRun) deferReason() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.resetAt.IsZero() {
+		return "every key of the provider is spent (no reset)"
+	}
+	return "every key of the provider is spent until " + p.resetAt.Format("2006-01-02 15:04 -07")
+}
+
+// call sends one prepared request with retries and key rotation.
+func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *providers.Request) pairResult {
+	retr := p.retry.NewBackOff()
+	attempt := 0
+	unknownSeen := false
+	throttles := 0
+	var last providers.Result
+	for {
+		if ctx.Err() != nil {
+			return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped before this call", journal: -1}
+		}
+		lease, err := p.pool.Acquire(ctx)
+		if err != nil {
+			var ex *ratelimit.ExhaustedError
+			var fe *ratelimit.FatalError
+			switch {
+			case errors.As(err, &ex):
+				if e.opts.WaitForQuota && !ex.ResetAt.IsZero() {
+					if e.waitUntil(ctx, p, ex.ResetAt) {
+						continue
+					}
+					return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped while waiting for the quota reset", journal: -1}
+				}
+				p.mu.Lock()
+				p.resetAt = ex.ResetAt
+				p.mu.Unlock()
+				p.exhausted.Store(true)
+				return pairResult{status: StatusDeferred, code: "quota", msg: e.red.Redact(ex.Error()), journal: -1}
+			case errors.As(err, &fe):
+				p.mu.Lock()
+				p.stopMsg = e.red.Redact(fe.Error())
+				p.mu.Unlock()
+				p.stopped.Store(true)
+				return pairResult{status: StatusSkipped, code: "provider_stopped", msg: "provider stopped: " + p.stopReason(), journal: -1}
+			default:
+				return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped before this call", journal: -1}
+			}
+		}
+		attempt++
+		if attempt > 1 {
+			p.retries.Add(1)
+			p.keyStats[lease.Index()].retries.Add(1)
+		}
+		key := p.keys[lease.Index()]
+		seq := e.seq.Add(1)
+		res, status, inDoubt, latency, body, sent := e.attempt(p, key, req, rowNum, seq)
+		billed := !inDoubt && (p.billed[res.Code] || p.billed[string(res.Outcome)])
+		if sent {
+			p.calls.Add(1)
+		}
+		if billed {
+			p.billedN.Add(1)
+			p.keyStats[lease.Index()].billed.Add(1)
+		}
+		if inDoubt {
+			p.inDoubt.Add(1)
+			p.keyStats[lease.Index()].inDoubt.Add(1)
+		}
+		final := res.Outcome.Final()
+		jrec := &JournalRecord{T: "o", Row: rowNum, P: p.cfg.Name, Seq: seq, Key: key.ID, Out: string(res.Outcome), C: res.Code, B: billed}
+		if final {
+			jrec.St = string(res.Outcome)
+			jrec.V = res.Values
+			jrec.M = e.red.Redact(res.Message)
+			jrec.D = digestHex(req.Dedupe)
+		}
+		off, jerr := e.jr.Append(jrec)
+		if jerr != nil {
+			e.logf("error: %v", jerr)
+		}
+		_ = e.raw.Write(sinks.RawRecord{
+			Time: time.Now(), Row: rowNum, Provider: p.cfg.Name, Key: key.ID, Attempt: attempt, HTTPStatus: status,
+			Outcome: string(res.Outcome), Code: res.Code, Billed: billed, InDoubt: inDoubt,
+			LatencyMS: float64(latency.Microseconds()) / 1000, Body: body, Error: errText(res, status),
+		})
+
+		switch res.Outcome {
+		case providers.Hit, providers.NoHit, providers.Invalid:
+			lease.Release(ratelimit.Sent, 0)
+			pr := pairResult{status: string(res.Outcome), code: res.Code, values: res.Values, billed: billed, journal: off}
+			if res.Outcome == providers.Invalid {
+				pr.msg = "vendor rejected the row: " + e.red.Redact(res.Message)
+			}
+			return pr
+		case providers.Throttled:
+			p.throttled.Add(1)
+			lease.Release(ratelimit.Throttled, res.RetryAfter)
+			throttles++
+			if throttles > 50 {
+				return e.failed(p, res, "throttled 50 times")
+			}
+			continue // the pool paused the key; the next Acquire waits
+		case providers.Quota:
+			fb := ratelimit.QuotaDaily
+			switch {
+			case res.Scope == providers.ScopeProvider:
+				fb = ratelimit.PauseProvider
+			case res.Permanent:
+				fb = ratelimit.QuotaPermanent
+			}
+			lease.ReleaseWithReason(fb, res.RetryAfter, fmt.Sprintf("%s %s", res.Code, e.red.Redact(res.Message)))
+			if fb == ratelimit.PauseProvider {
+				e.logf("%s: vendor code %s (per-IP limit): pausing the whole provider", p.cfg.Name, res.Code)
+			}
+			continue
+		case providers.Fatal:
+			lease.ReleaseWithReason(ratelimit.Fatal, 0, fmt.Sprintf("key %s: %s %s", key.ID, res.Code, e.red.Redact(res.Message)))
+			e.logf("%s: key %s stopped: vendor answered %s %s", p.cfg.Name, key.ID, res.Code, e.red.Redact(res.Message))
+			continue
+		default: // transient
+			fb := ratelimit.Sent
+			if !sent {
+				fb = ratelimit.NotSent
+			}
+			lease.Release(fb, 0)
+			last = res
+			if res.Unknown {
+				if unknownSeen {
+					return e.failed(p, res, "unknown vendor code (raw body in raw.jsonl)")
+				}
+				unknownSeen = true
+			}
+			wait, ok := retr.Next(res.RetryAfter)
+			if !ok {
+				return e.failed(p, last, fmt.Sprintf("gave up after %d attempts", attempt))
+			}
+			if !sleepCtx(ctx, wait) {
+				return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped between retries", journal: -1}
+			}
+		}
+	}
+}
+
+func (e *engine) failed(p *provRun, res providers.Result, why string) pairResult {
+	msg := why
+	if res.Message != "" {
+		msg += ": " + e.red.Redact(res.Message)
+	}
+	return pairResult{status: StatusFailed, code: res.Code, msg: msg, journal: -1}
+}
+
+func errText(res providers.Result, status int) string {
+	if res.Outcome.Final() {
+		return ""
+	}
+	return res.Message
+}
+
+// attempt performs one HTTP exchange. inDoubt reports a request that left
+// but whose answer never came (it may have been billed).
+func (e *engine) attempt(p *provRun, key providers.Key, req *providers.Request, rowNum int, seq uint64) (res providers.Result, status int, inDoubt bool, latency time.Duration, body []byte, sent bool) {
+	// In-flight calls finish even when the run is stopping: a call cut off
+	// mid-way may be billed without its answer. The provider timeout bounds it.
+	cctx, cancel := context.WithTimeout(context.Background(), p.cfg.Timeout)
+	defer cancel()
+	var wrote atomic.Bool
+	cctx = httptrace.WithClientTrace(cctx, &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }})
+	hreq, err := p.prov.NewHTTPRequest(cctx, key, req)
+	if err != nil {
+		return providers.Result{Outcome: providers.Fatal, Code: "request", Message: e.red.Err(err).Error()}, 0, false, 0, nil, false
+	}
+	hreq.Header.Set("User-Agent", "riskbatch/"+e.opts.Version)
+	if _, err := e.jr.Append(&JournalRecord{T: "i", Row: rowNum, P: p.cfg.Name, Seq: seq, Key: key.ID, Run: e.runNo}); err != nil {
+		return providers.Result{Outcome: providers.Transient, Code: "journal", Message: err.Error()}, 0, false, 0, nil, false
+	}
+	start := time.Now()
+	resp, err := e.client.Do(hreq)
+	if err != nil {
+		latency = time.Since(start)
+		sent = wrote.Load()
+		msg := e.red.Err(err).Error()
+		code := "network"
+		if errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err) {
+			code = "timeout"
+		}
+		return providers.Result{Outcome: providers.Transient, Code: code, Message: msg}, 0, sent, latency, nil, sent
+	}
+	defer resp.Body.Close()
+	body, err = io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	latency = time.Since(start)
+	if err != nil {
+		return providers.Result{Outcome: providers.Transient, Code: "network", Message: "reading the answer: " + e.red.Err(err).Error()}, resp.StatusCode, true, latency, body, true
+	}
+	return p.prov.Parse(resp.StatusCode, resp.Header, body), resp.StatusCode, false, latency, body, true
+}
+
+func (e *engine) waitUntil(ctx context.Context, p *provRun, t time.Time) bool {
+	d := time.Until(t)
+	if d < 0 {
+		d = 0
+	}
+	p.mu.Lock()
+	p.resetAt = t
+	p.mu.Unlock()
+	e.logf("%s: every key is spent; waiting %s for the quota reset at %s (--wait-for-quota)", p.cfg.Name, d.Round(time.Second), t.Format("2006-01-02 15:04 -07"))
+	return sleepCtx(ctx, d+time.Second)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

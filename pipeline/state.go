@@ -1,0 +1,264 @@
+package pipeline
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/riskbatch/riskbatch/sinks"
+)
+
+// The job state lives in <output dir>/.state/ (directory 0700, files 0600):
+//
+//	manifest.json  input fingerprint, the settings that affect results (never
+//	               secrets), tool version, run count, whether the last run completed
+//	journal.log    every attempt's intent and outcome (see Journal)
+//
+// run on a completed state starts over; on an incomplete one it refuses and
+// names resume and --fresh. resume reuses every journaled answer.
+type manifest struct {
+	Format      int              `json:"format"`
+	ToolVersion string           `json:"tool_version"`
+	Job         string           `json:"job"`
+	Input       inputFingerprint `json:"input"`
+	Settings    string           `json:"settings_sha256"`
+	SettingsDoc json.RawMessage  `json:"settings"`
+	Runs        int              `json:"runs"`
+	Complete    bool             `json:"complete"`
+	Created     time.Time        `json:"created"`
+	Updated     time.Time        `json:"updated"`
+}
+
+type inputFingerprint struct {
+	Path    string    `json:"path"`
+	Size    int64     `json:"size"`
+	ModTime time.Time `json:"mod_time"`
+	SHA256  string    `json:"sha256"`
+}
+
+type jobState struct {
+	dir      string
+	manifest manifest
+	journal  *Journal
+	reader   *os.File // read side of the journal, for answers reused by offset
+	notes    []string
+	inDoubt  int
+	prior    map[string][]priorAnswer // provider → final answers from earlier runs
+}
+
+type priorAnswer struct {
+	digest, status string
+	off            int64
+}
+
+// StateDir is where a job's state lives.
+func StateDir(outDir string) string { return filepath.Join(outDir, ".state") }
+
+// settingsDoc is what affects results: never credentials or endpoints'
+// hosts (the embedded sandbox listens on a new port every run).
+func settingsDoc(job *Job) ([]byte, string) {
+	type prov struct {
+		Name, Type, Path string
+		Columns          map[string]string
+		Options          map[string]any
+	}
+	doc := struct {
+		Sheet, Encoding, Delimiter string
+		Providers                  []prov
+	}{Sheet: job.Input.Sheet, Encoding: job.Input.Encoding, Delimiter: job.Input.Delimiter}
+	for _, p := range job.Providers {
+		path := p.Endpoint
+		if i := strings.Index(path, "://"); i >= 0 {
+			if j := strings.IndexByte(path[i+3:], '/'); j >= 0 {
+				path = path[i+3+j:]
+			}
+		}
+		doc.Providers = append(doc.Providers, prov{p.Name, p.Type, path, p.Columns, p.Options})
+	}
+	b, _ := json.Marshal(doc)
+	sum := sha256.Sum256(b)
+	return b, hex.EncodeToString(sum[:])
+}
+
+func fingerprintInput(path string) (inputFingerprint, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return inputFingerprint{}, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return inputFingerprint{}, err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return inputFingerprint{}, fmt.Errorf("fingerprint %s: %w", path, err)
+	}
+	abs, _ := filepath.Abs(path)
+	return inputFingerprint{Path: abs, Size: st.Size(), ModTime: st.ModTime().UTC(), SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// StateExists reports whether dir holds job state, and whether its last run completed.
+func StateExists(outDir string) (exists, complete bool) {
+	b, err := os.ReadFile(filepath.Join(StateDir(outDir), "manifest.json"))
+	if err != nil {
+		return false, false
+	}
+	var m manifest
+	if json.Unmarshal(b, &m) != nil {
+		return true, false
+	}
+	return true, m.Complete
+}
+
+func openJobState(outDir string, job *Job, inPath string, opts Options) (*jobState, error) {
+	dir := StateDir(outDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("job state: %w", err)
+	}
+	_ = os.Chmod(dir, 0o700)
+	st := &jobState{dir: dir, prior: map[string][]priorAnswer{}}
+	fp, err := fingerprintInput(inPath)
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	sdoc, shash := settingsDoc(job)
+	mpath := filepath.Join(dir, "manifest.json")
+	jpath := filepath.Join(dir, "journal.log")
+
+	var old *manifest
+	if b, err := os.ReadFile(mpath); err == nil {
+		var m manifest
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("job state %s is damaged: %v (start over with --fresh)", mpath, err)
+		}
+		old = &m
+	}
+	resumeCmd := opts.ResumeCommand
+	if resumeCmd == "" {
+		resumeCmd = "riskbatch resume " + job.Path
+	}
+	now := time.Now().UTC()
+	switch {
+	case opts.Resume && old == nil:
+		return nil, configErr("nothing to resume in %s: no job state (run the job with `riskbatch run %s`)", outDir, job.Path)
+	case opts.Resume:
+		var changed []string
+		if old.Input.SHA256 != fp.SHA256 {
+			changed = append(changed, fmt.Sprintf("input file %s changed since the state was made (size %d → %d bytes, modified %s → %s, content hash differs)",
+				inPath, old.Input.Size, fp.Size, old.Input.ModTime.Format(time.RFC3339), fp.ModTime.Format(time.RFC3339)))
+		}
+		if old.Settings != shash {
+			changed = append(changed, "job settings that affect results changed (providers, options, column mapping or input sheet/encoding)")
+		}
+		if len(changed) > 0 && !opts.Force {
+			return nil, configErr("cannot resume: %s.\n  --force resumes anyway (journaled answers are reused for identical requests; changed rows are sent), --fresh starts over", strings.Join(changed, "; "))
+		}
+		if len(changed) > 0 {
+			st.notes = append(st.notes, "resumed with --force: "+strings.Join(changed, "; "))
+		}
+		st.manifest = *old
+		st.manifest.Runs++
+		st.manifest.Input = fp
+		st.manifest.Settings, st.manifest.SettingsDoc = shash, sdoc
+		if err := st.load(jpath); err != nil {
+			return nil, err
+		}
+	default:
+		if old != nil && !old.Complete && !opts.Fresh {
+			return nil, configErr("%s holds an incomplete run of this job (%d run(s) so far).\n  continue it: %s\n  or start over (answers already bought are discarded): riskbatch run --fresh %s", outDir, old.Runs, resumeCmd, job.Path)
+		}
+		if err := os.Remove(jpath); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("job state: %w", err)
+		}
+		st.manifest = manifest{Format: 1, Created: now, Runs: 1, Input: fp, Settings: shash, SettingsDoc: sdoc}
+	}
+	st.manifest.ToolVersion = opts.Version
+	st.manifest.Job = job.Path
+	st.manifest.Complete = false
+	st.manifest.Updated = now
+	if err := st.writeManifest(); err != nil {
+		return nil, err
+	}
+	st.journal, err = OpenJournal(jpath)
+	if err != nil {
+		return nil, err
+	}
+	st.reader, err = os.Open(jpath)
+	if err != nil {
+		st.journal.Close()
+		return nil, fmt.Errorf("job state: %w", err)
+	}
+	return st, nil
+}
+
+// load scans the journal of earlier runs: final answers become reusable,
+// intents without an outcome are counted as in doubt.
+func (st *jobState) load(path string) error {
+	open := map[uint64]bool{}
+	note, err := ScanJournal(path, func(r *JournalRecord, off int64) error {
+		switch r.T {
+		case "i":
+			open[r.Seq] = true
+		case "o":
+			delete(open, r.Seq)
+			if r.St != "" && r.D != "" {
+				st.prior[r.P] = append(st.prior[r.P], priorAnswer{digest: r.D, status: r.St, off: off})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if note != "" {
+		st.notes = append(st.notes, note)
+	}
+	st.inDoubt = len(open)
+	if st.inDoubt > 0 {
+		st.notes = append(st.notes, fmt.Sprintf("%d call(s) were in flight when the last run stopped (in doubt: possibly billed, no answer recorded); they are sent again", st.inDoubt))
+	}
+	return nil
+}
+
+// seedDedupe hands a provider's journaled answers to its dedupe index.
+func (st *jobState) seedDedupe(provider string, d *dedupe) {
+	for _, a := range st.prior[provider] {
+		d.seed(a.digest, a.status, a.off)
+	}
+	delete(st.prior, provider)
+}
+
+func (st *jobState) readResult(off int64) (*JournalRecord, error) {
+	return ReadRecordAt(st.reader, off)
+}
+
+func (st *jobState) writeManifest() error {
+	return sinks.WriteJSONAtomic(filepath.Join(st.dir, "manifest.json"), st.manifest, 0o600)
+}
+
+// finish marks the state complete (or not) once outputs are in place.
+func (st *jobState) finish(complete bool) error {
+	if err := st.journal.Sync(); err != nil {
+		return err
+	}
+	st.manifest.Complete = complete
+	st.manifest.Updated = time.Now().UTC()
+	return st.writeManifest()
+}
+
+func (st *jobState) close() {
+	if st.journal != nil {
+		_ = st.journal.Close()
+	}
+	if st.reader != nil {
+		_ = st.reader.Close()
+	}
+}

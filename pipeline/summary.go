@@ -1,0 +1,135 @@
+package pipeline
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Statuses of a (row, provider) pair in the result sheet.
+const (
+	StatusHit      = "hit"
+	StatusNoHit    = "no_hit"
+	StatusInvalid  = "invalid"
+	StatusFailed   = "failed"   // retries exhausted (transient) — resumable
+	StatusDeferred = "deferred" // quota spent or run stopped before the call — resumable
+	StatusSkipped  = "skipped"  // provider stopped by a fatal answer — resumable after fixing the job
+)
+
+// Statuses lists every status in display order.
+var Statuses = []string{StatusHit, StatusNoHit, StatusInvalid, StatusFailed, StatusDeferred, StatusSkipped}
+
+// Exit codes (README, DESIGN.md).
+const (
+	ExitOK         = 0
+	ExitInternal   = 1
+	ExitUsage      = 2
+	ExitIncomplete = 3
+	ExitFatal      = 4
+	ExitSIGINT     = 130
+	ExitSIGTERM    = 143
+)
+
+// Summary is summary.json and the end-of-run table.
+type Summary struct {
+	Tool        string             `json:"tool"`
+	Version     string             `json:"version"`
+	Job         string             `json:"job"`
+	Input       string             `json:"input"`
+	InputFormat string             `json:"input_format"`
+	OutputDir   string             `json:"output_dir"`
+	Run         int                `json:"run"` // 1 for the first run, +1 per resume
+	StartedAt   time.Time          `json:"started_at"`
+	FinishedAt  time.Time          `json:"finished_at"`
+	Seconds     float64            `json:"duration_seconds"`
+	Complete    bool               `json:"complete"`
+	Stopped     string             `json:"stopped,omitempty"` // SIGINT / SIGTERM
+	RowsIn      int                `json:"rows_in"`
+	RowsOut     int                `json:"rows_out"`
+	RowsOK      int                `json:"rows_ok"`
+	RowsError   int                `json:"rows_error"`
+	RowsInvalid int                `json:"rows_unreadable"` // rows that could not be read at all
+	Providers   []*ProviderSummary `json:"providers"`
+	InDoubt     int                `json:"in_doubt_resent"` // calls in doubt from an earlier run, sent again by this one
+	Notes       []string           `json:"notes,omitempty"`
+	ExitCode    int                `json:"exit_code"`
+	Resume      string             `json:"resume_command,omitempty"`
+	QuotaReset  *time.Time         `json:"quota_reset_at,omitempty"`
+}
+
+// ProviderSummary is one provider's figures.
+type ProviderSummary struct {
+	Name       string         `json:"name"`
+	Type       string         `json:"type"`
+	Status     map[string]int `json:"status"` // every status, adding up to rows_in
+	Calls      int64          `json:"calls"`  // HTTP attempts this run
+	Billed     int64          `json:"billed"`
+	Cost       float64        `json:"cost"`
+	Currency   string         `json:"currency,omitempty"`
+	Retries    int64          `json:"retries"`
+	Throttled  int64          `json:"throttled"`
+	InDoubt    int64          `json:"in_doubt"` // attempts whose answer never came after the request was sent
+	Reused     int64          `json:"reused"`   // answers taken from the journal of an earlier run
+	Deduped    int64          `json:"calls_saved"`
+	HitRate    float64        `json:"hit_rate"` // hits / (hits + no-hits)
+	Stopped    string         `json:"stopped,omitempty"`
+	QuotaReset *time.Time     `json:"quota_reset_at,omitempty"`
+	Keys       []KeySummary   `json:"keys"`
+}
+
+// KeySummary is one key's figures (never its credentials).
+type KeySummary struct {
+	ID             string  `json:"id"`
+	Calls          int64   `json:"calls"`
+	Billed         int64   `json:"billed"`
+	Throttled      int64   `json:"throttled"`
+	Retries        int64   `json:"retries"`
+	InDoubt        int64   `json:"in_doubt"`
+	QuotaUsedToday int64   `json:"quota_used_today"`
+	DailyQuota     int     `json:"daily_quota,omitempty"`
+	State          string  `json:"state"`
+	QPS            float64 `json:"qps,omitempty"`
+}
+
+// WriteTable prints the short end-of-run table.
+func (s *Summary) WriteTable(w io.Writer) {
+	fmt.Fprintf(w, "\nrows in %d · out %d · ok %d · with errors %d   (%.1fs)\n", s.RowsIn, s.RowsOut, s.RowsOK, s.RowsError, s.Seconds)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "provider\t%s\tcalls\tbilled\tcost\tsaved\tin doubt\t\n", strings.Join(Statuses, "\t"))
+	for _, p := range s.Providers {
+		var b strings.Builder
+		for _, st := range Statuses {
+			fmt.Fprintf(&b, "%d\t", p.Status[st])
+		}
+		fmt.Fprintf(tw, "%s\t%s%d\t%d\t%.2f\t%d\t%d\t\n", p.Name, b.String(), p.Calls, p.Billed, p.Cost, p.Deduped, p.InDoubt)
+	}
+	tw.Flush()
+	for _, p := range s.Providers {
+		for _, k := range p.Keys {
+			quota := ""
+			if k.DailyQuota > 0 {
+				quota = fmt.Sprintf(" quota %d/%d today", k.QuotaUsedToday, k.DailyQuota)
+			}
+			fmt.Fprintf(w, "  %s key %s: %d calls, %d billed, %d throttled, %d retries, %d in doubt,%s %s\n",
+				p.Name, k.ID, k.Calls, k.Billed, k.Throttled, k.Retries, k.InDoubt, quota, k.State)
+		}
+		if p.Stopped != "" {
+			fmt.Fprintf(w, "  %s stopped: %s\n", p.Name, p.Stopped)
+		}
+	}
+	for _, n := range s.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+}
+
+func sortedKeys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
