@@ -153,7 +153,7 @@ func (c *Client) Columns() []providers.Column {
 func (c *Client) DefaultBilled() []string { return []string{"0"} }
 
 type payload struct {
-	idcard, mobile, name       string
+	idcard, mobile, name      string
 	idType, phoneType, nmType pii.Digest
 }
 
@@ -341,13 +341,18 @@ func (c *Client) Parse(status int, header http.Header, body []byte) providers.Re
 			return providers.Result{Outcome: providers.Transient, Code: codeS, Message: a.Reason, Unknown: true}
 		}
 		r := providers.Result{Outcome: cl.outcome, Code: codeS, Message: a.Reason, Scope: cl.scope, Permanent: cl.permanent}
-		if code == 10011 {
+		switch code {
+		case 10011:
 			r.RetryAfter = time.Minute // per-IP limit: pause the provider
+		case 10020:
+			r.RetryAfter = time.Minute // maintenance: a long pause, not a quick retry
 		}
 		return r
 	}
 	var res result
-	if err := json.Unmarshal(a.Result, &res); err != nil {
+	if err := json.Unmarshal(a.Result, &res); err != nil || (res.Found != 1 && res.Found != -1) {
+		// A success without a result object (null, or found missing) is not
+		// an answer: never report it as a no-hit.
 		return providers.Result{Outcome: providers.Transient, Code: codeS, Message: "unparseable result"}
 	}
 	vals := []string{"", strconv.Itoa(res.Found), strconv.Itoa(res.IDFound), "", res.OrderID}

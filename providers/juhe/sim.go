@@ -139,7 +139,7 @@ func (Sim) Serve(s *sandbox.Server, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if badParam || !validField(idc, idType, 18) || !validField(mob, phType, 11) || (name != "" && nmType == pii.None && len([]rune(name)) > 30) {
+	if badParam || !validField(idc, idType, 18) || !validField(mob, phType, 11) || (name != "" && !validName(name, nmType)) {
 		writeCode(w, 237001)
 		return
 	}
@@ -247,6 +247,14 @@ func validField(v string, d pii.Digest, plainLen int) bool {
 	default:
 		return len(v) == 64 && isHex(v)
 	}
+}
+
+// validName: a plain name has at most 30 characters, an MD5 name is 32 hex.
+func validName(v string, d pii.Digest) bool {
+	if d == pii.MD5 {
+		return len(v) == 32 && isHex(v)
+	}
+	return len([]rune(v)) <= 30
 }
 
 func isHex(s string) bool {
