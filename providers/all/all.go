@@ -4,4 +4,5 @@ package all
 
 import (
 	_ "github.com/riskbatch/riskbatch/providers/juhe"
+	_ "github.com/riskbatch/riskbatch/providers/td"
 )
