@@ -19,6 +19,7 @@ import (
 type runOptions struct {
 	fresh, force, waitForQuota, noProgress bool
 	grace                                  time.Duration
+	cpuProfile, memProfile                 string
 }
 
 // newRunCommand builds `run` (resume=false) or `resume` (resume=true).
@@ -42,6 +43,8 @@ func newRunCommand(resume bool) *cobra.Command {
 	cmd.Flags().BoolVar(&o.waitForQuota, "wait-for-quota", false, "when every key is spent, sleep until the quota resets instead of deferring rows (nightly jobs)")
 	cmd.Flags().BoolVar(&o.noProgress, "no-progress", false, "no progress bar even on a terminal")
 	cmd.Flags().DurationVar(&o.grace, "grace", 30*time.Second, "after SIGINT/SIGTERM, how long in-flight calls may take to finish")
+	cmd.Flags().StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) to this file")
+	cmd.Flags().StringVar(&o.memProfile, "memprofile", "", "write a heap profile (pprof) to this file at the end")
 	return cmd
 }
 
@@ -59,6 +62,11 @@ func runJob(parent context.Context, jobPath string, resume bool, o runOptions) e
 	if err != nil {
 		return err
 	}
+	stopProfiles, err := startProfiles(o.cpuProfile, o.memProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfiles()
 	if parent == nil {
 		parent = context.Background()
 	}
