@@ -142,44 +142,21 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 	inPath := job.Resolve(job.Input.File)
 	outDir := job.Resolve(job.Output.Dir)
 
-	var delim rune
-	if d := job.Input.Delimiter; d != "" {
-		if d == "\\t" || d == "tab" {
-			d = "\t"
-		}
-		delim = []rune(d)[0]
-	}
-	srcOpts := sources.Options{Sheet: job.Input.Sheet, Encoding: job.Input.Encoding, Delimiter: delim}
-	src, err := sources.Open(inPath, srcOpts)
+	src, err := openInput(job, inPath)
 	if err != nil {
-		return nil, &InputError{Err: err}
+		return nil, err
 	}
 	defer src.Close()
 	header := src.Header()
 
 	// Bind every provider to the header before anything else: a missing
 	// column is an input error (exit 2) before any call.
-	var missing []string
-	for i := range job.Providers {
-		pc := &job.Providers[i]
-		spec, _ := providers.Lookup(pc.Type)
-		prov, err := spec.New(providers.Config{Name: pc.Name, Endpoint: pc.Endpoint, Options: pc.Options})
-		if err != nil {
-			return nil, configErr("job file %s: provider %q: %v", job.Path, pc.Name, err)
-		}
-		b, miss := providers.NewBinding(header, prov.Inputs(), pc.Columns)
-		for _, m := range miss {
-			missing = append(missing, fmt.Sprintf("provider %q needs column %s", pc.Name, m))
-		}
-		for field, col := range pc.Columns {
-			if !b.Has(field) && !containsHeader(header, col) {
-				missing = append(missing, fmt.Sprintf("provider %q: columns.%s names %q, which is not in the file", pc.Name, field, col))
-			}
-		}
-		e.provs = append(e.provs, &provRun{cfg: pc, prov: prov, binding: b})
+	bound, err := bindProviders(job, inPath, header)
+	if err != nil {
+		return nil, err
 	}
-	if len(missing) > 0 {
-		return nil, &InputError{Err: fmt.Errorf("%s: %s\n  columns in the file: %s", inPath, strings.Join(missing, "\n  "), strings.Join(header, ", "))}
+	for _, b := range bound {
+		e.provs = append(e.provs, &provRun{cfg: b.cfg, prov: b.prov, binding: b.binding})
 	}
 
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
@@ -439,11 +416,7 @@ func (e *engine) pair(ctx context.Context, p *provRun, row sources.Row) pairResu
 	rec := providers.Record{Row: row.Num, Binding: p.binding, Values: row.Values}
 	req, err := p.prov.Prepare(rec)
 	if err != nil {
-		var re *providers.RowError
-		if errors.As(err, &re) {
-			return pairResult{status: StatusInvalid, code: re.Code, column: re.Column, msg: e.red.Redact(re.Error()), journal: -1}
-		}
-		return pairResult{status: StatusInvalid, code: "invalid", msg: e.red.Redact(err.Error()), journal: -1}
+		return invalidResult(err, e.red)
 	}
 	if p.stopped.Load() {
 		return pairResult{status: StatusSkipped, code: "provider_stopped", msg: p.stopReason(), notes: req.Notes, journal: -1}

@@ -1,0 +1,81 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/riskbatch/riskbatch/providers"
+	"github.com/riskbatch/riskbatch/sources"
+)
+
+// The helpers here are the front half of a run — open the input, build the
+// providers, bind them to the header, prepare a row — shared by run,
+// validate and hash so that validate sees exactly what run would send.
+
+// openInput opens the job's input file with the job's reading options.
+// Errors are *InputError (exit 2).
+func openInput(job *Job, inPath string) (sources.Reader, error) {
+	var delim rune
+	if d := job.Input.Delimiter; d != "" {
+		if d == "\\t" || d == "tab" {
+			d = "\t"
+		}
+		delim = []rune(d)[0]
+	}
+	srcOpts := sources.Options{Sheet: job.Input.Sheet, Encoding: job.Input.Encoding, Delimiter: delim}
+	src, err := sources.Open(inPath, srcOpts)
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	return src, nil
+}
+
+// boundProvider is a provider built from the job and bound to the input header.
+type boundProvider struct {
+	cfg     *ProviderConfig
+	prov    providers.Provider
+	binding *providers.Binding
+}
+
+// bindProviders builds every provider of the job and binds it to header. A
+// provider option error is a *ConfigError; a missing column is an
+// *InputError naming every missing column at once. Both mean exit 2,
+// before any call.
+func bindProviders(job *Job, inPath string, header []string) ([]boundProvider, error) {
+	var out []boundProvider
+	var missing []string
+	for i := range job.Providers {
+		pc := &job.Providers[i]
+		spec, _ := providers.Lookup(pc.Type)
+		prov, err := spec.New(providers.Config{Name: pc.Name, Endpoint: pc.Endpoint, Options: pc.Options})
+		if err != nil {
+			return nil, configErr("job file %s: provider %q: %v", job.Path, pc.Name, err)
+		}
+		b, miss := providers.NewBinding(header, prov.Inputs(), pc.Columns)
+		for _, m := range miss {
+			missing = append(missing, fmt.Sprintf("provider %q needs column %s", pc.Name, m))
+		}
+		for field, col := range pc.Columns {
+			if !b.Has(field) && !containsHeader(header, col) {
+				missing = append(missing, fmt.Sprintf("provider %q: columns.%s names %q, which is not in the file", pc.Name, field, col))
+			}
+		}
+		out = append(out, boundProvider{cfg: pc, prov: prov, binding: b})
+	}
+	if len(missing) > 0 {
+		return nil, &InputError{Err: fmt.Errorf("%s: %s\n  columns in the file: %s", inPath, strings.Join(missing, "\n  "), strings.Join(header, ", "))}
+	}
+	return out, nil
+}
+
+// invalidResult turns a Prepare error into the pair's invalid result: the
+// provider's reason code and column, and a message with the value masked by
+// the provider and secrets redacted.
+func invalidResult(err error, red *Redactor) pairResult {
+	var re *providers.RowError
+	if errors.As(err, &re) {
+		return pairResult{status: StatusInvalid, code: re.Code, column: re.Column, msg: red.Redact(re.Error()), journal: -1}
+	}
+	return pairResult{status: StatusInvalid, code: "invalid", msg: red.Redact(err.Error()), journal: -1}
+}
