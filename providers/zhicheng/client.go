@@ -1,0 +1,525 @@
+// Package zhicheng is the Zhicheng Afu (致诚阿福) 群星系统 vendor, API
+// fraud.screening.advance.api (欺诈甄别进阶版 V1: fraud score and level,
+// risk lists, social network, personal and corporate address verification),
+// client and simulator side by side (seed 001).
+package zhicheng
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/riskbatch/riskbatch/providers"
+)
+
+func init() {
+	providers.Register(providers.Spec{
+		Kind: "zhicheng",
+		Doc:  "Zhicheng Afu 群星 fraud.screening.advance.api (POST /submit)",
+		Credentials: []providers.Credential{
+			{Name: "user_name", Required: true, Doc: "the user name Zhicheng issued (test accounts end in _testusr)"},
+			{Name: "sign", Required: true, Doc: "the user's RC4 secret, sent as-is in the form"},
+		},
+		TimeZone: "Asia/Shanghai",
+		New:      New,
+	})
+}
+
+// Options are the job's options for a Zhicheng provider.
+type Options struct {
+	// QueryReason is query_reason (字典 1); default LOAN_AUDIT.
+	QueryReason string `yaml:"query_reason"`
+	// AmountBusiness is the product type code (字典 7); default "0".
+	AmountBusiness string `yaml:"amount_business"`
+	// AddrDetectionTypes asks for personal address verdicts (字典 8).
+	AddrDetectionTypes []string `yaml:"addr_detection_types"`
+	// QueryCorpAddrDetection asks for the corporate address verdict.
+	QueryCorpAddrDetection bool `yaml:"query_corp_addr_detection"`
+	// AddressEncoding is how family_addr, corp_addr and contacts are sent:
+	// "object" (nested JSON, as the document's example) or "string" (a JSON
+	// string holding the object, as its table says). Default "object".
+	AddressEncoding string `yaml:"address_encoding"`
+}
+
+// Client is the Zhicheng provider.
+type Client struct {
+	endpoint       string
+	queryReason    string
+	amountBusiness string
+	addrTypes      []string
+	corp           bool
+	encoding       string
+	columns        []providers.Column
+}
+
+// New builds a Zhicheng provider from the job.
+func New(cfg providers.Config) (providers.Provider, error) {
+	var o Options
+	if err := providers.DecodeOptions(cfg.Options, &o); err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(cfg.Endpoint)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("endpoint %q is not an absolute URL", cfg.Endpoint)
+	}
+	c := &Client{
+		endpoint:       cfg.Endpoint,
+		queryReason:    strings.TrimSpace(o.QueryReason),
+		amountBusiness: strings.TrimSpace(o.AmountBusiness),
+		corp:           o.QueryCorpAddrDetection,
+		encoding:       strings.ToLower(strings.TrimSpace(o.AddressEncoding)),
+	}
+	if c.queryReason == "" {
+		c.queryReason = "LOAN_AUDIT"
+	}
+	if !slices.Contains(queryReasons, c.queryReason) {
+		return nil, fmt.Errorf("options.query_reason %q: want one of %s", o.QueryReason, strings.Join(queryReasons, ", "))
+	}
+	if c.amountBusiness == "" {
+		c.amountBusiness = "0"
+	}
+	if !slices.Contains(amountBusinessCodes, c.amountBusiness) {
+		return nil, fmt.Errorf("options.amount_business %q: want one of %s", o.AmountBusiness, strings.Join(amountBusinessCodes, ", "))
+	}
+	for _, t := range o.AddrDetectionTypes {
+		t = strings.ToUpper(strings.TrimSpace(t))
+		if !validAddrType(t) {
+			return nil, fmt.Errorf("options.addr_detection_types: %q is not one of %s, %s, %s, %s", t, Mobile1Family, Mobile1Corp, Mobile2Family, Mobile2Corp)
+		}
+		if !slices.Contains(c.addrTypes, t) {
+			c.addrTypes = append(c.addrTypes, t)
+		}
+	}
+	switch c.encoding {
+	case "":
+		c.encoding = EncodingObject
+	case EncodingObject, EncodingString:
+	default:
+		return nil, fmt.Errorf("options.address_encoding %q: want object or string", o.AddressEncoding)
+	}
+	c.columns = c.buildColumns()
+	return c, nil
+}
+
+// Inputs implements providers.Provider.
+func (c *Client) Inputs() []providers.Input {
+	in := []providers.Input{
+		{Name: "name", Aliases: []string{"姓名", "name", "realname", "真实姓名", "客户姓名"}, Required: true, Doc: "applicant name, 2-30 characters"},
+		{Name: "id_no", Aliases: []string{"身份证号", "身份证号码", "证件号码", "idcard", "id_no", "id_card"}, Required: true, Doc: "Chinese resident ID (18 characters; a 15-digit legacy number is upgraded)"},
+		{Name: "mobile", Aliases: []string{"手机号", "手机号码", "mobile", "phone"}, Required: true, Doc: "Chinese mobile, 11 digits; two may be given comma-separated"},
+		{Name: "mobile2", Aliases: []string{"手机号2", "手机号码2", "mobile2"}, Doc: "second mobile"},
+		{Name: "bank_no", Aliases: []string{"银行卡号", "bank_no", "bankcard"}, Doc: "bank card number, at most 20 digits"},
+		{Name: "email", Aliases: []string{"邮箱", "电子邮箱", "email"}, Doc: "e-mail, at most 50 characters"},
+		{Name: "qq", Aliases: []string{"QQ", "QQ号", "qq"}, Doc: "QQ number"},
+		{Name: "family_tel", Aliases: []string{"家庭固话", "家庭电话", "family_tel"}, Doc: "home landline 010-65239821"},
+		{Name: "corp_tel", Aliases: []string{"单位固话", "单位电话", "corp_tel"}, Doc: "office landline 010-65239821"},
+		{Name: "corp_name", Aliases: []string{"单位名称", "corp_name", "company"}, Doc: "employer, at most 100 characters"},
+	}
+	for _, a := range []struct{ pre, zh string }{{"family", "家庭"}, {"corp", "单位"}} {
+		in = append(in,
+			providers.Input{Name: a.pre + "_province", Aliases: []string{a.zh + "地址省", a.zh + "省"}, Doc: a.zh + "地址: province (≤ 20)"},
+			providers.Input{Name: a.pre + "_city", Aliases: []string{a.zh + "地址市", a.zh + "市"}, Doc: a.zh + "地址: city (≤ 20)"},
+			providers.Input{Name: a.pre + "_county", Aliases: []string{a.zh + "地址区县", a.zh + "区县"}, Doc: a.zh + "地址: county or district (≤ 20)"},
+			providers.Input{Name: a.pre + "_address", Aliases: []string{a.zh + "详细地址"}, Doc: a.zh + "地址: street address (≤ 40)"},
+			providers.Input{Name: a.pre + "_addr", Aliases: []string{a.zh + "地址"}, Doc: a.zh + "地址 as one free-text column (sent as the street address part)"},
+		)
+	}
+	for i := 1; i <= maxContacts; i++ {
+		n := strconv.Itoa(i)
+		pre := "contact" + n + "_"
+		in = append(in,
+			providers.Input{Name: pre + "name", Aliases: []string{"联系人" + n + "姓名"}, Doc: "contact " + n + " name"},
+			providers.Input{Name: pre + "mobile", Aliases: []string{"联系人" + n + "手机号", "联系人" + n + "手机"}, Doc: "contact " + n + " mobile"},
+			providers.Input{Name: pre + "id_no", Aliases: []string{"联系人" + n + "身份证号"}, Doc: "contact " + n + " ID number"},
+			providers.Input{Name: pre + "type", Aliases: []string{"联系人" + n + "关系"}, Doc: "contact " + n + " relationship: SPOUSE, CHILD, PARENTS, COLLEAGUE, RELATIVES, FRIEND, OTHER_CONTACTS (or 配偶, 子女, 父母, 同事, 亲属, 朋友, 其他联系人)"},
+		)
+	}
+	return in
+}
+
+// socialColumns are the socialNetwork figures written out, by column.
+var socialColumns = []struct {
+	col, key string
+	numeric  bool
+	doc      string
+}{
+	{"age", "age", true, "年龄 (socialNetwork.age)"},
+	{"gender", "gender", false, "性别"},
+	{"id_no_location", "idNoLocation", false, "身份证号归属地"},
+	{"mobile_location", "mobileLocation", false, "手机号归属地"},
+	{"mobile_operator", "mobileOperator", false, "手机号运营商"},
+	{"first_order_black_cnt", "firstOrderBlackCnt", true, "一阶联系人黑名单个数"},
+	{"first_order_black_rate", "firstOrderBlackRate", true, "一阶联系人黑名单占比 (or 联系人过少不予计算)"},
+	{"first_order_overdue_cnt", "firstOrderOverdueCnt", true, "一阶联系人逾期个数"},
+	{"first_order_overdue_rate", "firstOrderOverdueRate", true, "一阶联系人逾期占比 (or 联系人过少不予计算)"},
+	{"first_order_m3_cnt", "firstOrderM3Cnt", true, "一阶联系人逾期 M3+ 个数"},
+	{"second_order_black_cnt", "secondOrderBlackCnt", true, "二阶联系人黑名单个数"},
+	{"second_order_overdue_cnt", "secondOrderOverdueCnt", true, "二阶联系人逾期个数"},
+	{"second_order_m3_cnt", "secondOrderM3Cnt", true, "二阶联系人逾期 M3+ 个数"},
+	{"active_call_cnt", "activeCallCnt", true, "主叫联系人数"},
+	{"active_call_black_cnt", "activeCallBlackCnt", true, "主叫联系人黑名单数"},
+	{"active_call_overdue_cnt", "activeCallOverdueCnt", true, "主叫联系人逾期数"},
+	{"loan_call_cnt", "loanCallCnt", true, "与银行或同行通话总人数"},
+	{"loan_call_num", "loanCallNum", true, "与银行或同行通话总次数"},
+	{"court_call_num", "courtCallNum", true, "与法院通话次数"},
+	{"lawyer_call_num", "lawyerCallNum", true, "与律师通话总次数"},
+	{"fiction_call_cnt", "fictionCallCnt", true, "与虚拟号码通话人数"},
+	{"macao_call_cnt", "macaoCallCnt", true, "与澳门通话人数"},
+	{"night_call_cnt", "nightCallCnt", true, "夜间通话人数"},
+	{"remote_call_cnt", "remoteCallCnt", true, "异地通话人数"},
+}
+
+func (c *Client) buildColumns() []providers.Column {
+	cols := []providers.Column{
+		{Name: "fraud_score", Numeric: true, Doc: "fraudScore 1-100; empty on a no-hit"},
+		{Name: "fraud_level", Numeric: true, Doc: "fraudLevel 0-5 (0: data insufficient)"},
+		{Name: "fraud_level_desc", Doc: "一级…五级, or 数据不足"},
+		{Name: "risk_hits", Doc: "riskResult as 名单类型/风险明细/命中项 (年), joined with \"; \""},
+		{Name: "risk_hit_count", Numeric: true, Doc: "number of riskResult entries"},
+	}
+	for _, s := range socialColumns {
+		cols = append(cols, providers.Column{Name: s.col, Numeric: s.numeric, Doc: "socialNetwork." + s.key + ": " + s.doc})
+	}
+	for _, t := range c.addrTypes {
+		cols = append(cols, providers.Column{Name: "addr_" + strings.ToLower(t), Doc: addrTypeDesc(t) + ": the five sub-results as 项目 code 结果/风险程度"})
+	}
+	if c.corp {
+		cols = append(cols,
+			providers.Column{Name: "corp_addr_result", Doc: "corporate address verdict: code and meaning (字典 12)"},
+			providers.Column{Name: "corp_addr_similar", Doc: "similar addresses found: address (有效性, 来源)"},
+		)
+	}
+	return append(cols, providers.Column{Name: "flow_id", Doc: "Zhicheng's flowId"})
+}
+
+// Columns implements providers.Provider.
+func (c *Client) Columns() []providers.Column { return c.columns }
+
+// DefaultBilled implements providers.Provider: success && code 10000 is the
+// only billed answer.
+func (c *Client) DefaultBilled() []string { return []string{CodeOK} }
+
+type payload struct{ params string }
+
+// altField names the other column a field may have come from, for error
+// messages (a free-text address lands in the street address part).
+var altField = map[string]string{"family_address": "family_addr", "corp_address": "corp_addr"}
+
+// Prepare builds params from the row and validates it with the vendor's
+// own rules (shared with the simulator), so a row Zhicheng would reject is
+// reported with its code and never sent.
+func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
+	p := &Params{
+		AmountBusiness:     c.amountBusiness,
+		AddrDetectionTypes: c.addrTypes,
+		Name:               rec.Get("name"),
+		IDNo:               rec.Get("id_no"),
+		BankNo:             rec.Get("bank_no"),
+		Email:              rec.Get("email"),
+		QQ:                 rec.Get("qq"),
+		FamilyTel:          rec.Get("family_tel"),
+		CorpTel:            rec.Get("corp_tel"),
+		CorpName:           rec.Get("corp_name"),
+		FamilyAddr:         address(rec, "family"),
+		CorpAddr:           address(rec, "corp"),
+	}
+	if c.corp {
+		p.QueryCorpAddrDetection = "1"
+	}
+	for _, f := range []string{"mobile", "mobile2"} {
+		for _, m := range splitMobiles(rec.Get(f)) {
+			p.Mobiles = append(p.Mobiles, m)
+			p.mobileFields = append(p.mobileFields, f)
+		}
+	}
+	for i := 1; i <= maxContacts; i++ {
+		pre := "contact" + strconv.Itoa(i) + "_"
+		ct := Contact{Name: rec.Get(pre + "name"), Mobile: rec.Get(pre + "mobile"), IDNo: rec.Get(pre + "id_no"), Type: rec.Get(pre + "type")}
+		p.Contacts = append(p.Contacts, ct)
+	}
+	var notes []string
+	if fe := check(p, true, &notes); fe != nil {
+		field := fe.Field
+		if alt, ok := altField[field]; ok && rec.Column(field) == "" && rec.Column(alt) != "" {
+			field = alt
+		}
+		return nil, rec.Invalid(field, fe.Code, fe.Reason, fe.Masked)
+	}
+	// Empty contact slots are not sent; numbering in errors followed the
+	// input columns, so drop them only now.
+	p.Contacts = slices.DeleteFunc(p.Contacts, Contact.empty)
+	body, err := p.Marshal(c.encoding)
+	if err != nil {
+		return nil, fmt.Errorf("zhicheng: encoding params: %w", err)
+	}
+	return &providers.Request{
+		Dedupe:  providers.DedupeKey("zhicheng", APIName, c.queryReason, string(body)),
+		Payload: payload{params: string(body)},
+		Notes:   notes,
+	}, nil
+}
+
+// address reads <pre>_province/_city/_county/_address, or the free-text
+// <pre>_addr column as the street address part.
+func address(rec providers.Record, pre string) *Address {
+	a := &Address{Province: rec.Get(pre + "_province"), City: rec.Get(pre + "_city"), County: rec.Get(pre + "_county"), Address: rec.Get(pre + "_address")}
+	if a.Address == "" {
+		a.Address = rec.Get(pre + "_addr")
+	}
+	if a.empty() {
+		return nil
+	}
+	return a
+}
+
+// splitMobiles splits a cell holding one or two mobiles (the wire format's
+// comma, or the separators people type).
+func splitMobiles(s string) []string {
+	var out []string
+	for _, m := range strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(",，;；、", r) }) {
+		if m = strings.TrimSpace(m); m != "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// NewHTTPRequest implements providers.Provider: a form POST of the five
+// parameters, the credentials as-is.
+func (c *Client) NewHTTPRequest(ctx context.Context, key providers.Key, req *providers.Request) (*http.Request, error) {
+	p, ok := req.Payload.(payload)
+	if !ok {
+		return nil, fmt.Errorf("zhicheng: foreign request payload %T", req.Payload)
+	}
+	user, sign := key.Credentials["user_name"], key.Credentials["sign"]
+	if user == "" || sign == "" {
+		return nil, fmt.Errorf("zhicheng: key %s needs the user_name and sign credentials", key.ID)
+	}
+	form := url.Values{}
+	form.Set("user_name", user)
+	form.Set("sign", sign)
+	form.Set("api_name", APIName)
+	form.Set("query_reason", c.queryReason)
+	form.Set("params", p.params)
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, fmt.Errorf("zhicheng: building request: %w", err)
+	}
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8")
+	r.Header.Set("Accept", "application/json")
+	return r, nil
+}
+
+// answer is the response envelope. code is a String in the document but is
+// read as a number too.
+type answer struct {
+	Code    json.RawMessage `json:"code"`
+	Msg     json.RawMessage `json:"msg"`
+	Success bool            `json:"success"`
+	FlowID  json.RawMessage `json:"flowId"`
+	Data    json.RawMessage `json:"data"`
+}
+
+// Parse implements providers.Provider, classifying on code and success
+// exactly as DESIGN.md's Zhicheng row (never on msg).
+func (c *Client) Parse(status int, header http.Header, body []byte) providers.Result {
+	if r, done := providers.ParseHTTPStatus(status, header); done {
+		return r
+	}
+	var a answer
+	if err := json.Unmarshal(body, &a); err != nil {
+		return providers.Result{Outcome: providers.Transient, Code: fmt.Sprintf("HTTP %d", status), Message: "unparseable body"}
+	}
+	code, _ := scalar(a.Code)
+	code = strings.TrimSpace(code)
+	msg, _ := scalar(a.Msg)
+	if code == "" {
+		return providers.Result{Outcome: providers.Transient, Code: fmt.Sprintf("HTTP %d", status), Message: "answer without a code"}
+	}
+	if code != CodeOK {
+		cl, known := resultCodes[code]
+		if !known {
+			return providers.Result{Outcome: providers.Transient, Code: code, Message: msg, Unknown: true}
+		}
+		return providers.Result{Outcome: cl.outcome, Code: code, Message: msg, Permanent: cl.permanent}
+	}
+	if !a.Success {
+		// 10000 without success is neither the documented success nor a
+		// documented failure.
+		return providers.Result{Outcome: providers.Transient, Code: code, Message: "code 10000 with success false", Unknown: true}
+	}
+	flow, _ := scalar(a.FlowID)
+	vals, hit, ok := c.values(a.Data, flow)
+	if !ok {
+		// A success without a readable data object is not an answer: never
+		// report it as a no-hit.
+		return providers.Result{Outcome: providers.Transient, Code: code, Message: "unparseable data"}
+	}
+	out := providers.NoHit
+	if hit {
+		out = providers.Hit
+	}
+	return providers.Result{Outcome: out, Code: code, Message: msg, Values: vals}
+}
+
+// object is a JSON object whose keys are looked up with spaces squashed
+// (the document's example has "gender " and " query_corp_addr_detection ").
+type object map[string]json.RawMessage
+
+func decodeObject(r json.RawMessage) (object, bool) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(r, &m); err != nil || m == nil {
+		return nil, false
+	}
+	o := make(object, len(m))
+	for k, v := range m {
+		o[squash(k)] = v
+	}
+	return o, true
+}
+
+// str returns a string or number field as text ("" when absent or of
+// another type): loanCallCnt is a String in the table and a number in the
+// example, counts may come either way.
+func (o object) str(key string) string {
+	s, _ := scalar(o[key])
+	return strings.TrimSpace(s)
+}
+
+func (o object) objects(key string) []object {
+	var raw []json.RawMessage
+	if json.Unmarshal(o[key], &raw) != nil {
+		return nil
+	}
+	out := make([]object, 0, len(raw))
+	for _, r := range raw {
+		if m, ok := decodeObject(r); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// values reads data into the columns; hit is false when there is no score
+// (fraudLevel 0, data insufficient).
+func (c *Client) values(raw json.RawMessage, flow string) (vals []string, hit, ok bool) {
+	d, ok := decodeObject(raw)
+	if !ok {
+		return nil, false, false
+	}
+	set := make(map[string]string, len(c.columns))
+	score, level := d.str("fraudScore"), d.str("fraudLevel")
+	hit = score != "" && level != "0"
+	if hit {
+		set["fraud_score"] = score
+	}
+	set["fraud_level"] = level
+	if level != "" {
+		set["fraud_level_desc"] = describe(fraudLevels, level)
+	}
+	risks := d.objects("riskResult")
+	set["risk_hits"] = formatRisks(risks)
+	set["risk_hit_count"] = strconv.Itoa(len(risks))
+	if sn, ok := decodeObject(d["socialNetwork"]); ok {
+		for _, s := range socialColumns {
+			set[s.col] = sn.str(s.key)
+		}
+	}
+	for _, e := range d.objects("addrDetectionList") {
+		t, ok := addrTypeOf(e.str("type"))
+		if !ok || !slices.Contains(c.addrTypes, t) {
+			continue
+		}
+		set["addr_"+strings.ToLower(t)] = formatAddrVerdict(e)
+	}
+	if c.corp {
+		if co, ok := decodeObject(d["corpAddrDetectionResult"]); ok {
+			set["corp_addr_result"], set["corp_addr_similar"] = formatCorp(co)
+		}
+	}
+	set["flow_id"] = flow
+	vals = make([]string, len(c.columns))
+	for i, col := range c.columns {
+		vals[i] = set[col.Name]
+	}
+	return vals, hit, true
+}
+
+// formatRisks renders each riskResult entry as 名单类型/风险明细/命中项 (年),
+// e.g. 法院诉讼/法院-失信/本人身份证号 (2017).
+func formatRisks(risks []object) string {
+	parts := make([]string, 0, len(risks))
+	for _, r := range risks {
+		s := describe(dataTypes, r.str("dataType")) + "/" + describe(riskDetails, r.str("riskDetail")) + "/" + describe(riskItemTypes, r.str("riskItemType"))
+		if t := r.str("riskTime"); t != "" {
+			s += " (" + t + ")"
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// formatAddrVerdict renders the five sub-results of one personal address
+// verdict as 项目 code 结果/风险程度, filling result and riskLevel from
+// table 11 when the answer leaves them out.
+func formatAddrVerdict(e object) string {
+	var parts []string
+	for _, ap := range addrParts {
+		sub, ok := decodeObject(e[ap.key])
+		if !ok {
+			continue
+		}
+		code := sub.str("code")
+		ref := addrCodes[code]
+		result, risk := sub.str("result"), sub.str("riskLevel")
+		if result == "" {
+			result = ref.result
+		}
+		if risk == "" {
+			risk = ref.riskLevel
+		}
+		s := ap.label + " " + code
+		if result != "" {
+			s += " " + result
+		}
+		if risk != "" {
+			s += "/" + risk
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// formatCorp renders the corporate verdict (code and meaning) and the
+// similar addresses.
+func formatCorp(co object) (result, similar string) {
+	code := co.str("resultVerificationCode")
+	if code == "" {
+		// The document's table loses this field's name at a page break;
+		// accept the shorter spelling too.
+		code = co.str("resultVerification")
+	}
+	desc := co.str("resultVerificationDesc")
+	if desc == "" {
+		desc = describe(corpResults, code)
+	}
+	result = strings.TrimSpace(code + " " + desc)
+	var sims []string
+	for _, s := range co.objects("corpAddrSimilarList") {
+		eff := s.str("effectiveDesc")
+		if eff == "" {
+			eff = describe(corpEffect, s.str("effectiveCode"))
+		}
+		src := s.str("sourceDesc")
+		if src == "" {
+			src = describe(corpSources, s.str("sourceCode"))
+		}
+		sims = append(sims, s.str("address")+" ("+eff+", "+src+")")
+	}
+	return result, strings.Join(sims, "; ")
+}
