@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -138,21 +139,49 @@ func LoadJob(path string, getenv func(string) (string, bool)) (*Job, error) {
 		sort.Strings(names)
 		return nil, configErr("job file %s: environment variables not set: %s", path, strings.Join(names, ", "))
 	}
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	if err := enc.Encode(&root); err != nil {
-		return nil, configErr("job file %s: %v", path, err)
+	// Decode the interpolated nodes directly, not a re-encoded copy: the
+	// copy loses blank lines and comments, so its line numbers would not be
+	// the user's. Node.Decode cannot reject unknown keys, so those come from
+	// a strict decode of the file as written (its type errors, caused by the
+	// ${VAR} references not yet replaced, are ignored there).
+	var errs []string
+	probe := yaml.NewDecoder(bytes.NewReader(raw))
+	probe.KnownFields(true)
+	var te *yaml.TypeError
+	if err := probe.Decode(&Job{}); errors.As(err, &te) {
+		for _, e := range te.Errors {
+			if strings.Contains(e, " not found in type ") {
+				errs = append(errs, e)
+			}
+		}
 	}
-	dec := yaml.NewDecoder(&buf)
-	dec.KnownFields(true)
 	job := &Job{Path: path}
-	if err := dec.Decode(job); err != nil {
-		return nil, configErr("job file %s: %s", path, redactYAMLError(err.Error()))
+	if err := root.Decode(job); err != nil {
+		if !errors.As(err, &te) {
+			return nil, configErr("job file %s: %s", path, redactYAMLError(err.Error()))
+		}
+		errs = append(errs, te.Errors...)
+	}
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(a, b int) bool { return yamlErrLine(errs[a]) < yamlErrLine(errs[b]) })
+		return nil, configErr("job file %s: yaml: unmarshal errors:\n  %s", path, redactYAMLError(strings.Join(errs, "\n  ")))
 	}
 	if err := job.validate(); err != nil {
 		return nil, err
 	}
 	return job, nil
+}
+
+var yamlLine = regexp.MustCompile(`^line (\d+):`)
+
+// yamlErrLine is the line number a yaml error message starts with (0 if none).
+func yamlErrLine(msg string) int {
+	m := yamlLine.FindStringSubmatch(msg)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
 }
 
 // redactYAMLError keeps yaml's line-numbered message; it never quotes
@@ -176,11 +205,17 @@ func interpolate(n *yaml.Node, getenv func(string) (string, bool), missing map[s
 				missing[sub[1]] = true
 				return ""
 			})
-			// An interpolated value is a string even if it looks like a number.
-			if n.Tag == "" || n.Tag == "!!int" || n.Tag == "!!float" || n.Tag == "!!bool" {
-				n.Tag = "!!str"
+			// A plain scalar takes the type its new value spells, as if the
+			// value had been written in the file: concurrency: ${N:8} is a
+			// number, and a string field still gets the text verbatim
+			// ("0012" stays "0012"). A value that would read as null stays a
+			// string; a quoted reference stays a string.
+			if n.Style == 0 {
+				n.Tag = ""
+				if n.ShortTag() == "!!null" {
+					n.Tag = "!!str"
+				}
 			}
-			n.Style = yaml.DoubleQuotedStyle
 		}
 		return
 	}

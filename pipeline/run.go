@@ -488,7 +488,7 @@ func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *provider
 				p.stopMsg = e.red.Redact(fe.Error())
 				p.mu.Unlock()
 				p.stopped.Store(true)
-				return pairResult{status: StatusSkipped, code: "provider_stopped", msg: "provider stopped: " + p.stopReason(), journal: -1}
+				return pairResult{status: StatusSkipped, code: "provider_stopped", msg: p.stopReason(), journal: -1} // stopReason says "provider stopped"
 			default:
 				return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped before this call", journal: -1}
 			}
