@@ -153,6 +153,10 @@ func (w *xlsxWriter) Write(values []string) error {
 // held back so far.
 func (w *xlsxWriter) start() error {
 	w.started = true
+	// Select the first sheet now, while it is still empty: SetActiveSheet
+	// reads every worksheet back into memory, which after streaming means
+	// re-parsing the whole sheet (seconds and hundreds of MB at 5,000 rows).
+	w.f.SetActiveSheet(0)
 	w.widths = columnWidths(w.header, w.sample, w.opts.ColumnWidths)
 	if err := w.newSheet(); err != nil {
 		return w.setErr(err)
@@ -321,7 +325,6 @@ func (w *xlsxWriter) Commit() error {
 		_ = w.fail()
 		return err
 	}
-	w.f.SetActiveSheet(0)
 	// WriteTo builds the whole zip in memory (excelize limitation), then
 	// writes it to the temp file.
 	if _, err := w.f.WriteTo(w.out.f); err != nil {
