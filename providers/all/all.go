@@ -3,6 +3,8 @@
 package all
 
 import (
+	_ "github.com/riskbatch/riskbatch/providers/accuauth"
 	_ "github.com/riskbatch/riskbatch/providers/juhe"
 	_ "github.com/riskbatch/riskbatch/providers/td"
+	_ "github.com/riskbatch/riskbatch/providers/zhicheng"
 )
