@@ -1,7 +1,10 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -10,6 +13,30 @@ import (
 
 // startProgress shows progress until the returned stop is called: a bar on a
 // TTY, a plain line every ProgressEvery otherwise (logs of unattended runs).
+// countRows counts the data rows of a CSV input quickly (one streaming
+// pass) so the progress bar can show an ETA; XLSX files are not pre-read
+// (parsing them twice would cost more than the bar is worth): no ETA, 0.
+func countRows(job *Job, inPath string) int64 {
+	if strings.HasSuffix(strings.ToLower(inPath), ".xlsx") || strings.HasSuffix(strings.ToLower(inPath), ".xlsm") {
+		return 0
+	}
+	src, err := openInput(job, inPath)
+	if err != nil {
+		return 0
+	}
+	defer src.Close()
+	var n int64
+	for {
+		if _, err := src.Next(); err != nil {
+			if errors.Is(err, io.EOF) {
+				return n
+			}
+			return 0
+		}
+		n++
+	}
+}
+
 func (e *engine) startProgress(ctx interface{ Done() <-chan struct{} }) func() {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -20,7 +47,7 @@ func (e *engine) startProgress(ctx interface{ Done() <-chan struct{} }) func() {
 		var bar *progressbar.ProgressBar
 		every := e.opts.ProgressEvery
 		if e.opts.TTY {
-			bar = progressbar.NewOptions64(-1,
+			bar = progressbar.NewOptions64(totalOrSpinner(e.total),
 				progressbar.OptionSetWriter(e.opts.Log),
 				progressbar.OptionSetDescription("rows"),
 				progressbar.OptionShowCount(),
@@ -28,6 +55,8 @@ func (e *engine) startProgress(ctx interface{ Done() <-chan struct{} }) func() {
 				progressbar.OptionSetItsString("rows"),
 				progressbar.OptionThrottle(200*time.Millisecond),
 				progressbar.OptionClearOnFinish(),
+				progressbar.OptionSetPredictTime(e.total > 0),
+				progressbar.OptionShowElapsedTimeOnFinish(),
 			)
 			every = 200 * time.Millisecond
 		}
@@ -62,4 +91,12 @@ func (e *engine) startProgress(ctx interface{ Done() <-chan struct{} }) func() {
 		wg.Wait()
 		fmt.Fprint(e.opts.Log, "")
 	}
+}
+
+// totalOrSpinner is the bar's total: the row count, or -1 (a spinner) when unknown.
+func totalOrSpinner(n int64) int64 {
+	if n <= 0 {
+		return -1
+	}
+	return n
 }

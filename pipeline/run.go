@@ -110,6 +110,7 @@ type engine struct {
 	runNo  int
 
 	rowsDone atomic.Int64
+	total    int64 // rows in the file when known (TTY progress with ETA), else 0
 }
 
 // Run executes the job. It returns the summary (also written to
@@ -219,6 +220,9 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 		sum.Providers = append(sum.Providers, p.sum)
 	}
 
+	if e.opts.TTY {
+		e.total = countRows(job, inPath)
+	}
 	stopProgress := e.startProgress(ctx)
 	rowsIn, runErr := e.stream(ctx, src, out, sum)
 	stopProgress()
@@ -227,6 +231,9 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 		return nil, runErr
 	}
 	if rowsIn == 0 {
+		if !e.opts.Resume {
+			st.discard()
+		}
 		return nil, &InputError{Err: fmt.Errorf("%s: %w", inPath, errNoRows)}
 	}
 	e.finishSummary(sum, ctx)
