@@ -36,7 +36,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCommand(false), newRunCommand(true), newSandboxCommand(), newVersionCommand(), newGenCommand())
+	root.AddCommand(newRunCommand(false), newRunCommand(true), newSandboxCommand(), newVersionCommand(), newGenCommand(), newValidateCommand(), newHashCommand())
 	return root
 }
 
