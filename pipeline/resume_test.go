@@ -181,6 +181,21 @@ func TestRunAgain(t *testing.T) {
 		calls, _ = totalCalls(f.counters())
 		eq(t, "run on a completed state sends every row", calls, int64(12))
 	})
+	t.Run("an input with a header only leaves no state behind", func(t *testing.T) {
+		f := newFixture(t, nil)
+		in := filepath.Join(f.dir, "in.csv")
+		writeCSV(t, in, utf8Plain, nil, nil)
+		_, err, _ := f.runJob(f.job(nil), pipeline.Options{})
+		var ie *pipeline.InputError
+		if !errors.As(err, &ie) || !strings.Contains(err.Error(), "no data rows") {
+			t.Fatalf("header-only input: %v, want an InputError (exit 2) saying it has no data rows", err)
+		}
+		// Once the file has rows, run works without --fresh.
+		writeCSV(t, in, utf8Plain, rows, nil)
+		sum := f.mustRun(f.job(nil), pipeline.Options{})
+		checkAccounting(t, f.outDir(), sum, inputValues(rows))
+		eq(t, "exit code", sum.ExitCode, pipeline.ExitOK)
+	})
 	t.Run("resume without a state", func(t *testing.T) {
 		f := newFixture(t, nil)
 		writeCSV(t, filepath.Join(f.dir, "in.csv"), utf8Plain, rows, nil)

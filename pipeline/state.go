@@ -254,6 +254,14 @@ func (st *jobState) finish(complete bool) error {
 	return st.writeManifest()
 }
 
+// discard removes the state files this run made. It is for a run that
+// found no data rows: nothing was sent, and a state left "incomplete" would
+// make the next run refuse until --fresh.
+func (st *jobState) discard() {
+	_ = os.Remove(filepath.Join(st.dir, "manifest.json"))
+	_ = os.Remove(filepath.Join(st.dir, "journal.log"))
+}
+
 func (st *jobState) close() {
 	if st.journal != nil {
 		_ = st.journal.Close()
