@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/riskbatch/riskbatch/providers"
+	"github.com/riskbatch/riskbatch/providers/pii"
 )
 
 func init() {
@@ -241,6 +242,15 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 		pre := "contact" + strconv.Itoa(i) + "_"
 		ct := Contact{Name: rec.Get(pre + "name"), Mobile: rec.Get(pre + "mobile"), IDNo: rec.Get(pre + "id_no"), Type: rec.Get(pre + "type")}
 		p.Contacts = append(p.Contacts, ct)
+	}
+	// Zhicheng's document defines no hashing: a digest in an identity
+	// column can never match, so say so instead of a format error.
+	for _, f := range []string{"id_no", "mobile", "mobile2"} {
+		if v := rec.Get(f); v != "" {
+			if _, _, hashed := pii.DetectHashed(v, pii.SHA256); hashed {
+				return nil, rec.Invalid(f, "hashed_not_accepted", "the value is already a digest; Zhicheng takes plaintext only (send this row from the plaintext file)", v[:6]+"…")
+			}
+		}
 	}
 	var notes []string
 	if fe := check(p, true, &notes); fe != nil {

@@ -265,3 +265,24 @@ func TestInputAliases(t *testing.T) {
 		}
 	}
 }
+
+func TestPrepareRefusesDigests(t *testing.T) {
+	e := newEnv(t)
+	c := e.provider(t, nil)
+	for _, tc := range []struct{ field, value string }{
+		{"id_no", "0cc175b9c0f1b6a831c399e269772661"},
+		{"mobile", "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"},
+	} {
+		r := e.personRow(3)
+		r[tc.field] = tc.value
+		_, err := c.Prepare(record(t, c, r))
+		var re *providers.RowError
+		if !errors.As(err, &re) || re.Code != "hashed_not_accepted" {
+			t.Errorf("%s digest: got %v, want RowError hashed_not_accepted", tc.field, err)
+			continue
+		}
+		if strings.Contains(err.Error(), tc.value) {
+			t.Errorf("%s: the error repeats the whole digest: %v", tc.field, err)
+		}
+	}
+}
