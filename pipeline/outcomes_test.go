@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/riskbatch/riskbatch/pipeline"
 )
@@ -51,6 +52,8 @@ func TestJuheOutcomes(t *testing.T) {
 		exit     int
 		raw      []rawWant // row 1's attempts
 		stopped  []string  // in the provider's stop message
+		inDoubt  int64     // attempts sent whose answer never came
+		offPath  bool      // calls never reach a simulator (its counters stay 0)
 	}
 	tests := []tc{
 		{
@@ -96,7 +99,7 @@ func TestJuheOutcomes(t *testing.T) {
 		{
 			name: "GET: connection reset once, then answered (the key travels in the URL)", method: "GET",
 			force: []forced{{"", 0, "reset", 1}},
-			want:  ok, exit: 0,
+			want:  ok, exit: 0, inDoubt: 1, // sent, then the connection died: maybe billed
 			raw: []rawWant{{"", 1, "transient", "network", false}, {"", 2, "hit", "0", true}},
 		},
 		{
@@ -112,11 +115,31 @@ func TestJuheOutcomes(t *testing.T) {
 				p.Endpoint = strings.Replace(p.Endpoint, "/anti_fraud/queryV2", "/anti_fraud/v2/query", 1)
 				p.Options["product"] = "queryV2"
 			},
-			want: all("skipped"), wantCode: "provider_stopped", exit: 4,
+			want: all("skipped"), wantCode: "provider_stopped", exit: 4, offPath: true,
 			raw:     []rawWant{{"k1", 1, "fatal", "HTTP 404", false}, {"k2", 2, "fatal", "HTTP 404", false}},
 			stopped: []string{"HTTP 404"},
 		},
 	}
+	tests = append(tests,
+		tc{
+			// 10020 asks for a long pause (maintenance): with a retry budget
+			// shorter than the pause the row fails at once, never a tight loop.
+			name:  "10020 maintenance beyond max_elapsed: failed without a retry",
+			tune:  func(j *pipeline.Job) { j.Providers[0].Retry.MaxElapsed = time.Second },
+			force: []forced{{"", 0, "10020", 0}},
+			want:  firstThen("failed"), wantCode: "10020", exit: 3,
+			raw: []rawWant{{"", 1, "transient", "10020", false}},
+		},
+		tc{
+			// The request left but no answer came: in doubt (maybe billed),
+			// retried, counted as in doubt in the summary.
+			name:  "timeout once: in doubt, retried, then answered",
+			tune:  func(j *pipeline.Job) { j.Providers[0].Timeout = 200 * time.Millisecond },
+			force: []forced{{"", 0, "timeout", 1}},
+			want:  ok, exit: 0, inDoubt: 1,
+			raw: []rawWant{{"", 1, "transient", "timeout", false}, {"", 2, "hit", "0", true}},
+		},
+	)
 	// Every transient code of the document, and the transport failures,
 	// once: retried, then answered.
 	for _, code := range []string{"10014", "237002", "237003", "http_500", "http_503", "malformed", "reset"} {
@@ -124,9 +147,13 @@ func TestJuheOutcomes(t *testing.T) {
 		if wantCode == "" {
 			wantCode = code
 		}
+		var inDoubt int64
+		if code == "reset" {
+			inDoubt = 1 // sent, then the connection died: maybe billed
+		}
 		tests = append(tests, tc{
 			name: "transient " + code + " once: retried, then answered", force: []forced{{"", 0, code, 1}},
-			want: ok, exit: 0,
+			want: ok, exit: 0, inDoubt: inDoubt,
 			raw: []rawWant{{"", 1, "transient", wantCode, false}, {"", 2, "hit", "0", true}},
 		})
 	}
@@ -212,6 +239,14 @@ func TestJuheOutcomes(t *testing.T) {
 
 			raw := readRaw(t, f.outDir())
 			got := rawForRow(raw, 1)
+			eq(t, "summary in_doubt", p.InDoubt, tc.inDoubt)
+			inDoubt := int64(0)
+			for _, r := range raw {
+				if r.InDoubt {
+					inDoubt++
+				}
+			}
+			eq(t, "raw.jsonl in_doubt lines", inDoubt, tc.inDoubt)
 			if len(got) != len(tc.raw) {
 				t.Fatalf("raw.jsonl has %d lines for row 1, want %d: %+v", len(got), len(tc.raw), got)
 			}
@@ -234,7 +269,7 @@ func TestJuheOutcomes(t *testing.T) {
 				}
 			}
 			eq(t, "raw.jsonl billed lines vs sandbox", int64(rawBilled), billed)
-			if tc.tune == nil {
+			if !tc.offPath {
 				eq(t, "raw.jsonl lines vs sandbox calls", int64(len(raw)), calls)
 			}
 			for _, k := range p.Keys {
