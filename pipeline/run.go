@@ -462,6 +462,11 @@ func (p *provRun) deferReason() string {
 	return "every key of the provider is spent until " + p.resetAt.Format("2006-01-02 15:04 -07")
 }
 
+// maxAttemptsPerPair bounds every loop of one pair (retries, throttling,
+// key rotation, provider pauses) so a vendor that keeps answering a limit
+// code cannot hold a row forever.
+const maxAttemptsPerPair = 100
+
 // call sends one prepared request with retries and key rotation.
 func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *providers.Request) pairResult {
 	retr := p.retry.NewBackOff()
@@ -501,6 +506,10 @@ func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *provider
 			}
 		}
 		attempt++
+		if attempt > maxAttemptsPerPair {
+			lease.Release(ratelimit.NotSent, 0)
+			return e.failed(p, last, fmt.Sprintf("gave up after %d attempts (throttling, quota or key rotation did not settle)", maxAttemptsPerPair))
+		}
 		if attempt > 1 {
 			p.retries.Add(1)
 			p.keyStats[lease.Index()].retries.Add(1)
