@@ -159,6 +159,9 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 	for _, b := range bound {
 		e.provs = append(e.provs, &provRun{cfg: b.cfg, prov: b.prov, binding: b.binding})
 	}
+	if err := checkReportInput(job, inPath, header); err != nil {
+		return nil, err
+	}
 
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("output dir: %w", err)
@@ -517,6 +520,7 @@ func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *provider
 		key := p.keys[lease.Index()]
 		seq := e.seq.Add(1)
 		res, status, inDoubt, latency, body, sent := e.attempt(p, key, req, rowNum, seq)
+		last = res
 		billed := !inDoubt && (p.billed[res.Code] || p.billed[string(res.Outcome)])
 		if sent {
 			p.calls.Add(1)
@@ -586,7 +590,6 @@ func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *provider
 				fb = ratelimit.NotSent
 			}
 			lease.Release(fb, 0)
-			last = res
 			if res.Unknown {
 				if unknownSeen {
 					return e.failed(p, res, "unknown vendor code (raw body in raw.jsonl)")

@@ -26,6 +26,18 @@ type XLSXOptions struct {
 	// ColumnWidths, per column, in Excel character units; 0 or missing =
 	// automatic (from the header and the first sampleRows rows).
 	ColumnWidths []float64
+	// LeadingSheets are created empty ahead of the result sheets, the first
+	// of them selected when the file opens; BeforeSave fills them (the run's
+	// summary, first in the workbook).
+	LeadingSheets []string
+	// SheetDone, when set, is called for each result sheet after its last
+	// row, before the sheet is flushed (conditional formats over the used
+	// range: lastRow is its last Excel row, the header being row 1).
+	SheetDone func(f *excelize.File, sheet string, lastRow int) error
+	// BeforeSave, when set, is called once at Commit after the last result
+	// sheet is flushed, before the workbook is written. It must not read
+	// the result sheets back (that re-parses the whole streamed sheet).
+	BeforeSave func(f *excelize.File) error
 }
 
 const (
@@ -111,9 +123,28 @@ func NewXLSX(path string, header []string, opts XLSXOptions) (RowWriter, error) 
 		_ = w.fail()
 		return nil, fmt.Errorf("sinks: xlsx style: %w", err)
 	}
-	if err := f.SetSheetName(f.GetSheetName(0), opts.SheetName); err != nil {
-		_ = w.fail()
-		return nil, fmt.Errorf("sinks: xlsx sheet: %w", err)
+	// The template's sheet (selected when the file opens) becomes the first
+	// sheet: a leading sheet when there are some, else the results. Creating
+	// them in their final order, rather than moving a sheet at the end,
+	// keeps the autofilter's sheet-scoped defined name pointing at the
+	// results sheet.
+	sheets := append(append([]string(nil), opts.LeadingSheets...), opts.SheetName)
+	for i, name := range sheets {
+		if err := checkSheetName(name); err != nil {
+			_ = w.fail()
+			return nil, fmt.Errorf("sinks: sheet name %q: %w", name, err)
+		}
+		if i == 0 {
+			err = f.SetSheetName(f.GetSheetName(0), name)
+		} else if idx, _ := f.GetSheetIndex(name); idx >= 0 {
+			err = fmt.Errorf("duplicate sheet name %q", name)
+		} else {
+			_, err = f.NewSheet(name)
+		}
+		if err != nil {
+			_ = w.fail()
+			return nil, fmt.Errorf("sinks: xlsx sheet: %w", err)
+		}
 	}
 	return w, nil
 }
@@ -258,6 +289,11 @@ func (w *xlsxWriter) newSheet() error {
 // finishSheet sets the autofilter over the sheet's used range and flushes
 // its stream writer.
 func (w *xlsxWriter) finishSheet() error {
+	if w.opts.SheetDone != nil {
+		if err := w.opts.SheetDone(w.f, w.sheet, w.row); err != nil {
+			return err
+		}
+	}
 	last, err := excelize.CoordinatesToCellName(len(w.header), w.row)
 	if err != nil {
 		return err
@@ -324,6 +360,13 @@ func (w *xlsxWriter) Commit() error {
 		err = w.setErr(err)
 		_ = w.fail()
 		return err
+	}
+	if w.opts.BeforeSave != nil {
+		if err := w.opts.BeforeSave(w.f); err != nil {
+			err = w.setErr(err)
+			_ = w.fail()
+			return err
+		}
 	}
 	// WriteTo builds the whole zip in memory (excelize limitation), then
 	// writes it to the temp file.
