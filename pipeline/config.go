@@ -17,7 +17,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/riskbatch/riskbatch/pipeline/report"
 	"github.com/riskbatch/riskbatch/providers"
 )
 
@@ -32,11 +31,7 @@ type Job struct {
 	Window      int              `yaml:"reorder_window"`
 	StateDir    string           `yaml:"state_dir"`
 	Providers   []ProviderConfig `yaml:"providers"`
-	// Decisions and Backtest configure the report (package report):
-	// pass/review/reject rules per provider and the label to back-test
-	// each provider's score against.
-	Decisions report.DecisionConfig `yaml:"decisions"`
-	Backtest  report.BacktestConfig `yaml:"backtest"`
+	Decisions   map[string]any   `yaml:"decisions"` // reserved for the decision policy (report issue)
 
 	// Path is the job file; relative paths in it are resolved from its directory.
 	Path string `yaml:"-"`
@@ -354,7 +349,6 @@ func (j *Job) validate() error {
 			}
 		}
 	}
-	errs = append(errs, j.validateReport()...)
 	if len(errs) > 0 {
 		return configErr("job file %s:\n  %s", j.Path, strings.Join(errs, "\n  "))
 	}
