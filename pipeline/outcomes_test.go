@@ -134,7 +134,7 @@ func TestJuheOutcomes(t *testing.T) {
 			// The request left but no answer came: in doubt (maybe billed),
 			// retried, counted as in doubt in the summary.
 			name:  "timeout once: in doubt, retried, then answered",
-			tune:  func(j *pipeline.Job) { j.Providers[0].Timeout = 1500 * time.Millisecond } // generous: -race on a loaded 2-core machine,
+			tune:  func(j *pipeline.Job) { j.Providers[0].Timeout = 1500 * time.Millisecond }, // generous: -race on a loaded 2-core machine
 			force: []forced{{"", 0, "timeout", 1}},
 			want:  ok, exit: 0, inDoubt: 1,
 			raw: []rawWant{{"", 1, "transient", "timeout", false}, {"", 2, "hit", "0", true}},

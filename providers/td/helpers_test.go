@@ -35,10 +35,12 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	srv := sandbox.New(sandbox.Config{Seed: 1, Population: testPopulation, Hang: 2 * time.Second})
+	srv := sandbox.New(sandbox.Config{Seed: 1, Population: testPopulation, Hang: 10 * time.Second})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	hc := &http.Client{Timeout: 300 * time.Millisecond}
+	// Generous enough for -race on a loaded 2-core machine, well under Hang so
+	// a "timeout" fault still ends in a client timeout.
+	hc := &http.Client{Timeout: 2 * time.Second}
 	t.Cleanup(hc.CloseIdleConnections)
 	return &env{srv: srv, ts: ts, hc: hc, admin: sandbox.Admin{BaseURL: ts.URL, Client: &http.Client{Timeout: 5 * time.Second}}}
 }

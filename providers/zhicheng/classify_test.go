@@ -159,7 +159,7 @@ func TestHTTPFaults(t *testing.T) {
 					t.Errorf("429: RetryAfter %v, want 1s", res.RetryAfter)
 				}
 			case "timeout":
-				if res.Code != "timeout" || time.Since(start) > 900*time.Millisecond {
+				if res.Code != "timeout" || time.Since(start) >= time.Second { // the client gave up before the 1s hang ended
 					t.Errorf("timeout: code %q after %v", res.Code, time.Since(start))
 				}
 			}
