@@ -17,6 +17,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/riskbatch/riskbatch/pipeline/report"
 	"github.com/riskbatch/riskbatch/providers"
 )
 
@@ -31,7 +32,11 @@ type Job struct {
 	Window      int              `yaml:"reorder_window"`
 	StateDir    string           `yaml:"state_dir"`
 	Providers   []ProviderConfig `yaml:"providers"`
-	Decisions   map[string]any   `yaml:"decisions"` // reserved for the decision policy (report issue)
+	// Decisions and Backtest configure the report (package report):
+	// pass/review/reject rules per provider and the label to back-test
+	// each provider's score against.
+	Decisions report.DecisionConfig `yaml:"decisions"`
+	Backtest  report.BacktestConfig `yaml:"backtest"`
 
 	// Path is the job file; relative paths in it are resolved from its directory.
 	Path string `yaml:"-"`
@@ -349,6 +354,7 @@ func (j *Job) validate() error {
 			}
 		}
 	}
+	errs = append(errs, j.validateReport()...)
 	if len(errs) > 0 {
 		return configErr("job file %s:\n  %s", j.Path, strings.Join(errs, "\n  "))
 	}

@@ -20,6 +20,7 @@ type outputs struct {
 	width   int
 	buf     []string
 	masks   []func(string) string // per input column; nil = keep
+	rep     *reporter             // decision columns and the report outputs
 }
 
 func (e *engine) openOutputs(dir string, header []string) (*outputs, error) {
@@ -33,7 +34,13 @@ func (e *engine) openOutputs(dir string, header []string) (*outputs, error) {
 			numeric = append(numeric, c.Numeric)
 		}
 	}
-	o := &outputs{dir: dir, width: len(cols), buf: make([]string, len(cols))}
+	rep, err := e.newReporter(header, len(cols))
+	if err != nil {
+		return nil, err
+	}
+	cols = append(cols, rep.columns()...)
+	numeric = append(numeric, make([]bool, len(rep.columns()))...)
+	o := &outputs{dir: dir, width: len(cols), buf: make([]string, len(cols)), rep: rep}
 	if e.job.Output.MaskPII {
 		o.masks = make([]func(string) string, len(header))
 		for _, p := range e.provs {
@@ -59,7 +66,7 @@ func (e *engine) openOutputs(dir string, header []string) (*outputs, error) {
 		var err error
 		switch f {
 		case "xlsx":
-			w, err = sinks.NewXLSX(filepath.Join(dir, "results.xlsx"), cols, sinks.XLSXOptions{NumericColumns: numeric})
+			w, err = sinks.NewXLSX(filepath.Join(dir, "results.xlsx"), cols, rep.xlsxOptions(sinks.XLSXOptions{NumericColumns: numeric}))
 		case "csv":
 			w, err = sinks.NewCSV(filepath.Join(dir, "results.csv"), cols, sinks.CSVOptions{BOM: bom})
 		}
@@ -69,7 +76,6 @@ func (e *engine) openOutputs(dir string, header []string) (*outputs, error) {
 		}
 		o.writers = append(o.writers, w)
 	}
-	var err error
 	o.errs, err = sinks.NewErrorLog(filepath.Join(dir, "errors.csv"), sinks.CSVOptions{BOM: bom})
 	if err != nil {
 		o.abort()
@@ -145,6 +151,7 @@ func (e *engine) emit(it *rowItem, o *outputs, sum *Summary) error {
 			}
 		}
 	}
+	o.rep.observe(it, o.buf[pos:])
 	for _, w := range o.writers {
 		if err := w.Write(o.buf); err != nil {
 			return err
@@ -167,12 +174,16 @@ func (o *outputs) abort() {
 }
 
 func (o *outputs) commit(sum *Summary) error {
+	o.rep.finish(sum) // the figures, before the XLSX writer's summary sheet needs them
 	for _, w := range o.writers {
 		if err := w.Commit(); err != nil {
 			return err
 		}
 	}
 	if err := o.errs.Commit(); err != nil {
+		return err
+	}
+	if err := o.rep.writeHTML(o.dir); err != nil {
 		return err
 	}
 	return sinks.WriteJSONAtomic(filepath.Join(o.dir, "summary.json"), sum, 0o644)

@@ -159,6 +159,9 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 	for _, b := range bound {
 		e.provs = append(e.provs, &provRun{cfg: b.cfg, prov: b.prov, binding: b.binding})
 	}
+	if err := checkReportInput(job, inPath, header); err != nil {
+		return nil, err
+	}
 
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("output dir: %w", err)

@@ -167,7 +167,7 @@ func checkXLSXMatchesCSV(t *testing.T, dir string, res resultSheet) {
 		t.Fatal(err)
 	}
 	defer x.Close()
-	rows, err := x.GetRows(x.GetSheetName(0))
+	rows, err := x.GetRows("Results") // the Summary (and Back-test) sheets come first
 	if err != nil {
 		t.Fatal(err)
 	}

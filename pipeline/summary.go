@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/riskbatch/riskbatch/pipeline/report"
 )
 
 // Statuses of a (row, provider) pair in the result sheet.
@@ -58,6 +60,9 @@ type Summary struct {
 	ExitCode    int                `json:"exit_code"`
 	Resume      string             `json:"resume_command,omitempty"`
 	QuotaReset  *time.Time         `json:"quota_reset_at,omitempty"`
+	// Report holds cost per hit, score distributions, decisions and the
+	// back-test (docs/report.md).
+	Report *report.Figures `json:"report,omitempty"`
 }
 
 // ProviderSummary is one provider's figures.
@@ -119,6 +124,9 @@ func (s *Summary) WriteTable(w io.Writer) {
 		if p.Stopped != "" {
 			fmt.Fprintf(w, "  %s stopped: %s\n", p.Name, p.Stopped)
 		}
+	}
+	if s.Report != nil {
+		s.Report.WriteText(w)
 	}
 	for _, n := range s.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)

@@ -36,7 +36,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "checkrun %s: "+format+"\n", append([]any{dir}, args...)...)
 		os.Exit(1)
 	}
-	for _, f := range []string{"results.xlsx", "errors.csv", "raw.jsonl", "summary.json"} {
+	for _, f := range []string{"results.xlsx", "errors.csv", "raw.jsonl", "summary.json", "report.html"} {
 		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
 			fail("missing or empty %s", f)
 		}

@@ -1,0 +1,175 @@
+package pipeline
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/riskbatch/riskbatch/pipeline/report"
+	"github.com/riskbatch/riskbatch/providers"
+	"github.com/riskbatch/riskbatch/sinks"
+)
+
+// The glue between a run and package report: the job's `decisions` and
+// `backtest` keys, the decision columns of the result sheets, and the
+// report outputs (Summary and Back-test sheets, report.html, summary.json's
+// "report").
+
+// reportProviders describes the job's providers to the report. A provider
+// that cannot be built has unknown columns (its error is reported by the
+// provider checks).
+func (j *Job) reportProviders() []report.Provider {
+	out := make([]report.Provider, len(j.Providers))
+	for i, p := range j.Providers {
+		out[i] = report.Provider{Name: p.Name, Type: p.Type}
+		spec, ok := providers.Lookup(p.Type)
+		if !ok {
+			continue
+		}
+		prov, err := spec.New(providers.Config{Name: p.Name, Endpoint: p.Endpoint, Options: p.Options})
+		if err != nil {
+			continue
+		}
+		out[i].Columns = columnNames(prov)
+	}
+	return out
+}
+
+func columnNames(p providers.Provider) []string {
+	cols := p.Columns()
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name
+	}
+	return names
+}
+
+func (j *Job) reportConfig() report.Config {
+	return report.Config{Decisions: j.Decisions, Backtest: j.Backtest}
+}
+
+// validateReport checks the decision rules and back-test setup at load.
+func (j *Job) validateReport() []string {
+	_, errs := report.Compile(j.reportConfig(), j.reportProviders())
+	return errs
+}
+
+// checkReportInput checks, before any state is made or call sent, that the
+// back-test's label column is in the input (an *InputError: exit 2).
+func checkReportInput(job *Job, inPath string, header []string) error {
+	plan, errs := report.Compile(job.reportConfig(), job.reportProviders())
+	if len(errs) > 0 {
+		return configErr("job file %s:\n  %s", job.Path, strings.Join(errs, "\n  "))
+	}
+	if _, err := report.NewCollector(plan, header); err != nil {
+		return &InputError{Err: fmt.Errorf("%s: %w", inPath, err)}
+	}
+	return nil
+}
+
+// reporter is a run's report: it fills the decision columns of each row,
+// collects the figures, and writes them at commit.
+type reporter struct {
+	plan    *report.Plan
+	coll    *report.Collector
+	formats []sinks.CondFormat
+	figs    *report.Figures
+	status  []string
+	values  [][]string
+	width   int
+}
+
+// newReporter compiles the job's rules for the run's providers. base is
+// the number of columns before the decision columns.
+func (e *engine) newReporter(header []string, base int) (*reporter, error) {
+	provs := make([]report.Provider, len(e.provs))
+	layout := report.Layout{Decision: base}
+	pos := len(header)
+	for i, p := range e.provs {
+		provs[i] = report.Provider{Name: p.cfg.Name, Type: p.cfg.Type, Columns: columnNames(p.prov)}
+		layout.Status = append(layout.Status, pos)
+		layout.First = append(layout.First, pos+1)
+		pos += 1 + len(provs[i].Columns)
+	}
+	plan, errs := report.Compile(e.job.reportConfig(), provs)
+	if len(errs) > 0 {
+		return nil, configErr("job file %s:\n  %s", e.job.Path, strings.Join(errs, "\n  "))
+	}
+	coll, err := report.NewCollector(plan, header)
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	r := &reporter{plan: plan, coll: coll, status: make([]string, len(provs)), values: make([][]string, len(provs))}
+	r.width = len(coll.Columns())
+	if !plan.DecisionsEnabled() {
+		layout.Decision = -1
+	}
+	r.formats = plan.ResultFormats(layout)
+	return r, nil
+}
+
+// columns are the decision columns appended to the result sheets.
+func (r *reporter) columns() []string { return r.coll.Columns() }
+
+// xlsxOptions adds the report's sheets and the result sheets' colours.
+func (r *reporter) xlsxOptions(o sinks.XLSXOptions) sinks.XLSXOptions {
+	o.LeadingSheets = r.plan.SheetNames()
+	o.SheetDone = func(f *excelize.File, sheet string, lastRow int) error {
+		return sinks.ApplyCondFormats(f, sheet, lastRow, r.formats)
+	}
+	o.BeforeSave = func(f *excelize.File) error {
+		if r.figs == nil {
+			return nil
+		}
+		for _, s := range r.figs.Sheets() {
+			if err := sinks.WriteSheet(f, s); err != nil {
+				return fmt.Errorf("%s sheet: %w", s.Name, err)
+			}
+		}
+		return nil
+	}
+	return o
+}
+
+// observe takes one finished row (its pairs resolved) and fills out, the
+// row's decision columns.
+func (r *reporter) observe(it *rowItem, out []string) {
+	for i := range it.res {
+		r.status[i] = it.res[i].status
+		r.values[i] = it.res[i].values
+	}
+	r.coll.Observe(r.status, r.values, it.row.Values, out[:r.width])
+}
+
+// finish computes the figures once the summary is final; they go into
+// summary.json and the report sheets.
+func (r *reporter) finish(sum *Summary) {
+	run := report.Run{
+		Tool: sum.Tool, Version: sum.Version, Job: sum.Job, Input: sum.Input, OutputDir: sum.OutputDir,
+		StartedAt: sum.StartedAt, FinishedAt: sum.FinishedAt, Seconds: sum.Seconds,
+		Complete: sum.Complete, ExitCode: sum.ExitCode, Resume: sum.Resume,
+		RowsIn: sum.RowsIn, RowsOK: sum.RowsOK, RowsError: sum.RowsError, Unreadable: sum.RowsInvalid,
+		Statuses:    Statuses,
+		GeneratedBy: strings.TrimSpace("riskbatch " + sum.Version),
+	}
+	for _, p := range sum.Providers {
+		run.Providers = append(run.Providers, report.RunProvider{
+			Name: p.Name, Type: p.Type, Status: p.Status, Calls: p.Calls, Billed: p.Billed,
+			Cost: p.Cost, Currency: p.Currency, HitRate: p.HitRate, Stopped: p.Stopped,
+		})
+	}
+	r.figs = r.coll.Figures(run)
+	sum.Report = r.figs
+}
+
+// writeHTML writes report.html into dir (atomically).
+func (r *reporter) writeHTML(dir string) error {
+	var b bytes.Buffer
+	if err := r.figs.WriteHTML(&b); err != nil {
+		return fmt.Errorf("report.html: %w", err)
+	}
+	return sinks.WriteFileAtomic(filepath.Join(dir, "report.html"), b.Bytes(), 0o644)
+}
