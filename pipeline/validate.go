@@ -209,6 +209,11 @@ func Validate(job *Job, opts ValidateOptions) (*ValidateReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A back-test label column the run would refuse is a finding before
+	// any money is spent too.
+	if err := checkReportInput(job, inPath, header); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("output dir: %w", err)
 	}
