@@ -132,7 +132,7 @@ func runJob(parent context.Context, jobPath string, resume bool, o runOptions) e
 	}
 	sum.WriteTable(os.Stdout)
 	out := job.Resolve(job.Output.Dir)
-	fmt.Fprintf(os.Stdout, "results: %s\n", filepath.Join(out, "results."+job.Output.Formats[0]))
+	fmt.Fprintf(os.Stdout, "results: %s (report: %s)\n", filepath.Join(out, "results."+job.Output.Formats[0]), filepath.Join(out, "report.html"))
 	switch sum.ExitCode {
 	case pipeline.ExitOK:
 	case pipeline.ExitIncomplete:
