@@ -132,7 +132,7 @@ func (e *engine) emit(it *rowItem, o *outputs, sum *Summary) error {
 		}
 		o.buf[pos] = r.status
 		pos++
-		cols := len(p.prov.Columns())
+		cols := p.ncols
 		for c := 0; c < cols; c++ {
 			v := ""
 			if c < len(r.values) {

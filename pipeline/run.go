@@ -18,8 +18,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/ratelimit"
 	"github.com/riskbatch/riskbatch/sinks"
@@ -83,6 +81,7 @@ type provRun struct {
 	sum      *ProviderSummary
 	keyStats []keyCounters
 	dedupe   *dedupe
+	ncols    int // len(prov.Columns()), asked once: some providers build the list per call
 
 	stopped   atomic.Bool // every key fatal
 	exhausted atomic.Bool // every key spent: later rows are deferred
@@ -109,6 +108,8 @@ type engine struct {
 	seq    atomic.Uint64
 	runNo  int
 
+	userAgent []string // the User-Agent header value, shared by every request (never modified)
+
 	rowsDone atomic.Int64
 	total    int64 // rows in the file when known (TTY progress with ETA), else 0
 }
@@ -129,7 +130,7 @@ func Run(ctx context.Context, job *Job, opts Options) (*Summary, error) {
 	if opts.ProgressEvery == 0 {
 		opts.ProgressEvery = 5 * time.Second
 	}
-	e := &engine{job: job, opts: opts, red: NewRedactor(job.Secrets())}
+	e := &engine{job: job, opts: opts, red: NewRedactor(job.Secrets()), userAgent: []string{"riskbatch/" + opts.Version}}
 	return e.run(ctx)
 }
 
@@ -157,7 +158,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 		return nil, err
 	}
 	for _, b := range bound {
-		e.provs = append(e.provs, &provRun{cfg: b.cfg, prov: b.prov, binding: b.binding})
+		e.provs = append(e.provs, &provRun{cfg: b.cfg, prov: b.prov, binding: b.binding, ncols: len(b.prov.Columns())})
 	}
 	if err := checkReportInput(job, inPath, header); err != nil {
 		return nil, err
@@ -346,8 +347,21 @@ func (e *engine) stream(ctx context.Context, src sources.Reader, out *outputs, s
 	window := e.job.Window
 	slots := make(chan struct{}, window)
 	done := make(chan *rowItem, window)
-	var g errgroup.Group
-	g.SetLimit(e.job.Concurrency)
+	// A fixed pool of workers rather than a goroutine per row: a worker's
+	// stack grows once to the depth of an HTTP call and stays grown; a
+	// fresh goroutine per row grew (copied) its stack again for every row.
+	work := make(chan *rowItem)
+	var workers sync.WaitGroup
+	for range e.job.Concurrency {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for it := range work {
+				e.process(ctx, it)
+				done <- it
+			}
+		}()
+	}
 
 	// The writer emits rows in order; a ring of size window holds the ones
 	// that finished early.
@@ -390,13 +404,10 @@ func (e *engine) stream(ctx context.Context, src sources.Reader, out *outputs, s
 		rowsIn++
 		slots <- struct{}{}
 		it := &rowItem{row: row, res: make([]pairResult, len(e.provs))}
-		g.Go(func() error {
-			e.process(ctx, it)
-			done <- it
-			return nil
-		})
+		work <- it
 	}
-	_ = g.Wait()
+	close(work)
+	workers.Wait()
 	close(done)
 	werr := <-writerErr
 	if readErr != nil {
@@ -635,7 +646,7 @@ func (e *engine) attempt(p *provRun, key providers.Key, req *providers.Request, 
 	if err != nil {
 		return providers.Result{Outcome: providers.Fatal, Code: "request", Message: e.red.Err(err).Error()}, 0, false, 0, nil, false
 	}
-	hreq.Header.Set("User-Agent", "riskbatch/"+e.opts.Version)
+	hreq.Header["User-Agent"] = e.userAgent
 	if _, err := e.jr.Append(&JournalRecord{T: "i", Row: rowNum, P: p.cfg.Name, Seq: seq, Key: key.ID, Run: e.runNo}); err != nil {
 		return providers.Result{Outcome: providers.Transient, Code: "journal", Message: err.Error()}, 0, false, 0, nil, false
 	}
@@ -652,12 +663,25 @@ func (e *engine) attempt(p *provRun, key providers.Key, req *providers.Request, 
 		return providers.Result{Outcome: providers.Transient, Code: code, Message: msg}, 0, sent, latency, nil, sent
 	}
 	defer resp.Body.Close()
-	body, err = io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	body, err = readBody(resp, 8<<20)
 	latency = time.Since(start)
 	if err != nil {
 		return providers.Result{Outcome: providers.Transient, Code: "network", Message: "reading the answer: " + e.red.Err(err).Error()}, resp.StatusCode, true, latency, body, true
 	}
 	return p.prov.Parse(resp.StatusCode, resp.Header, body), resp.StatusCode, false, latency, body, true
+}
+
+// readBody reads at most limit bytes of an answer, in one allocation when
+// the length is announced (io.ReadAll grows its buffer step by step).
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= limit {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, b); err != nil {
+			return b, err
+		}
+		return b, nil
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, limit))
 }
 
 func (e *engine) waitUntil(ctx context.Context, p *provRun, t time.Time) bool {

@@ -15,13 +15,17 @@ import (
 type Binding struct {
 	Header []string
 	index  map[string]int // canonical field → column
+	lower  []string       // Header lowercased, for WithPrefix (per row)
 }
 
 // NewBinding resolves inputs against header. Overrides map a canonical field
 // to a header name chosen in the job; otherwise the first alias found wins.
 // It returns the binding and the required inputs that found no column.
 func NewBinding(header []string, inputs []Input, overrides map[string]string) (*Binding, []string) {
-	b := &Binding{Header: header, index: map[string]int{}}
+	b := &Binding{Header: header, index: map[string]int{}, lower: make([]string, len(header))}
+	for i, h := range header {
+		b.lower[i] = strings.ToLower(h)
+	}
 	norm := make(map[string]int, len(header))
 	for i, h := range header {
 		k := normHeader(h)
@@ -103,7 +107,13 @@ func (r Record) Column(field string) string { return r.Binding.Column(field) }
 func (r Record) WithPrefix(prefix string, fn func(header, value string)) {
 	p := strings.ToLower(prefix)
 	for i, h := range r.Binding.Header {
-		if strings.HasPrefix(strings.ToLower(h), p) && i < len(r.Values) {
+		lower := ""
+		if i < len(r.Binding.lower) {
+			lower = r.Binding.lower[i]
+		} else { // a Binding built without NewBinding
+			lower = strings.ToLower(h)
+		}
+		if strings.HasPrefix(lower, p) && i < len(r.Values) {
 			fn(h, r.Values[i])
 		}
 	}

@@ -44,26 +44,9 @@ func newGenCommand() *cobra.Command {
 			if cfg.Invalid+cfg.Duplicates+cfg.Unknown > 1 {
 				return &usageError{msg: "gen: --invalid + --duplicates + --unknown must not exceed 1"}
 			}
-			header := sandbox.GenHeader(cfg)
-			var w sinks.RowWriter
-			var err error
-			if format == "xlsx" {
-				w, err = sinks.NewXLSX(out, header, sinks.XLSXOptions{SheetName: "applicants"})
-			} else {
-				w, err = sinks.NewCSV(out, header, sinks.CSVOptions{BOM: bom})
-			}
-			if err != nil {
+			if err := writeGenFile(cfg, format, out, bom); err != nil {
 				return err
 			}
-			pop := sandbox.NewPopulation(cfg.Seed, cfg.Population)
-			if err := pop.Gen(cfg, w.Write); err != nil {
-				_ = w.Abort()
-				return err
-			}
-			if err := w.Commit(); err != nil {
-				return err
-			}
-			_ = os.Chmod(out, 0o644) // synthetic data, no real PII
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d rows to %s\n", cfg.Rows, out)
 			return nil
 		},
@@ -73,7 +56,7 @@ func newGenCommand() *cobra.Command {
 	f.StringVar(&out, "out", "", "output file (.csv or .xlsx)")
 	f.StringVar(&format, "format", "", "csv or xlsx (default: from --out)")
 	f.Int64Var(&cfg.Seed, "seed", 0, "population seed (the sandbox's --seed / sandbox_options.seed)")
-	f.IntVar(&cfg.Population, "population", 100000, "population size (the sandbox's)")
+	f.IntVar(&cfg.Population, "population", 100000, "population size (the sandbox's); people are drawn without replacement, so more fresh rows than this repeat people")
 	f.Int64Var(&cfg.Draw, "draw", 0, "seed of the row sampling (default: --seed)")
 	f.StringVar(&cfg.Market, "market", "cn", "cn: Chinese applicants (Juhe, Zhicheng, TD columns); id: Indonesian (AccuAuth)")
 	f.Float64Var(&cfg.Invalid, "invalid", 0, "share of rows with damage (bad check digit, Excel notation, ...)")
@@ -82,4 +65,30 @@ func newGenCommand() *cobra.Command {
 	f.BoolVar(&cfg.Label, "label", false, "add a 0/1 label column (bad loan) for back-tests")
 	f.BoolVar(&bom, "bom", false, "write a UTF-8 BOM (CSV) for Excel")
 	return cmd
+}
+
+// writeGenFile writes a generated applicant file (format csv or xlsx) to
+// out, atomically; `riskbatch bench` uses it for its inputs too.
+func writeGenFile(cfg sandbox.GenConfig, format, out string, bom bool) error {
+	header := sandbox.GenHeader(cfg)
+	var w sinks.RowWriter
+	var err error
+	if format == "xlsx" {
+		w, err = sinks.NewXLSX(out, header, sinks.XLSXOptions{SheetName: "applicants"})
+	} else {
+		w, err = sinks.NewCSV(out, header, sinks.CSVOptions{BOM: bom})
+	}
+	if err != nil {
+		return err
+	}
+	pop := sandbox.NewPopulation(cfg.Seed, cfg.Population)
+	if err := pop.Gen(cfg, w.Write); err != nil {
+		_ = w.Abort()
+		return err
+	}
+	if err := w.Commit(); err != nil {
+		return err
+	}
+	_ = os.Chmod(out, 0o644) // synthetic data, no real PII
+	return nil
 }

@@ -36,7 +36,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCommand(false), newRunCommand(true), newSandboxCommand(), newVersionCommand(), newGenCommand(), newValidateCommand(), newHashCommand())
+	root.AddCommand(newRunCommand(false), newRunCommand(true), newSandboxCommand(), newVersionCommand(), newGenCommand(), newValidateCommand(), newHashCommand(), newBenchCommand())
 	return root
 }
 

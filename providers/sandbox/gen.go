@@ -57,6 +57,14 @@ func (p *Population) Gen(cfg GenConfig, emit func(row []string) error) error {
 	header := GenHeader(cfg)
 	row := make([]string, len(header))
 	var seen []int
+	// People are drawn without replacement (a seeded permutation of the
+	// population, another of the outsiders) so the only repeated people are
+	// the --duplicates share: drawing with replacement would add accidental
+	// repeats (37% of the rows when rows = population) that dedupe then
+	// silently saves, skewing both the proportions and any benchmark.
+	insiders := newPermutation(r, uint64(p.Size))
+	outsiders := newPermutation(r, outsiderSpace)
+	var nIn, nOut uint64
 	base := time.Date(2026, 10, 1, 9, 0, 0, 0, time.FixedZone("CST", 8*3600))
 	events := []string{"marketing", "get_coupon", "withdraw", "invite", "activate", "marketing_exchange"}
 	contactTypes := []string{"SPOUSE", "PARENTS", "FRIEND", "COLLEAGUE", "RELATIVES", "CHILD"}
@@ -64,12 +72,14 @@ func (p *Population) Gen(cfg GenConfig, emit func(row []string) error) error {
 		var i int
 		u := r.Float64()
 		switch {
-		case len(seen) > 0 && u < cfg.Duplicates:
+		case u < cfg.Duplicates && len(seen) > 0:
 			i = seen[r.IntN(len(seen))]
-		case u < cfg.Duplicates+cfg.Unknown:
-			i = p.Size + r.IntN(1_000_000)
-		default:
-			i = r.IntN(p.Size)
+		case u >= cfg.Duplicates && u < cfg.Duplicates+cfg.Unknown:
+			i = p.Size + int(outsiders.at(nOut))
+			nOut++
+		default: // a fresh person (also the first row when a duplicate was drawn)
+			i = int(insiders.at(nIn))
+			nIn++
 		}
 		seen = append(seen, i)
 		if len(seen) > 10_000 {
@@ -123,6 +133,37 @@ func (p *Population) Gen(cfg GenConfig, emit func(row []string) error) error {
 		}
 	}
 	return nil
+}
+
+// outsiderSpace is how many distinct outsiders (no-hits) Gen draws from
+// before repeating one.
+const outsiderSpace = 10_000_000
+
+// permutation maps 0, 1, 2, ... to distinct values in [0, n) (an affine
+// permutation, a*k+b mod n with a coprime to n); after n draws it repeats.
+type permutation struct{ a, b, n uint64 }
+
+func newPermutation(r *rand.Rand, n uint64) permutation {
+	if n <= 1 {
+		return permutation{a: 1, n: max(n, 1)}
+	}
+	a := 1 + r.Uint64N(n-1)
+	for gcd(a, n) != 1 {
+		a = 1 + r.Uint64N(n-1)
+	}
+	return permutation{a: a, b: r.Uint64N(n), n: n}
+}
+
+func (p permutation) at(k uint64) uint64 {
+	// a, k < n ≤ 2^32 in practice, so a*(k mod n) fits in 64 bits.
+	return (p.a*(k%p.n) + p.b) % p.n
+}
+
+func gcd(a, b uint64) uint64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // damage breaks a Chinese row the way real files break.

@@ -382,6 +382,9 @@ func (c *Client) Parse(status int, header http.Header, body []byte) providers.Re
 type object map[string]json.RawMessage
 
 func decodeObject(r json.RawMessage) (object, bool) {
+	if o, ok := splitObject(r); ok {
+		return o, true
+	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(r, &m); err != nil || m == nil {
 		return nil, false
@@ -393,6 +396,147 @@ func decodeObject(r json.RawMessage) (object, bool) {
 	return o, true
 }
 
+// splitObject cuts a JSON object into its members without decoding the
+// values. The pieces Parse handles come from a document json.Unmarshal has
+// already checked, and decoding each nested level again with
+// encoding/json re-scanned the whole answer once per level (the largest
+// cost of a Zhicheng call on the client side, BENCHMARKS.md). Anything
+// unexpected (escaped keys, damage) returns ok=false and the caller falls
+// back to encoding/json.
+func splitObject(r []byte) (object, bool) {
+	i := skipSpace(r, 0)
+	if i >= len(r) || r[i] != '{' {
+		return nil, false
+	}
+	o := make(object, 8)
+	i = skipSpace(r, i+1)
+	if i < len(r) && r[i] == '}' {
+		return o, skipSpace(r, i+1) == len(r)
+	}
+	for {
+		if i >= len(r) || r[i] != '"' {
+			return nil, false
+		}
+		end, escaped := scanString(r, i)
+		if end < 0 || escaped {
+			return nil, false
+		}
+		key := string(r[i+1 : end-1])
+		i = skipSpace(r, end)
+		if i >= len(r) || r[i] != ':' {
+			return nil, false
+		}
+		i = skipSpace(r, i+1)
+		vend := scanValue(r, i)
+		if vend < 0 {
+			return nil, false
+		}
+		o[squash(key)] = json.RawMessage(r[i:vend]) // a repeated key: the last wins, as in encoding/json
+		i = skipSpace(r, vend)
+		if i < len(r) && r[i] == ',' {
+			i = skipSpace(r, i+1)
+			continue
+		}
+		if i < len(r) && r[i] == '}' {
+			return o, skipSpace(r, i+1) == len(r)
+		}
+		return nil, false
+	}
+}
+
+// splitArray cuts a JSON array into its elements (see splitObject).
+func splitArray(r []byte) ([]json.RawMessage, bool) {
+	i := skipSpace(r, 0)
+	if i >= len(r) || r[i] != '[' {
+		return nil, false
+	}
+	var out []json.RawMessage
+	i = skipSpace(r, i+1)
+	if i < len(r) && r[i] == ']' {
+		return out, skipSpace(r, i+1) == len(r)
+	}
+	for {
+		end := scanValue(r, i)
+		if end < 0 {
+			return nil, false
+		}
+		out = append(out, json.RawMessage(r[i:end]))
+		i = skipSpace(r, end)
+		if i < len(r) && r[i] == ',' {
+			i = skipSpace(r, i+1)
+			continue
+		}
+		if i < len(r) && r[i] == ']' {
+			return out, skipSpace(r, i+1) == len(r)
+		}
+		return nil, false
+	}
+}
+
+func skipSpace(r []byte, i int) int {
+	for i < len(r) && (r[i] == ' ' || r[i] == '\t' || r[i] == '\n' || r[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// scanString returns the index after the string starting at r[i] (a
+// quote), -1 when it does not end, and whether it holds an escape.
+func scanString(r []byte, i int) (int, bool) {
+	escaped := false
+	for j := i + 1; j < len(r); j++ {
+		switch r[j] {
+		case '\\':
+			escaped = true
+			j++
+		case '"':
+			return j + 1, escaped
+		}
+	}
+	return -1, escaped
+}
+
+// scanValue returns the index after the value starting at r[i], -1 when
+// it does not end.
+func scanValue(r []byte, i int) int {
+	if i >= len(r) {
+		return -1
+	}
+	switch r[i] {
+	case '"':
+		end, _ := scanString(r, i)
+		return end
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(r); j++ {
+			switch r[j] {
+			case '"':
+				end, _ := scanString(r, j)
+				if end < 0 {
+					return -1
+				}
+				j = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	}
+	j := i
+	for j < len(r) && r[j] != ',' && r[j] != '}' && r[j] != ']' && r[j] != ' ' && r[j] != '\t' && r[j] != '\n' && r[j] != '\r' {
+		j++
+	}
+	if j == i {
+		return -1
+	}
+	return j
+}
+
 // str returns a string or number field as text ("" when absent or of
 // another type): loanCallCnt is a String in the table and a number in the
 // example, counts may come either way.
@@ -402,8 +546,8 @@ func (o object) str(key string) string {
 }
 
 func (o object) objects(key string) []object {
-	var raw []json.RawMessage
-	if json.Unmarshal(o[key], &raw) != nil {
+	raw, ok := splitArray(o[key])
+	if !ok && json.Unmarshal(o[key], &raw) != nil {
 		return nil
 	}
 	out := make([]object, 0, len(raw))

@@ -2,6 +2,7 @@ package zhicheng
 
 import (
 	"strings"
+	"unicode"
 
 	"github.com/riskbatch/riskbatch/providers"
 )
@@ -199,7 +200,13 @@ func describe(dict map[string]string, code string) string {
 
 // squash removes all spaces (the document's tables and example carry stray
 // ones inside codes and keys).
-func squash(s string) string { return strings.Join(strings.Fields(s), "") }
+func squash(s string) string {
+	// Most keys have no space at all: no need to split and join them.
+	if !strings.ContainsFunc(s, unicode.IsSpace) {
+		return s
+	}
+	return strings.Join(strings.Fields(s), "")
+}
 
 // addrVerdict is one row of table 11 (个人地址验证-结果编码). result is the
 // fixed text, or empty where the answer carries one of the listed enum

@@ -212,6 +212,15 @@ func scalar(r json.RawMessage) (string, bool) {
 	if len(r) == 0 || string(r) == "null" {
 		return "", true
 	}
+	// Fast paths for the usual shapes (answers carry dozens of scalars):
+	// a string without escapes, and a plain number. r is valid JSON here
+	// (a piece of a decoded document) or the slow path decides.
+	if n := len(r); n >= 2 && r[0] == '"' && r[n-1] == '"' && bytes.IndexByte(r[1:n-1], '\\') < 0 && bytes.IndexByte(r[1:n-1], '"') < 0 && utf8.Valid(r[1:n-1]) && noControl(r[1:n-1]) {
+		return string(r[1 : n-1]), true
+	}
+	if isPlainNumber(r) {
+		return string(r), true
+	}
 	var s string
 	if err := json.Unmarshal(r, &s); err == nil {
 		return s, true
@@ -221,6 +230,55 @@ func scalar(r json.RawMessage) (string, bool) {
 		return n.String(), true
 	}
 	return "", false
+}
+
+func noControl(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 {
+			return false
+		}
+	}
+	return true
+}
+
+// isPlainNumber reports a JSON number without sign tricks: digits with an
+// optional leading '-', fraction and exponent, as json.Number would hold it.
+func isPlainNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	start := i
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	if i == start || (b[start] == '0' && i-start > 1) {
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		f := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == f {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		e := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == e {
+			return false
+		}
+	}
+	return i == len(b)
 }
 
 // unmarshalNested decodes r into dst whether r is the JSON itself or a JSON
@@ -419,12 +477,16 @@ func checkMobile(v string, fix bool) (string, error) {
 	return norm, nil
 }
 
+// telFix drops spaces and unifies dashes; built once (a Replacer builds its
+// lookup tables on first use, which per row was a visible cost).
+var telFix = strings.NewReplacer(" ", "", "－", "-", "—", "-", "–", "-")
+
 func checkTel(v *string, fix bool, code, field string) *FieldError {
 	if *v == "" {
 		return nil
 	}
 	if fix {
-		*v = strings.NewReplacer(" ", "", "－", "-", "—", "-", "–", "-").Replace(strings.TrimSpace(*v))
+		*v = telFix.Replace(strings.TrimSpace(*v))
 	}
 	if !telRE.MatchString(*v) {
 		return &FieldError{Code: code, Field: field, Reason: "telephone must be a 3-4 digit area code, '-', and 7-8 digits (010-65239821)", Masked: pii.MaskMobile(*v)}
