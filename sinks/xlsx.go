@@ -1,9 +1,13 @@
 package sinks
 
 import (
+	"archive/zip"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -368,9 +372,17 @@ func (w *xlsxWriter) Commit() error {
 			return err
 		}
 	}
-	// WriteTo builds the whole zip in memory (excelize limitation), then
-	// writes it to the temp file.
-	if _, err := w.f.WriteTo(w.out.f); err != nil {
+	// excelize's WriteTo builds the whole zip in a bytes.Buffer before
+	// writing it out: at a million rows that buffer (the compressed sheet)
+	// was most of the run's peak RSS. Its ZipWriter hook sends the zip
+	// straight to the temp file instead; the buffer stays empty.
+	w.f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(w.out.f) })
+	if _, err := w.f.WriteTo(io.Discard); err != nil {
+		err = w.setErr(err)
+		_ = w.fail()
+		return err
+	}
+	if err := markZip64Headers(w.out.f); err != nil {
 		err = w.setErr(err)
 		_ = w.fail()
 		return err
@@ -382,6 +394,45 @@ func (w *xlsxWriter) Commit() error {
 	}
 	if err := w.out.commit(); err != nil {
 		return err
+	}
+	return nil
+}
+
+// markZip64Headers does for a zip written to f what excelize does to its
+// in-memory zip (writeZip64LFH), which the ZipWriter hook bypasses: an
+// entry over 4 GiB gets version 45 (ZIP64) in its local file header too,
+// or Excel calls the workbook corrupt. Only the central directory is read
+// unless such an entry exists.
+func markZip64Headers(f *os.File) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	zr, err := zip.NewReader(f, st.Size())
+	if err != nil {
+		return fmt.Errorf("reading back the zip directory: %w", err)
+	}
+	for _, e := range zr.File {
+		if e.UncompressedSize64 <= math.MaxUint32 && e.CompressedSize64 <= math.MaxUint32 {
+			continue
+		}
+		data, err := e.DataOffset()
+		if err != nil {
+			return err
+		}
+		// archive/zip writes streamed entries' local headers without extra
+		// fields: 30 fixed bytes and the name.
+		lfh := data - 30 - int64(len(e.Name))
+		var sig [4]byte
+		if _, err := f.ReadAt(sig[:], lfh); err != nil {
+			return err
+		}
+		if binary.LittleEndian.Uint32(sig[:]) != 0x04034b50 {
+			return fmt.Errorf("zip entry %s: no local header at offset %d", e.Name, lfh)
+		}
+		if _, err := f.WriteAt([]byte{45, 0}, lfh+4); err != nil {
+			return err
+		}
 	}
 	return nil
 }
