@@ -6,6 +6,10 @@
 // Choices where the brief left room:
 //   - Burst 0 means 1: with a full bucket of ceil(QPS) tokens a fixed one-second window could
 //     see nearly 2×QPS calls, which trips vendor limits.
+//   - A key's first call starts from one token, not a full bucket: the vendor's bucket starts
+//     full at our first request's arrival, so a full first burst would leave no slack for the
+//     delay of that first request and draw a 429 soon after. Keeping the vendor's burst as
+//     slack makes "same QPS and burst on both sides" safe.
 //   - Acquire prefers a key whose token is available now, then the most quota headroom, then
 //     free in-flight slots, then the least recently used key: keys of different rates are all
 //     used to the full instead of queueing behind the key with the most quota.

@@ -150,6 +150,7 @@ type key struct {
 	inflight int
 	pending  int    // leases between selection and the store's answer
 	lastUsed uint64 // selection sequence number (LRU tie-break)
+	started  bool   // the key has made its first call (see dropBurst)
 
 	// Local view of the persistent counter (a hint for selection; the store decides).
 	cacheDay  string
@@ -317,6 +318,10 @@ func (p *Pool) Acquire(ctx context.Context) (*Lease, error) {
 		var r *rate.Reservation
 		var delay time.Duration
 		if k.lim != nil {
+			if !k.started {
+				k.started = true
+				k.dropBurst(now, 1)
+			}
 			r = k.lim.ReserveN(now, 1)
 			delay = r.DelayFrom(now)
 		}
@@ -640,9 +645,7 @@ func (k *key) throttleLocked(now time.Time, retryAfter time.Duration) {
 		k.curQPS = max(k.curQPS/2, k.cfg.QPS*throttleFloor)
 		k.lim.SetLimitAt(now, rate.Limit(k.curQPS))
 		// Drop the saved-up burst: the vendor just said we are too fast.
-		if tok := k.lim.TokensAt(now); tok >= 1 {
-			k.lim.ReserveN(now, int(tok))
-		}
+		k.dropBurst(now, 0)
 	} else if retryAfter <= 0 {
 		retryAfter = unlimitedThrottlePause
 	}
@@ -650,6 +653,20 @@ func (k *key) throttleLocked(now time.Time, retryAfter time.Duration) {
 		if until := now.Add(retryAfter); until.After(k.pausedUntil) {
 			k.pausedUntil = until
 		}
+	}
+}
+
+// dropBurst spends the key's saved-up tokens down to keep. Before a key's
+// first call it keeps 1: the vendor's bucket for the key starts full when
+// our first request arrives, and that request (on a new connection) is
+// often the slowest of the first burst; spending our own full burst at once
+// would leave us ahead of the vendor's refill by that delay from then on,
+// and the next call would draw a 429. Starting at one token leaves the
+// vendor's whole burst as slack for delay jitter (burst-1 intervals), for
+// the cost of one burst at the start of a run.
+func (k *key) dropBurst(now time.Time, keep float64) {
+	if tok := k.lim.TokensAt(now); tok >= keep+1 {
+		k.lim.ReserveN(now, int(tok-keep))
 	}
 }
 
