@@ -19,7 +19,7 @@ import (
 //	POST /_sandbox/force    {"vendor","key"|"identity","code","count"}
 //	POST /_sandbox/reset                     counters, forced codes, quotas, clock offset
 //	POST /_sandbox/clock    {"now": RFC 3339} | {"advance": "24h"}
-//	PUT  /_sandbox/limits   {"vendor","qps","burst","daily_quota"}
+//	PUT  /_sandbox/limits   {"vendor","qps","burst","daily_quota","retry_after_http_date"}
 //	PUT  /_sandbox/faults   {"rate","kinds"}
 //	PUT  /_sandbox/latency  {"base":"20ms","jitter":"5ms"}
 func (s *Server) registerAdmin() {
@@ -283,7 +283,7 @@ func (a Admin) SetClock(ctx context.Context, now time.Time) error {
 
 // SetLimits sets a vendor's per-key limits.
 func (a Admin) SetLimits(ctx context.Context, vendor string, l Limits) error {
-	return a.do(ctx, "PUT", "/_sandbox/limits", map[string]any{"vendor": vendor, "qps": l.QPS, "burst": l.Burst, "daily_quota": l.DailyQuota}, nil)
+	return a.do(ctx, "PUT", "/_sandbox/limits", map[string]any{"vendor": vendor, "qps": l.QPS, "burst": l.Burst, "daily_quota": l.DailyQuota, "retry_after_http_date": l.RetryAfterHTTPDate}, nil)
 }
 
 // SetFaults sets the injected fault rate and kinds.

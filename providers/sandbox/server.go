@@ -9,6 +9,7 @@
 package sandbox
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -57,6 +58,12 @@ type Limits struct {
 	QPS        float64 `json:"qps"`
 	Burst      int     `json:"burst"`
 	DailyQuota int     `json:"daily_quota"`
+	// RetryAfterHTTPDate sends the Retry-After of the vendor's HTTP 429
+	// answers as an HTTP-date instead of delay-seconds (RFC 9110 allows
+	// both; clients must parse both). The date is real time, not the
+	// simulator clock, rounded up to the next whole second so the wait it
+	// asks for is never shorter than the seconds form would say.
+	RetryAfterHTTPDate bool `json:"retry_after_http_date,omitempty"`
 }
 
 // Faults injects failures into a share of the calls.
@@ -153,7 +160,7 @@ func New(cfg Config) *Server {
 		s.limits[v.Name()] = cfg.Limits[v.Name()]
 		for _, p := range v.Paths() {
 			v := v
-			s.mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) { v.Serve(s, w, r) })
+			s.mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) { v.Serve(s, s.responseWriter(v.Name(), w), r) })
 		}
 	}
 	s.registerAdmin()
@@ -312,6 +319,43 @@ func (s *Server) Bill(vendor, keyID string) {
 	s.mu.Lock()
 	s.billed[vendor+"/"+keyID]++
 	s.mu.Unlock()
+}
+
+// responseWriter is w, or, when the vendor's limits ask for HTTP-date
+// Retry-After, w wrapped to rewrite the delay-seconds that WriteThrottled
+// writes: vendors' simulators stay unaware of the form.
+func (s *Server) responseWriter(vendor string, w http.ResponseWriter) http.ResponseWriter {
+	s.mu.Lock()
+	date := s.limits[vendor].RetryAfterHTTPDate
+	s.mu.Unlock()
+	if !date {
+		return w
+	}
+	return &retryAfterDateWriter{ResponseWriter: w}
+}
+
+type retryAfterDateWriter struct{ http.ResponseWriter }
+
+func (w *retryAfterDateWriter) WriteHeader(code int) {
+	if code == http.StatusTooManyRequests {
+		h := w.Header()
+		if secs, err := strconv.Atoi(h.Get("Retry-After")); err == nil {
+			t := time.Now().Add(time.Duration(secs) * time.Second)
+			if r := t.Truncate(time.Second); !r.Equal(t) {
+				t = r.Add(time.Second)
+			}
+			h.Set("Retry-After", t.UTC().Format(http.TimeFormat))
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *retryAfterDateWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Hijack keeps the "reset" fault working behind the wrapper.
+func (w *retryAfterDateWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.ResponseWriter).Hijack()
 }
 
 // WriteThrottled answers HTTP 429 with Retry-After in seconds, the
