@@ -439,16 +439,21 @@ func (e *engine) pair(ctx context.Context, p *provRun, row sources.Row) pairResu
 	if err != nil {
 		return invalidResult(err, e.red)
 	}
-	if p.stopped.Load() {
-		return pairResult{status: StatusSkipped, code: "provider_stopped", msg: p.stopReason(), notes: req.Notes, journal: -1}
-	}
-	if p.exhausted.Load() && !e.opts.WaitForQuota {
-		return pairResult{status: StatusDeferred, code: "quota", msg: p.deferReason(), notes: req.Notes, journal: -1}
-	}
-	if ctx.Err() != nil {
-		return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped before this call", notes: req.Notes, journal: -1}
-	}
-	res, shared, prior := p.dedupe.do(req.Dedupe, func() pairResult { return e.call(ctx, p, row.Num, req) })
+	// A stopped or spent provider, or a stopping run, only keeps this pair
+	// from a new call: an answer already journaled (or bought for an
+	// identical row) is still used, so a resume on a day whose quota is
+	// spent keeps every answer it has.
+	res, shared, prior := p.dedupe.do(req.Dedupe, func() pairResult {
+		switch {
+		case p.stopped.Load():
+			return pairResult{status: StatusSkipped, code: "provider_stopped", msg: p.stopReason(), journal: -1}
+		case p.exhausted.Load() && !e.opts.WaitForQuota:
+			return pairResult{status: StatusDeferred, code: "quota", msg: p.deferReason(), journal: -1}
+		case ctx.Err() != nil:
+			return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped before this call", journal: -1}
+		}
+		return e.call(ctx, p, row.Num, req)
+	})
 	switch {
 	case prior:
 		p.reused.Add(1)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -180,6 +181,7 @@ func openJobState(outDir string, job *Job, inPath string, opts Options) (*jobSta
 		}
 		st.manifest = manifest{Format: 1, Created: now, Runs: 1, Input: fp, Settings: shash, SettingsDoc: sdoc}
 	}
+	removeStaleTemps(outDir)
 	st.manifest.ToolVersion = opts.Version
 	st.manifest.Job = job.Path
 	st.manifest.Complete = false
@@ -201,14 +203,37 @@ func openJobState(outDir string, job *Job, inPath string, opts Options) (*jobSta
 
 // load scans the journal of earlier runs: final answers become reusable,
 // intents without an outcome are counted as in doubt.
+//
+// Attempt ids restart at 1 in every run, so an outcome is matched with the
+// open intent of the same id in the current run only (intents carry their
+// run number; a run's records all follow the previous run's). An intent
+// still open when its run ended stays in doubt until a later final outcome
+// for the same (row, provider) settles it: a second resume must not report
+// again the calls the first one already sent again and got answered.
 func (st *jobState) load(path string) error {
-	open := map[uint64]bool{}
+	type pairKey struct {
+		row  int
+		prov string
+	}
+	open := map[uint64]pairKey{} // the current run's intents without an outcome
+	orphans := map[pairKey]int{} // earlier runs' open intents, not settled since
+	run := -1
 	note, err := ScanJournal(path, func(r *JournalRecord, off int64) error {
 		switch r.T {
 		case "i":
-			open[r.Seq] = true
+			if r.Run != run {
+				for _, k := range open {
+					orphans[k]++
+				}
+				clear(open)
+				run = r.Run
+			}
+			open[r.Seq] = pairKey{r.Row, r.P}
 		case "o":
 			delete(open, r.Seq)
+			if r.St != "" {
+				delete(orphans, pairKey{r.Row, r.P})
+			}
 			if r.St != "" && r.D != "" {
 				st.prior[r.P] = append(st.prior[r.P], priorAnswer{digest: r.D, status: r.St, off: off})
 			}
@@ -222,11 +247,32 @@ func (st *jobState) load(path string) error {
 		st.notes = append(st.notes, note)
 	}
 	st.inDoubt = len(open)
+	for _, n := range orphans {
+		st.inDoubt += n
+	}
 	if st.inDoubt > 0 {
 		st.notes = append(st.notes, fmt.Sprintf("%d call(s) were in flight when the last run stopped (in doubt: possibly billed, no answer recorded); they are sent again", st.inDoubt))
 	}
 	return nil
 }
+
+// removeStaleTemps deletes the half-written output files ("results.csv.tmp-
+// 123…", the temp names of the atomic writes in sinks) that a killed run left
+// in the output dir: they hold PII, can never be completed, and this run
+// writes its own.
+func removeStaleTemps(outDir string) {
+	ents, err := os.ReadDir(outDir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if e.Type().IsRegular() && staleTemp.MatchString(e.Name()) {
+			_ = os.Remove(filepath.Join(outDir, e.Name()))
+		}
+	}
+}
+
+var staleTemp = regexp.MustCompile(`^[^/]+\.tmp-[0-9]+$`)
 
 // seedDedupe hands a provider's journaled answers to its dedupe index.
 func (st *jobState) seedDedupe(provider string, d *dedupe) {
