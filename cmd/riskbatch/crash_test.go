@@ -35,7 +35,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -59,18 +58,14 @@ const (
 	crashJitter      = 3 * time.Millisecond
 )
 
-// crashBin is the binary the harness drives, built once. It does not use
-// the CLI tests' TestMain build so this file stands on its own.
-var crashBin = sync.OnceValues(func() (string, error) {
+// crashBuild builds the binary the harness drives into dir (the CLI
+// tests' TestMain builds its own; this file stands on its own).
+func crashBuild(dir string) (string, error) {
 	gomod, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
 		return "", fmt.Errorf("go env GOMOD: %w", err)
 	}
 	root := filepath.Dir(strings.TrimSpace(string(gomod)))
-	dir, err := os.MkdirTemp("", "riskbatch-crash-")
-	if err != nil {
-		return "", err
-	}
 	bin := filepath.Join(dir, "riskbatch")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/riskbatch")
 	build.Dir = root
@@ -78,7 +73,7 @@ var crashBin = sync.OnceValues(func() (string, error) {
 		return "", fmt.Errorf("go build ./cmd/riskbatch: %v\n%s", err, out)
 	}
 	return bin, nil
-})
+}
 
 // crashVendor is how the harness's job calls one vendor of the sandbox.
 type crashVendor struct {
@@ -255,7 +250,7 @@ func TestCrashResume(t *testing.T) {
 
 func newCrashHarness(t *testing.T) *crashHarness {
 	t.Helper()
-	bin, err := crashBin()
+	bin, err := crashBuild(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
