@@ -10,7 +10,7 @@ package main
 // provider) final, and the calls the sandbox saw beyond the reference run's
 // must not exceed the in-doubt calls the resumes reported.
 //
-// Slow (about a minute and a half on 2 cores): it runs when
+// Slow (160s on a shared, busy 2-core machine): it runs when
 // RISKBATCH_SLOW_TESTS is set, which .ci/run does. RISKBATCH_CRASH_SEED
 // replays the kill moments of an earlier run (its seed is logged). Linux
 // only: the processes it starts get a parent-death signal, so a test killed
