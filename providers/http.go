@@ -1,7 +1,6 @@
 package providers
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,10 +16,11 @@ import (
 //	401/403/404/405 → fatal: credentials, permission or a wrong URL
 //	other      → transient, unknown
 func ParseHTTPStatus(status int, header http.Header) (Result, bool) {
-	code := fmt.Sprintf("HTTP %d", status)
+	if status >= 200 && status < 300 {
+		return Result{}, false // every answer passes here: no formatting
+	}
+	code := "HTTP " + strconv.Itoa(status)
 	switch {
-	case status >= 200 && status < 300:
-		return Result{}, false
 	case status == http.StatusTooManyRequests:
 		return Result{Outcome: Throttled, Code: code, Message: "too many requests", RetryAfter: RetryAfter(header, time.Now())}, true
 	case status >= 500:

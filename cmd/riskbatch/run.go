@@ -67,6 +67,7 @@ func runJob(parent context.Context, jobPath string, resume bool, o runOptions) e
 		return err
 	}
 	defer stopProfiles()
+	defer tuneGC()()
 	if parent == nil {
 		parent = context.Background()
 	}
