@@ -73,6 +73,11 @@ func (e *engine) startProgress(ctx interface{ Done() <-chan struct{} }) func() {
 			case <-t.C:
 				done := e.rowsDone.Load()
 				if bar != nil {
+					desc := "rows"
+					if w := e.waiting(); w != "" {
+						desc = "rows (" + w + ")"
+					}
+					bar.Describe(desc)
 					_ = bar.Set64(done)
 					continue
 				}
@@ -82,7 +87,11 @@ func (e *engine) startProgress(ctx interface{ Done() <-chan struct{} }) func() {
 					calls += p.calls.Load()
 					billed += p.billedN.Load()
 				}
-				e.logf("progress: %d rows (%.0f rows/s), %d calls, %d billed, %s elapsed", done, float64(done)/el, calls, billed, time.Since(start).Round(time.Second))
+				line := fmt.Sprintf("progress: %d rows (%.0f rows/s), %d calls, %d billed, %s elapsed", done, float64(done)/el, calls, billed, time.Since(start).Round(time.Second))
+				if w := e.waiting(); w != "" {
+					line += "; " + w
+				}
+				e.logf("%s", line)
 			}
 		}
 	}()

@@ -88,6 +88,8 @@ type provRun struct {
 	mu        sync.Mutex
 	stopMsg   string
 	resetAt   time.Time
+	// waitingFor is the quota reset a --wait-for-quota run sleeps until.
+	waitingFor time.Time
 
 	calls, billedN, retries, throttled, inDoubt, reused, saved atomic.Int64
 }
@@ -690,15 +692,35 @@ func readBody(resp *http.Response, limit int64) ([]byte, error) {
 }
 
 func (e *engine) waitUntil(ctx context.Context, p *provRun, t time.Time) bool {
-	d := time.Until(t)
+	// The reset is on the quota clock (the vendor's day), which tests move.
+	d := t.Sub(e.opts.Clock.Now())
 	if d < 0 {
 		d = 0
 	}
 	p.mu.Lock()
-	p.resetAt = t
+	first := !p.waitingFor.Equal(t)
+	p.waitingFor = t
 	p.mu.Unlock()
-	e.logf("%s: every key is spent; waiting %s for the quota reset at %s (--wait-for-quota)", p.cfg.Name, d.Round(time.Second), t.Format("2006-01-02 15:04 -07"))
+	if first { // every worker waits; say it once
+		e.logf("%s: every key is spent; waiting %s for the quota reset at %s (--wait-for-quota)", p.cfg.Name, d.Round(time.Second), t.Format("2006-01-02 15:04 -07"))
+	}
 	return sleepCtx(ctx, d+time.Second)
+}
+
+// waiting describes the providers waiting for a quota reset, for the
+// progress display ("" when none is).
+func (e *engine) waiting() string {
+	var parts []string
+	now := e.opts.Clock.Now()
+	for _, p := range e.provs {
+		p.mu.Lock()
+		t := p.waitingFor
+		p.mu.Unlock()
+		if t.After(now) {
+			parts = append(parts, fmt.Sprintf("%s waiting %s for its quota reset", p.cfg.Name, t.Sub(now).Round(time.Second)))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {
