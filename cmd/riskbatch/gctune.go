@@ -13,15 +13,15 @@ import (
 // MB plus the dedupe index (~56 B per distinct request). With the default
 // GOGC=100 the heap goal is twice a small live heap, so the collector runs
 // every few hundred calls and took about a sixth of a run's CPU
-// (BENCHMARKS.md). While the live heap is small, GOGC=400 with a 128 MiB
-// soft limit lets the heap grow to ~5× first; once the live heap passes
-// relaxedLive the default pace returns, so memory at millions of rows is
-// what it was (twice the live heap). GOGC or GOMEMLIMIT in the environment
-// win: nothing is changed then.
+// (BENCHMARKS.md). While the live heap is small, GOGC=400 under a 64 MiB
+// soft limit lets the heap grow to ~5× (at most 64 MiB) first; once the
+// live heap passes relaxedLive the default pace returns, so memory at
+// millions of rows is what it was (twice the live heap). GOGC or
+// GOMEMLIMIT in the environment win: nothing is changed then.
 const (
 	relaxedGOGC  = 400
-	relaxedLimit = 128 << 20
-	relaxedLive  = 24 << 20
+	relaxedLimit = 64 << 20
+	relaxedLive  = 20 << 20
 )
 
 // tuneGC relaxes the collector while the live heap is small and returns
