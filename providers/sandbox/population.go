@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/emmansun/gmsm/sm3"
+	"github.com/riskbatch/riskbatch/providers/pii"
 )
 
 // Population is the vendors' database: a seeded synthetic set of people.
@@ -224,16 +224,15 @@ const (
 
 // Encode applies a digest to a value (lowercase hex).
 func Encode(d Digest, v string) string {
+	// The vendors' digests are the client's: one implementation (pii), so
+	// the simulator cannot drift from what riskbatch sends.
 	switch d {
 	case MD5:
-		s := md5.Sum([]byte(v))
-		return hex.EncodeToString(s[:])
+		return pii.Hash(pii.MD5, v)
 	case SHA256:
-		s := sha256.Sum256([]byte(v))
-		return hex.EncodeToString(s[:])
+		return pii.Hash(pii.SHA256, v)
 	case SM3:
-		s := sm3.Sum([]byte(v))
-		return hex.EncodeToString(s[:])
+		return pii.Hash(pii.SM3, v)
 	}
 	return v
 }
