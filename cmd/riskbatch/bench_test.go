@@ -59,17 +59,19 @@ func TestBenchSmall(t *testing.T) {
 			t.Errorf("%s: no peak RSS", res.Name)
 		}
 	}
-	for _, name := range []string{"s1-baseline", "s1-3vendors-300", "s3-juhe-csv-150", "s3-juhe-csv-300", "s3-juhe-xlsx-150", "s3-juhe-xlsx-300", "s4-rate-2x10qps"} {
+	for _, name := range []string{"s1-baseline-before", "s1-3vendors-300", "s1-baseline-after", "s3-juhe-csv-150", "s3-juhe-csv-300", "s3-juhe-xlsx-150", "s3-juhe-xlsx-300", "s4-rate-2x10qps"} {
 		if byName[name] == nil {
 			t.Fatalf("no result %s in %s; have %v", name, jsonPath, rep.Results)
 		}
 	}
-	run, base := byName["s1-3vendors-300"], byName["s1-baseline"]
+	run, base := byName["s1-3vendors-300"], byName["s1-baseline-before"]
 	if run.Rows != 300 || base.Rows != 300 || run.Calls != base.Calls {
 		t.Errorf("scenario 1: run %d rows %d calls, baseline %d rows %d calls; want 300 rows each and the same calls", run.Rows, run.Calls, base.Rows, base.Calls)
 	}
-	if _, ok := run.Extra["ratio_to_baseline"]; !ok {
-		t.Errorf("scenario 1 has no ratio to the baseline: %v", run.Extra)
+	for _, k := range []string{"ratio_to_baseline", "cpu_ratio_to_baseline"} {
+		if run.Extra[k] <= 0 {
+			t.Errorf("scenario 1 has no %s: %v", k, run.Extra)
+		}
 	}
 	if x := byName["s3-juhe-xlsx-300"]; x.Rows != 300 || x.Extra["rss_growth_bytes_per_row"] == 0 && x.Note == "" {
 		t.Errorf("scenario 3 xlsx at 300 rows: %+v", x)
