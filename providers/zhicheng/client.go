@@ -5,6 +5,7 @@
 package zhicheng
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/providers/pii"
@@ -377,9 +379,27 @@ func (c *Client) Parse(status int, header http.Header, body []byte) providers.Re
 	return providers.Result{Outcome: out, Code: code, Message: msg, Values: vals}
 }
 
-// object is a JSON object whose keys are looked up with spaces squashed
-// (the document's example has "gender " and " query_corp_addr_detection ").
-type object map[string]json.RawMessage
+// object is a JSON object's members, their keys looked up with spaces
+// squashed (the document's example has "gender " and
+// " query_corp_addr_detection "). A slice searched linearly: the answer's
+// objects hold 5 to 35 members read a few times each, and building a map
+// for every nested object cost more than the searches (BENCHMARKS.md).
+type object []member
+
+type member struct {
+	key []byte // squashed; usually a piece of the answer itself
+	val json.RawMessage
+}
+
+// get returns key's value; a repeated key gives the last, as in encoding/json.
+func (o object) get(key string) json.RawMessage {
+	for i := len(o) - 1; i >= 0; i-- {
+		if string(o[i].key) == key {
+			return o[i].val
+		}
+	}
+	return nil
+}
 
 func decodeObject(r json.RawMessage) (object, bool) {
 	if o, ok := splitObject(r); ok {
@@ -389,9 +409,9 @@ func decodeObject(r json.RawMessage) (object, bool) {
 	if err := json.Unmarshal(r, &m); err != nil || m == nil {
 		return nil, false
 	}
-	o := make(object, len(m))
+	o := make(object, 0, len(m))
 	for k, v := range m {
-		o[squash(k)] = v
+		o = append(o, member{key: []byte(squash(k)), val: v})
 	}
 	return o, true
 }
@@ -408,9 +428,9 @@ func splitObject(r []byte) (object, bool) {
 	if i >= len(r) || r[i] != '{' {
 		return nil, false
 	}
-	// About one member per 24 bytes in Zhicheng's answers: sizing the map
-	// up front saves its step-by-step growth (socialNetwork has 35).
-	o := make(object, len(r)/24+1)
+	// About one member per 24 bytes in Zhicheng's answers: sizing the
+	// slice up front saves its step-by-step growth (socialNetwork has 35).
+	o := make(object, 0, len(r)/24+1)
 	i = skipSpace(r, i+1)
 	if i < len(r) && r[i] == '}' {
 		return o, skipSpace(r, i+1) == len(r)
@@ -423,7 +443,10 @@ func splitObject(r []byte) (object, bool) {
 		if end < 0 || escaped {
 			return nil, false
 		}
-		key := string(r[i+1 : end-1])
+		key := r[i+1 : end-1]
+		if bytes.ContainsFunc(key, unicode.IsSpace) {
+			key = []byte(squash(string(key)))
+		}
 		i = skipSpace(r, end)
 		if i >= len(r) || r[i] != ':' {
 			return nil, false
@@ -433,7 +456,7 @@ func splitObject(r []byte) (object, bool) {
 		if vend < 0 {
 			return nil, false
 		}
-		o[squash(key)] = json.RawMessage(r[i:vend]) // a repeated key: the last wins, as in encoding/json
+		o = append(o, member{key: key, val: json.RawMessage(r[i:vend])})
 		i = skipSpace(r, vend)
 		if i < len(r) && r[i] == ',' {
 			i = skipSpace(r, i+1)
@@ -543,13 +566,13 @@ func scanValue(r []byte, i int) int {
 // another type): loanCallCnt is a String in the table and a number in the
 // example, counts may come either way.
 func (o object) str(key string) string {
-	s, _ := scalar(o[key])
+	s, _ := scalar(o.get(key))
 	return strings.TrimSpace(s)
 }
 
 func (o object) objects(key string) []object {
-	raw, ok := splitArray(o[key])
-	if !ok && json.Unmarshal(o[key], &raw) != nil {
+	raw, ok := splitArray(o.get(key))
+	if !ok && json.Unmarshal(o.get(key), &raw) != nil {
 		return nil
 	}
 	out := make([]object, 0, len(raw))
@@ -581,7 +604,7 @@ func (c *Client) values(raw json.RawMessage, flow string) (vals []string, hit, o
 	risks := d.objects("riskResult")
 	set["risk_hits"] = formatRisks(risks)
 	set["risk_hit_count"] = strconv.Itoa(len(risks))
-	if sn, ok := decodeObject(d["socialNetwork"]); ok {
+	if sn, ok := decodeObject(d.get("socialNetwork")); ok {
 		for _, s := range socialColumns {
 			set[s.col] = sn.str(s.key)
 		}
@@ -594,7 +617,7 @@ func (c *Client) values(raw json.RawMessage, flow string) (vals []string, hit, o
 		set["addr_"+strings.ToLower(t)] = formatAddrVerdict(e)
 	}
 	if c.corp {
-		if co, ok := decodeObject(d["corpAddrDetectionResult"]); ok {
+		if co, ok := decodeObject(d.get("corpAddrDetectionResult")); ok {
 			set["corp_addr_result"], set["corp_addr_similar"] = formatCorp(co)
 		}
 	}
@@ -626,7 +649,7 @@ func formatRisks(risks []object) string {
 func formatAddrVerdict(e object) string {
 	var parts []string
 	for _, ap := range addrParts {
-		sub, ok := decodeObject(e[ap.key])
+		sub, ok := decodeObject(e.get(ap.key))
 		if !ok {
 			continue
 		}
