@@ -66,14 +66,42 @@ type Result struct {
 	// Unknown marks a vendor code the document does not list: it is treated
 	// as Transient once, then reported with its raw body.
 	Unknown bool
+	// IdentityBackoff marks a Transient answer about this lookup, not the
+	// key (AccuAuth ABNORMAL_BEHAVIOURS_DETECTED: the same parameters were
+	// requested too often). The key's rate is left alone; the lookup is
+	// retried with the retry policy's backoff, and when the retries are
+	// spent the pair is deferred (resumable) under the vendor's code, never
+	// a final status.
+	IdentityBackoff bool
+	// ParamsRejected marks an Invalid answer that rejects the request's
+	// params as a whole (Zhicheng 40006 params 格式不对) rather than one
+	// value: the row is invalid, and the pipeline stops the provider when
+	// the vendor answers it for ParamsRejectedStop distinct rows in a row
+	// (riskbatch is then building params the vendor rejects).
+	ParamsRejected bool
 }
 
+// ParamsRejectedStop is how many consecutive ParamsRejected answers, for
+// distinct rows, stop a provider.
+const ParamsRejectedStop = 3
+
 // Input describes one input field a provider reads from the row.
+//
+// A Required field is one the vendor's document requires: the provider
+// cannot run without its column, and a value failing Check makes the row
+// invalid (never sent). Any other field is optional: a value failing Check
+// is left out of the request and reported in Request.Warnings, so an
+// optional field never costs the lookup — unless Check says the field is
+// conditionally required (e.g. by a job option).
 type Input struct {
 	Name     string   // canonical field name used in the job's column mapping, e.g. "idcard"
 	Aliases  []string // default header names, Chinese and English, matched case-insensitively
-	Required bool     // the provider cannot run without this column in the file
+	Required bool     // required by the vendor: the column must be in the file; a bad value makes the row invalid
 	Doc      string   // one line for docs and error messages
+	// Check says how a value is checked before it is sent (normalization,
+	// format, limits, and the document's rule it follows), for the docs'
+	// input tables.
+	Check string
 }
 
 // Column describes one output column (the sheet header is "<provider>_<Name>").
@@ -101,6 +129,9 @@ type Request struct {
 	// Notes are non-fatal remarks about the row for the error log (e.g. a
 	// 15-digit ID converted to 18).
 	Notes []string
+	// Warnings are optional fields whose value failed its check and was left
+	// out of the request; the row is still sent (warnings.csv).
+	Warnings []*RowError
 }
 
 // Provider translates rows to one vendor API and back. Implementations must

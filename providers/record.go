@@ -124,6 +124,12 @@ func (r Record) Invalid(field, code, reason, masked string) *RowError {
 	return &RowError{Field: field, Column: r.Column(field), Code: code, Reason: reason, Masked: masked}
 }
 
+// Warning builds the RowError of an optional field left out of the request
+// (Request.Warnings), with the column name filled in.
+func (r Record) Warning(field, code, reason, masked string) *RowError {
+	return r.Invalid(field, code, reason, masked)
+}
+
 // DedupeKey hashes the parts of a request that go on the wire (except
 // credentials) into a fixed-size digest. Parts are length-prefixed so
 // ("ab","c") and ("a","bc") differ.

@@ -132,9 +132,12 @@ func New(cfg providers.Config) (providers.Provider, error) {
 // Inputs implements providers.Provider.
 func (c *Client) Inputs() []providers.Input {
 	return []providers.Input{
-		{Name: "name", Aliases: []string{"姓名", "name", "realname", "真实姓名", "客户姓名"}, Doc: "applicant name (realname)"},
-		{Name: "idcard", Aliases: []string{"身份证号", "身份证号码", "证件号码", "证件号", "idcard", "id_no", "id_card", "idno"}, Required: true, Doc: "Chinese resident ID (18 digits), or its MD5/SHA-256/SM3 digest"},
-		{Name: "mobile", Aliases: []string{"手机号", "手机号码", "mobile", "phone", "手机"}, Required: true, Doc: "Chinese mobile (11 digits), or its digest"},
+		{Name: "name", Aliases: []string{"姓名", "name", "realname", "真实姓名", "客户姓名"}, Doc: "applicant name (realname)",
+			Check: "optional (realname 必填 否): 2–30 characters without digits (`pii.Name`), or a 32-hex MD5 passed through; a name failing the check is left out of the request with a warning (the row is still sent)"},
+		{Name: "idcard", Aliases: []string{"身份证号", "身份证号码", "证件号码", "证件号", "idcard", "id_no", "id_card", "idno"}, Required: true, Doc: "Chinese resident ID (18 digits), or its MD5/SHA-256/SM3 digest",
+			Check: "required (必填 是): 18 characters with a valid GB 11643 check digit (`pii.ChineseID`; a 15-digit number is upgraded, Excel damage detected), or a 32/64-hex digest passed through; a failure makes the row invalid"},
+		{Name: "mobile", Aliases: []string{"手机号", "手机号码", "mobile", "phone", "手机"}, Required: true, Doc: "Chinese mobile (11 digits), or its digest",
+			Check: "required (必填 是): 11-digit mainland mobile 1[3-9]… after removing spaces, dashes and a +86/0086/86 prefix (`pii.ChineseMobile`), or a digest passed through; a failure makes the row invalid"},
 	}
 }
 
@@ -195,15 +198,16 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 		p.mobile = pii.Hash(p.phoneType, norm)
 	}
 
+	// The name is optional (realname 必填 否): one that fails its check is
+	// left out with a warning, never a reason not to send the row.
+	var warnings []*providers.RowError
 	if c.realname {
 		if raw = rec.Get("name"); raw != "" {
 			if h, d, ok := pii.DetectHashed(raw, c.hashed64); ok && d == pii.MD5 {
 				p.name, p.nmType = h, d
+			} else if norm, err := pii.Name(raw); err != nil {
+				warnings = append(warnings, warning(rec, "name", err, pii.MaskName(raw)))
 			} else {
-				norm, err := pii.Name(raw)
-				if err != nil {
-					return nil, invalid(rec, "name", err, pii.MaskName(raw))
-				}
 				p.name = pii.Hash(p.nmType, norm)
 			}
 		}
@@ -214,9 +218,19 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 	return &providers.Request{
 		Dedupe: providers.DedupeKey("juhe", c.product, p.idcard, p.mobile, p.name,
 			p.idType.String(), p.phoneType.String(), p.nmType.String(), strconv.FormatBool(c.aes)),
-		Payload: p,
-		Notes:   notes,
+		Payload:  p,
+		Notes:    notes,
+		Warnings: warnings,
 	}, nil
+}
+
+// warning is the RowError of an optional field left out of the request.
+func warning(rec providers.Record, field string, err error, masked string) *providers.RowError {
+	var pr *pii.Problem
+	if errors.As(err, &pr) {
+		return rec.Warning(field, pr.Code, pr.Reason, masked)
+	}
+	return rec.Warning(field, "invalid", err.Error(), masked)
 }
 
 func invalid(rec providers.Record, field string, err error, masked string) error {

@@ -51,9 +51,6 @@ func TestPrepareInvalid(t *testing.T) {
 		{"mobile foreign", okID, "+44 7700 900123", okName, nil, "mobile", pii.CodeMobileCountry, pii.MaskMobile},
 		{"mobile landline", okID, "02112345678", okName, nil, "mobile", pii.CodeMobileFormat, pii.MaskMobile},
 		{"mobile empty", okID, "", okName, nil, "mobile", "mobile_missing", nil},
-		{"name digits", okID, okMobile, "张三3", nil, "name", pii.CodeNameDigits, pii.MaskName},
-		{"name too short", okID, okMobile, "张", nil, "name", pii.CodeNameLength, pii.MaskName},
-		{"name symbols", okID, okMobile, "张三@公司", nil, "name", pii.CodeNameChars, pii.MaskName},
 		{"bad id with id_crypto md5", badCheck, okMobile, okName, map[string]any{"id_crypto": "md5"}, "idcard", pii.CodeIDChecksum, pii.MaskID},
 	}
 	for _, tc := range tests {
@@ -93,6 +90,65 @@ func TestPrepareInvalid(t *testing.T) {
 		c := newClient(t, testEndpointV1, nil)
 		if _, err := c.Prepare(record(t, c, "", okID, okMobile)); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// TestPrepareBadNameIsLeftOut: the name is optional for Juhe (realname
+// 必填 否), so a name failing its check is left out of the request with a
+// warning and the row is still sent — the same lookup as a row without a
+// name.
+func TestPrepareBadNameIsLeftOut(t *testing.T) {
+	okID, okMobile := testPerson.IDCard, testPerson.Mobile
+	key := providers.Key{ID: "k", Credentials: map[string]string{"key": "secret"}}
+	tests := []struct {
+		name, realname string
+		code           string
+	}{
+		{"name digits", "张三3", pii.CodeNameDigits},
+		{"name too short", "张", pii.CodeNameLength},
+		{"name symbols", "张三@公司", pii.CodeNameChars},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClient(t, testEndpointV1, nil)
+			rec := record(t, c, tc.realname, okID, okMobile)
+			req, err := c.Prepare(rec)
+			if err != nil {
+				t.Fatalf("Prepare: %v, want the row sent without the name", err)
+			}
+			if len(req.Warnings) != 1 {
+				t.Fatalf("warnings %v, want one", req.Warnings)
+			}
+			w := req.Warnings[0]
+			if w.Field != "name" || w.Column != "姓名" || w.Code != tc.code || w.Masked != pii.MaskName(tc.realname) {
+				t.Errorf("warning field %q column %q code %q masked %q, want name 姓名 %q %q", w.Field, w.Column, w.Code, w.Masked, tc.code, pii.MaskName(tc.realname))
+			}
+			if strings.Contains(w.Error(), tc.realname) {
+				t.Errorf("warning %q echoes the raw name", w.Error())
+			}
+			_, _, form := sentForm(t, c, key, rec)
+			if form.Has("realname") || form.Has("nameCryptoType") {
+				t.Errorf("form %v still carries the bad name", form)
+			}
+			noName, err := c.Prepare(record(t, c, "", okID, okMobile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if req.Dedupe != noName.Dedupe {
+				t.Error("a row whose name was left out is not the same lookup as a row without a name")
+			}
+		})
+	}
+	t.Run("a good name is sent, no warning", func(t *testing.T) {
+		c := newClient(t, testEndpointV1, nil)
+		rec := record(t, c, testPerson.Name, okID, okMobile)
+		req, err := c.Prepare(rec)
+		if err != nil || len(req.Warnings) != 0 {
+			t.Fatalf("Prepare: %v, warnings %v", err, req.Warnings)
+		}
+		if _, _, form := sentForm(t, c, key, rec); form.Get("realname") != testPerson.Name {
+			t.Errorf("realname %q, want %q", form.Get("realname"), testPerson.Name)
 		}
 	})
 }
