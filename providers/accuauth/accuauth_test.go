@@ -30,7 +30,7 @@ var designAA = map[string]struct {
 	"OK":                           {200, providers.Hit},
 	"NOT_HIT":                      {400, providers.NoHit},
 	"INVALID_ARGUMENT":             {400, providers.Invalid},
-	"ABNORMAL_BEHAVIOURS_DETECTED": {400, providers.Invalid},
+	"ABNORMAL_BEHAVIOURS_DETECTED": {400, providers.Transient}, // a frequency condition of the lookup (IdentityBackoff)
 	"INTERNAL_ERROR":               {500, providers.Transient},
 	"SOURCE_SERVICE_UNAVAILABLE":   {512, providers.Transient},
 	"RATE_LIMIT_EXCEEDED":          {403, providers.Throttled},
@@ -92,6 +92,9 @@ func TestForcedStatuses(t *testing.T) {
 				res := p.Parse(resp.StatusCode, resp.Header, body.Bytes())
 				if res.Outcome != want.outcome || res.Code != st || res.Unknown || res.Permanent {
 					t.Fatalf("%s: got %+v, want %s", st, res, want.outcome)
+				}
+				if wantID := st == "ABNORMAL_BEHAVIOURS_DETECTED"; res.IdentityBackoff != wantID {
+					t.Errorf("%s: IdentityBackoff %v, want %v", st, res.IdentityBackoff, wantID)
 				}
 				if st == "NOT_HIT" {
 					if len(res.Values) != 22 || res.Values[0] != "" || res.Values[21] != a.RequestID {
@@ -475,18 +478,19 @@ func TestAbnormalBehaviour(t *testing.T) {
 		}
 	}
 	res, body := e.call(t, p, key2, rec) // the count is per parameters, not per key
-	if res.Outcome != providers.Invalid || res.Code != "ABNORMAL_BEHAVIOURS_DETECTED" {
+	// A frequency condition of this lookup: retried later, never final.
+	if res.Outcome != providers.Transient || !res.IdentityBackoff || res.Outcome.Final() || res.Code != "ABNORMAL_BEHAVIOURS_DETECTED" {
 		t.Fatalf("repeat %d: %+v (%s)", AbnormalLimit+1, res, body)
 	}
 	// Other parameters are unaffected.
-	if res, _ := e.call(t, p, key1, e.mobileRow(t, p, 5)); res.Outcome == providers.Invalid {
+	if res, _ := e.call(t, p, key1, e.mobileRow(t, p, 5)); res.Code == "ABNORMAL_BEHAVIOURS_DETECTED" {
 		t.Errorf("other mobile refused: %+v", res)
 	}
 	// Once the window has passed, the lookup is served again.
 	if err := e.admin.SetClock(ctx, start.Add(AbnormalWindow+2*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if res, body := e.call(t, p, key1, rec); res.Outcome == providers.Invalid {
+	if res, body := e.call(t, p, key1, rec); res.Outcome != providers.Hit && res.Outcome != providers.NoHit {
 		t.Fatalf("after the window: %+v (%s)", res, body)
 	}
 }
@@ -510,11 +514,6 @@ func TestPrepareValidation(t *testing.T) {
 		{"other country", map[string]string{"mobile": "+8613800138000"}, "mobile", "mobile_country", "+861******8000", "+8613800138000"},
 		{"sci notation", map[string]string{"mobile": "6.28123E+12"}, "mobile", "mobile_sci_notation", "", ""},
 		{"sha256 mobile", map[string]string{"mobile": sha}, "mobile", "mobile_hash_kind", "ababab…", ""},
-		{"bad nik", map[string]string{"mobile": "081234567890", "nik": "3171014101900000"}, "idcard", "nik_serial", "317101******0000", "3171014101900000"},
-		{"short nik", map[string]string{"mobile": "081234567890", "ktp": "31712345"}, "idcard", "nik_length", "", "31712345"},
-		{"bad bankcard", map[string]string{"mobile": "081234567890", "bankcard": "6222-XXXX-1111"}, "bankcard", "bankcard_format", "", "6222-XXXX-1111"},
-		{"bad gaid", map[string]string{"mobile": "081234567890", "gaid": "not-a-uuid"}, "gaid", "gaid_format", "", "not-a-uuid"},
-		{"bad email", map[string]string{"mobile": "081234567890", "email": "budi@localhost"}, "email", "email_format", "b***@localhost", "budi@localhost"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -528,6 +527,75 @@ func TestPrepareValidation(t *testing.T) {
 			}
 			if c.raw != "" && strings.Contains(re.Error(), c.raw) {
 				t.Errorf("error shows the raw value: %s", re)
+			}
+		})
+	}
+}
+
+// TestPrepareOptionalFieldWarns: idcard, bankcard, gaid and email are
+// optional ("Either parameter mobile or mobile_md5 must be provided"), so a
+// bad one is left out of the request with a warning and the row is sent —
+// the same lookup as the row without that field.
+func TestPrepareOptionalFieldWarns(t *testing.T) {
+	p, err := New(providers.Config{Endpoint: "https://cloudapi.indonesia.accuauth.com/check/risk_report"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := providers.Key{ID: "k", Credentials: map[string]string{"api_id": "id", "api_secret": "secret"}}
+	good := map[string]string{"mobile": "081234567890", "email": "budi@example.co.id"}
+	cases := []struct {
+		name        string
+		header, raw string
+		field, code string
+		masked      string
+	}{
+		{"bad nik", "nik", "3171014101900000", "idcard", "nik_serial", "317101******0000"},
+		{"12-digit nik", "ktp", "330114120694", "idcard", "nik_length", ""},
+		{"bad bankcard", "bankcard", "6222-XXXX-1111", "bankcard", "bankcard_format", ""},
+		{"bad gaid", "gaid", "not-a-uuid", "gaid", "gaid_format", ""},
+		{"bad email", "e-mail", "budi@localhost", "email", "email_format", "b***@localhost"},
+	}
+	body := func(cells map[string]string) (*providers.Request, string) {
+		t.Helper()
+		req, err := p.Prepare(row(t, p, cells))
+		if err != nil {
+			t.Fatalf("Prepare: %v, want the row sent", err)
+		}
+		hr, err := p.NewHTTPRequest(context.Background(), key, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(hr.Body)
+		return req, b.String()
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			without := map[string]string{}
+			for k, v := range good {
+				without[k] = v
+			}
+			if c.field == "email" {
+				delete(without, "email")
+			}
+			with := map[string]string{c.header: c.raw}
+			for k, v := range without {
+				with[k] = v
+			}
+			req, got := body(with)
+			if len(req.Warnings) != 1 {
+				t.Fatalf("warnings %v, want one", req.Warnings)
+			}
+			w := req.Warnings[0]
+			if w.Field != c.field || w.Column != c.header || w.Code != c.code || (c.masked != "" && w.Masked != c.masked) {
+				t.Errorf("warning %+v, want field %s column %s code %s masked %q", w, c.field, c.header, c.code, c.masked)
+			}
+			if strings.Contains(w.Error(), c.raw) {
+				t.Errorf("warning shows the raw value: %s", w)
+			}
+			ref, want := body(without)
+			if got != want || req.Dedupe != ref.Dedupe {
+				t.Errorf("body %q, want %q (the row without the bad field)", got, want)
 			}
 		})
 	}

@@ -94,11 +94,16 @@ func New(cfg providers.Config) (providers.Provider, error) {
 func (c *Client) Inputs() []providers.Input {
 	return []providers.Input{
 		{Name: "mobile", Aliases: []string{"phone", "no_hp", "nomor_hp", "no hp", "nomor hp", "手机号", "mobile_md5"}, Required: true,
-			Doc: "Indonesian mobile (08…, 62…, +62…) or its MD5 (32 hex, sent as mobile_md5)"},
-		{Name: "idcard", Aliases: []string{"nik", "ktp", "no_ktp"}, Doc: "NIK (16 digits), optional"},
-		{Name: "bankcard", Aliases: []string{"bank_card", "银行卡号"}, Doc: "bank card number, optional"},
-		{Name: "gaid", Aliases: []string{"idfv", "advertising_id"}, Doc: "Google Advertising ID or Apple IDFV, optional"},
-		{Name: "email", Aliases: []string{"e-mail", "邮箱"}, Doc: "e-mail address, optional"},
+			Doc:   "Indonesian mobile (08…, 62…, +62…) or its MD5 (32 hex, sent as mobile_md5)",
+			Check: "required (\"Either parameter mobile or mobile_md5 must be provided\"): `pii.IndonesianMobile` (08…/62…/+62…/0062…, separators removed, Excel damage detected), or a 32-hex MD5 passed through as mobile_md5; a failure makes the row invalid"},
+		{Name: "idcard", Aliases: []string{"nik", "ktp", "no_ktp"}, Doc: "NIK (16 digits), optional",
+			Check: "optional: `pii.NIK` (16 digits, province, DDMMYY with +40 for women, serial ≠ 0000); a failure leaves it out of the request with a warning"},
+		{Name: "bankcard", Aliases: []string{"bank_card", "银行卡号"}, Doc: "bank card number, optional",
+			Check: "optional: spaces and dashes removed, then 8–24 digits; a failure leaves it out of the request with a warning"},
+		{Name: "gaid", Aliases: []string{"idfv", "advertising_id"}, Doc: "Google Advertising ID or Apple IDFV, optional",
+			Check: "optional: a UUID with or without dashes, sent as written; a failure leaves it out of the request with a warning"},
+		{Name: "email", Aliases: []string{"e-mail", "邮箱"}, Doc: "e-mail address, optional",
+			Check: "optional: `pii.Email`, lowercased; a failure leaves it out of the request with a warning"},
 	}
 }
 
@@ -147,39 +152,44 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 			ps = append(ps, param{"mobile", norm})
 		}
 	}
+	// Every other field is optional ("Either parameter mobile or mobile_md5
+	// must be provided"): a value failing its check is left out of the
+	// request with a warning, never a reason not to send the row.
+	var warns []*providers.RowError
 	if raw = rec.Get("idcard"); raw != "" {
-		nik, err := pii.NIK(raw)
-		if err != nil {
-			return nil, invalid(rec, "idcard", err, pii.MaskID(raw))
+		if nik, err := pii.NIK(raw); err != nil {
+			warns = append(warns, problem(rec, "idcard", err, pii.MaskID(raw)))
+		} else {
+			ps = append(ps, param{"idcard", nik})
 		}
-		ps = append(ps, param{"idcard", nik})
 	}
 	if raw = rec.Get("bankcard"); raw != "" {
-		card := cardStrip.Replace(raw)
-		if !cardDigits.MatchString(card) {
-			return nil, rec.Invalid("bankcard", "bankcard_format", "is not 8-24 digits (spaces and dashes allowed)", pii.MaskID(raw))
+		if card := cardStrip.Replace(raw); !cardDigits.MatchString(card) {
+			warns = append(warns, rec.Warning("bankcard", "bankcard_format", "is not 8-24 digits (spaces and dashes allowed)", pii.MaskID(raw)))
+		} else {
+			ps = append(ps, param{"bankcard", card})
 		}
-		ps = append(ps, param{"bankcard", card})
 	}
 	if raw = rec.Get("gaid"); raw != "" {
 		// Kept as written (GAIDs are lower case, IDFVs upper case).
 		if !gaidRe.MatchString(raw) {
-			return nil, rec.Invalid("gaid", "gaid_format", "is not a GAID/IDFV (a UUID)", pii.MaskGeneric(raw))
+			warns = append(warns, rec.Warning("gaid", "gaid_format", "is not a GAID/IDFV (a UUID)", pii.MaskGeneric(raw)))
+		} else {
+			ps = append(ps, param{"gaid", raw})
 		}
-		ps = append(ps, param{"gaid", raw})
 	}
 	if raw = rec.Get("email"); raw != "" {
-		em, err := pii.Email(raw)
-		if err != nil {
-			return nil, invalid(rec, "email", err, pii.MaskEmail(raw))
+		if em, err := pii.Email(raw); err != nil {
+			warns = append(warns, problem(rec, "email", err, pii.MaskEmail(raw)))
+		} else {
+			ps = append(ps, param{"email", em})
 		}
-		ps = append(ps, param{"email", em})
 	}
 	parts := []string{"accuauth", c.encoding()}
 	for _, p := range ps {
 		parts = append(parts, p.name, p.value)
 	}
-	return &providers.Request{Dedupe: providers.DedupeKey(parts...), Payload: payload{params: ps}}, nil
+	return &providers.Request{Dedupe: providers.DedupeKey(parts...), Payload: payload{params: ps}, Warnings: warns}, nil
 }
 
 func (c *Client) encoding() string {
@@ -190,6 +200,11 @@ func (c *Client) encoding() string {
 }
 
 func invalid(rec providers.Record, field string, err error, masked string) error {
+	return problem(rec, field, err, masked)
+}
+
+// problem is the RowError of a field failing its check, with the pii code.
+func problem(rec providers.Record, field string, err error, masked string) *providers.RowError {
 	var pr *pii.Problem
 	if errors.As(err, &pr) {
 		return rec.Invalid(field, pr.Code, pr.Reason, masked)
@@ -278,7 +293,7 @@ func (c *Client) Parse(status int, header http.Header, body []byte) providers.Re
 		r.Code, r.Message = a.Status, a.Reason
 		return r
 	}
-	res := providers.Result{Outcome: cl.outcome, Code: a.Status, Message: a.Reason}
+	res := providers.Result{Outcome: cl.outcome, Code: a.Status, Message: a.Reason, IdentityBackoff: cl.identity}
 	switch cl.outcome {
 	case providers.Throttled:
 		res.RetryAfter = providers.RetryAfter(header, time.Now())

@@ -8,24 +8,30 @@ type statusClass struct {
 	http    int
 	outcome providers.Outcome
 	reason  string
+	// identity marks a condition of the lookup, not the key: back off on
+	// it and retry, deferred when retries are spent (Result.IdentityBackoff).
+	identity bool
 }
 
 // statuses are the status strings of the document's error table, plus OK,
 // and the two the vendor uses on its other APIs (seeds/README.md):
 // ABNORMAL_BEHAVIOURS_DETECTED and SOURCE_SERVICE_UNAVAILABLE.
 var statuses = map[string]statusClass{
-	"OK":                           {200, providers.Hit, ""},
-	"NOT_HIT":                      {400, providers.NoHit, "Target is not hit"},
-	"INVALID_ARGUMENT":             {400, providers.Invalid, "Request parameter is invalid"},
-	"ABNORMAL_BEHAVIOURS_DETECTED": {400, providers.Invalid, "Same parameters are requested too often"},
-	"UNAUTHORIZED":                 {401, providers.Fatal, "Unauthorized or access is denied"},
-	"KEY_EXPIRED":                  {401, providers.Fatal, "Your API ID has expired"},
-	"NO_PERMISSION":                {403, providers.Fatal, "You are not authorized to use this API"},
-	"OUT_OF_QUOTA":                 {403, providers.Quota, "API calls quota exceeded"},
-	"RATE_LIMIT_EXCEEDED":          {403, providers.Throttled, "API request frequency exceeds the limit"},
-	"NOT_FOUND":                    {404, providers.Fatal, "Requested API cannot be found"},
-	"INTERNAL_ERROR":               {500, providers.Transient, "Internal server error"},
-	"SOURCE_SERVICE_UNAVAILABLE":   {512, providers.Transient, "Source service unavailable"},
+	"OK":               {200, providers.Hit, "", false},
+	"NOT_HIT":          {400, providers.NoHit, "Target is not hit", false},
+	"INVALID_ARGUMENT": {400, providers.Invalid, "Request parameter is invalid", false},
+	// "Same parameters are requested too often" is a frequency condition on
+	// this lookup, not a verdict on the row: retried with backoff, then
+	// deferred (resumable), never final.
+	"ABNORMAL_BEHAVIOURS_DETECTED": {400, providers.Transient, "Same parameters are requested too often", true},
+	"UNAUTHORIZED":                 {401, providers.Fatal, "Unauthorized or access is denied", false},
+	"KEY_EXPIRED":                  {401, providers.Fatal, "Your API ID has expired", false},
+	"NO_PERMISSION":                {403, providers.Fatal, "You are not authorized to use this API", false},
+	"OUT_OF_QUOTA":                 {403, providers.Quota, "API calls quota exceeded", false},
+	"RATE_LIMIT_EXCEEDED":          {403, providers.Throttled, "API request frequency exceeds the limit", false},
+	"NOT_FOUND":                    {404, providers.Fatal, "Requested API cannot be found", false},
+	"INTERNAL_ERROR":               {500, providers.Transient, "Internal server error", false},
+	"SOURCE_SERVICE_UNAVAILABLE":   {512, providers.Transient, "Source service unavailable", false},
 }
 
 // Statuses lists every status string the client classifies, for tests and docs.
