@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/riskbatch/riskbatch/ratelimit/filelock"
 )
 
 // ErrStoreClosed is returned by QuotaStore methods after Close.
@@ -38,9 +40,8 @@ type QuotaStore struct {
 }
 
 type quotaFile struct {
-	mu   sync.Mutex // serialises goroutines of this process; flock serialises processes
+	mu   sync.Mutex // serialises goroutines of this process; the file lock serialises processes
 	f    *os.File
-	fd   int
 	path string
 }
 
@@ -235,7 +236,7 @@ func (s *QuotaStore) file(fingerprint string) (*quotaFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ratelimit: open quota file: %w", err)
 	}
-	qf := &quotaFile{f: f, fd: int(f.Fd()), path: path}
+	qf := &quotaFile{f: f, path: path}
 	s.files[name] = qf
 	return qf, nil
 }
@@ -255,10 +256,10 @@ func (s *QuotaStore) update(fingerprint, day string, fn func(*quotaRecord) (bool
 	if qf.f == nil {
 		return ErrStoreClosed
 	}
-	if err := lockFile(qf.fd); err != nil {
+	if err := filelock.Lock(qf.f); err != nil {
 		return fmt.Errorf("ratelimit: lock %s: %w", qf.path, err)
 	}
-	defer unlockFile(qf.fd)
+	defer filelock.Unlock(qf.f)
 	rec, err := readRecord(qf.f)
 	if err != nil {
 		return fmt.Errorf("ratelimit: %s: %w", qf.path, err)
