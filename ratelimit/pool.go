@@ -9,12 +9,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Clock tells the pool what "now" is for the quota day (tests move it across midnight).
-// Token buckets, in-flight slots and pauses always use real (monotonic) time.
+// Pacing, in-flight waits and pauses run on the PaceClock instead (PoolConfig.Pace).
 type Clock interface{ Now() time.Time }
 
 // SystemClock is the real clock.
@@ -40,7 +38,7 @@ type KeyConfig struct {
 	ID          string  // shown in logs (never a secret); default "#<index>"
 	Fingerprint string  // stable identity across jobs (hash of provider+credentials); keys quota state; required with DailyQuota
 	QPS         float64 // calls per second; 0 = unlimited
-	Burst       int     // bucket size; 0 = 1 (the safe choice: never more than QPS calls in any 1s window)
+	Burst       int     // calls that may go at once after an idle spell; 0 = 1 (the safe choice: calls at least 1/QPS apart)
 	MaxInFlight int     // concurrent leases; 0 = unlimited
 	DailyQuota  int     // calls per quota day (midnight to midnight in PoolConfig.Location); 0 = unlimited
 }
@@ -51,7 +49,8 @@ type PoolConfig struct {
 	Keys     []KeyConfig
 	Location *time.Location // the vendor's time zone for the quota day; nil = Asia/Shanghai
 	Quota    *QuotaStore    // may be nil when no key has a daily quota; owned (closed) by the caller
-	Clock    Clock          // nil = SystemClock
+	Clock    Clock          // the quota day; nil = SystemClock
+	Pace     PaceClock      // pacing, waits and pauses; nil = SystemPaceClock (real monotonic time)
 }
 
 var shanghai = sync.OnceValue(func() *time.Location {
@@ -134,12 +133,14 @@ const (
 )
 
 type key struct {
-	cfg KeyConfig
-	idx int
-	lim *rate.Limiter // nil = unlimited
+	cfg   KeyConfig
+	idx   int
+	sched *schedule // nil = unlimited
 
 	curQPS float64
-	streak int // Sent answers since the last throttle / recovery step
+	streak int    // Sent answers since the last throttle / recovery step
+	grants uint64 // calls granted so far (numbers the leases)
+	cutAt  uint64 // grants when the rate was last halved: answers to calls granted before it are stale
 
 	state       keyState
 	vendorSpent bool      // stateQuotaDay came from the vendor, not from our counter
@@ -150,7 +151,6 @@ type key struct {
 	inflight int
 	pending  int    // leases between selection and the store's answer
 	lastUsed uint64 // selection sequence number (LRU tie-break)
-	started  bool   // the key has made its first call (see dropBurst)
 
 	// Local view of the persistent counter (a hint for selection; the store decides).
 	cacheDay  string
@@ -166,18 +166,27 @@ type Pool struct {
 	provider string
 	loc      *time.Location
 	clock    Clock
+	pace     PaceClock
 	store    *QuotaStore
 
 	mu          sync.Mutex
 	keys        []*key
 	seq         uint64
-	pausedUntil time.Time     // whole provider, real time
-	changed     chan struct{} // closed when a waiter may proceed; nil while nobody waits
-	closed      bool
-	storeErrs   []error
+	pausedUntil time.Time     // whole provider, pace time
+	changed     chan struct{} // closed when the head of the line may proceed; nil while it does not wait
+	// line holds the callers of Acquire in arrival order. Only its head looks for a key and
+	// waits for the key's slot; the others wait for their turn. One caller at a time waiting
+	// on the schedule means one wake-up per grant, however many workers there are, and
+	// callers are served first come, first served.
+	line      []*waiter
+	closed    bool
+	storeErrs []error
 }
 
-// NewPool validates cfg and builds one token bucket per key. Keys with a daily quota read
+// waiter is a caller of Acquire in the line.
+type waiter struct{ turn chan struct{} } // closed when the waiter becomes the head
+
+// NewPool validates cfg and builds one pacing schedule per key. Keys with a daily quota read
 // today's count from the store, so a key another job already spent starts retired.
 func NewPool(cfg PoolConfig) (*Pool, error) {
 	if len(cfg.Keys) == 0 {
@@ -187,6 +196,7 @@ func NewPool(cfg PoolConfig) (*Pool, error) {
 		provider: cfg.Provider,
 		loc:      cfg.Location,
 		clock:    cfg.Clock,
+		pace:     cfg.Pace,
 		store:    cfg.Quota,
 	}
 	if p.loc == nil {
@@ -194,6 +204,9 @@ func NewPool(cfg PoolConfig) (*Pool, error) {
 	}
 	if p.clock == nil {
 		p.clock = SystemClock{}
+	}
+	if p.pace == nil {
+		p.pace = SystemPaceClock{}
 	}
 	seen := make(map[string]bool)
 	clockNow := p.clock.Now()
@@ -219,11 +232,7 @@ func NewPool(cfg PoolConfig) (*Pool, error) {
 		seen[kc.ID] = true
 		k := &key{cfg: kc, idx: i, curQPS: kc.QPS, localDay: today}
 		if kc.QPS > 0 {
-			burst := kc.Burst
-			if burst == 0 {
-				burst = 1
-			}
-			k.lim = rate.NewLimiter(rate.Limit(kc.QPS), burst)
+			k.sched = newSchedule(kc.QPS, kc.Burst)
 		}
 		if kc.DailyQuota > 0 {
 			used, err := cfg.Quota.Used(kc.Fingerprint, today)
@@ -270,87 +279,33 @@ func (p *Pool) waitChanLocked() <-chan struct{} {
 	return p.changed
 }
 
-// Acquire picks a key, waits for its in-flight slot and a token (every attempt, retries
-// included, takes a token) and, for a key with a daily quota, reserves one unit in the
-// persistent store before returning, so no process can exceed the quota.
+// Acquire picks a key, waits for its in-flight slot and its pacing slot (every attempt,
+// retries included, takes a slot) and, for a key with a daily quota, reserves one unit in
+// the persistent store before returning, so no process can exceed the quota.
 //
-// Selection: among usable keys with a free slot, a key whose token is available now beats
-// one that would make the caller wait (so keys of different rates are all used fully);
-// then the most headroom (remaining quota today, unlimited first), then the most free
-// in-flight slots, then the least recently used. If every key is busy or paused, Acquire
-// waits for a release or the end of the pause, until ctx is done.
+// Callers are served in arrival order: the first in line picks a key and waits until the
+// key may take a call at the rate in force at that moment; nothing is reserved ahead, so a
+// change of rate (a 429, a recovery step) applies to the very next grant (see schedule).
+//
+// Selection: among usable keys with a free slot, a key that may take a call now beats one
+// that would make the caller wait (so keys of different rates are all used fully); then the
+// most headroom (remaining quota today, unlimited first), then the most free in-flight
+// slots, then the least recently used. If every key is busy or paused, Acquire waits for a
+// release or the end of the pause, until ctx is done.
 //
 // When no key can serve today it returns *ExhaustedError; when every key was stopped by a
 // fatal answer, *FatalError; after Close, ErrClosed; a store failure is returned as is.
 func (p *Pool) Acquire(ctx context.Context) (*Lease, error) {
 	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		p.mu.Lock()
-		if p.closed {
-			p.mu.Unlock()
-			return nil, ErrClosed
-		}
-		now := time.Now()
-		clockNow, today := p.today()
-		p.refreshLocked(clockNow, today)
-		k, wait, err := p.pickLocked(now, today)
+		k, g, today, err := p.take(ctx)
 		if err != nil {
-			p.mu.Unlock()
 			return nil, err
 		}
-		if k == nil {
-			ch := p.waitChanLocked()
-			p.mu.Unlock()
-			if err := sleep(ctx, ch, wait); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		k.inflight++
-		p.seq++
-		k.lastUsed = p.seq
+		day := today
 		quota := k.cfg.DailyQuota > 0
 		if quota {
-			k.pending++
-		}
-		var r *rate.Reservation
-		var delay time.Duration
-		if k.lim != nil {
-			if !k.started {
-				k.started = true
-				k.dropBurst(now, 1)
-			}
-			r = k.lim.ReserveN(now, 1)
-			delay = r.DelayFrom(now)
-		}
-		p.mu.Unlock()
-
-		if delay > 0 {
-			t := time.NewTimer(delay)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				p.mu.Lock()
-				p.abandonLocked(k, r, quota)
-				p.mu.Unlock()
-				return nil, ctx.Err()
-			case <-t.C:
-			}
-			// The key or the provider may have been stopped or paused meanwhile.
-			p.mu.Lock()
-			now = time.Now()
-			if p.closed || k.state != stateActive || now.Before(k.pausedUntil) || now.Before(p.pausedUntil) {
-				p.abandonLocked(k, r, quota)
-				p.mu.Unlock()
-				continue
-			}
-			p.mu.Unlock()
-		}
-
-		day := today
-		if quota {
+			// Store I/O outside the pool lock, and out of the line: the next caller may
+			// already take the next slot.
 			_, day = p.today()
 			used, ok, err := p.store.Reserve(k.cfg.Fingerprint, day, k.cfg.DailyQuota)
 			p.mu.Lock()
@@ -362,8 +317,10 @@ func (p *Pool) Acquire(ctx context.Context) (*Lease, error) {
 				return nil, fmt.Errorf("ratelimit: %s: key %s: %w", p.provider, k.cfg.ID, err)
 			}
 			k.cacheDay, k.cacheUsed = day, used
-			p.notifyLocked() // callers waiting on this key's pending reservations
+			p.notifyLocked() // the head may be waiting on this key's pending reservations
 			if !ok {
+				// The slot is spent without a call: the vendor saw nothing, so the
+				// schedule only errs on the slow side.
 				k.inflight--
 				if k.state == stateActive {
 					k.state, k.resetAt = stateQuotaDay, nextMidnight(day, p.loc)
@@ -379,17 +336,110 @@ func (p *Pool) Acquire(ctx context.Context) (*Lease, error) {
 		}
 		k.localUsed++
 		p.mu.Unlock()
-		return &Lease{p: p, k: k, day: day, reserved: quota}, nil
+		return &Lease{p: p, k: k, day: day, reserved: quota, grant: g}, nil
 	}
 }
 
-// sleep waits for ctx, a change, or wait (0 = no timeout).
-func sleep(ctx context.Context, ch <-chan struct{}, wait time.Duration) error {
+// grantInfo is what the schedule said when a lease was granted (for the throttle feedback
+// and for tests of the schedule).
+type grantInfo struct {
+	n        uint64        // the key's grant number, from 1
+	at       time.Time     // pace time of the grant
+	interval time.Duration // the key's interval in force at the grant; 0 = unlimited
+}
+
+// take waits for the caller's turn in line, then for a key that may take a call now, and
+// takes it: the key's pacing slot, an in-flight slot and (pending) a quota unit.
+func (p *Pool) take(ctx context.Context) (*key, grantInfo, string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, grantInfo{}, "", err
+	}
+	w := &waiter{turn: make(chan struct{})}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, grantInfo{}, "", ErrClosed
+	}
+	p.line = append(p.line, w)
+	if len(p.line) == 1 {
+		close(w.turn)
+	}
+	p.mu.Unlock()
+	defer p.leave(w)
+
+	select {
+	case <-ctx.Done():
+		return nil, grantInfo{}, "", ctx.Err()
+	case <-w.turn:
+	}
+	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return nil, grantInfo{}, "", ErrClosed
+		}
+		now := p.pace.Now()
+		clockNow, today := p.today()
+		p.refreshLocked(clockNow, today)
+		k, wait, err := p.pickLocked(now, today)
+		if err != nil {
+			p.mu.Unlock()
+			return nil, grantInfo{}, "", err
+		}
+		if k != nil && wait == 0 {
+			g := p.grantLocked(k, now)
+			p.mu.Unlock()
+			return k, g, today, nil
+		}
+		// The best key's slot is ahead, or no key can take a call: wait for that, or for a
+		// change (a release, a rate change, Close) that may make another key better.
+		ch := p.waitChanLocked()
+		p.mu.Unlock()
+		if err := p.sleep(ctx, ch, wait); err != nil {
+			return nil, grantInfo{}, "", err
+		}
+	}
+}
+
+// grantLocked gives k's next slot to the caller at now.
+func (p *Pool) grantLocked(k *key, now time.Time) grantInfo {
+	k.inflight++
+	p.seq++
+	k.lastUsed = p.seq
+	if k.cfg.DailyQuota > 0 {
+		k.pending++
+	}
+	k.grants++
+	g := grantInfo{n: k.grants, at: now}
+	if k.sched != nil {
+		k.sched.grant(now)
+		g.interval = k.sched.interval
+	}
+	return g
+}
+
+// leave takes w out of the line and, if it was the head, gives the turn to the next.
+func (p *Pool) leave(w *waiter) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, x := range p.line {
+		if x == w {
+			p.line = append(p.line[:i], p.line[i+1:]...)
+			if i == 0 && len(p.line) > 0 {
+				close(p.line[0].turn)
+			}
+			return
+		}
+	}
+}
+
+// sleep waits for ctx, a change, or wait on the pace clock (0 = no timeout).
+func (p *Pool) sleep(ctx context.Context, ch <-chan struct{}, wait time.Duration) error {
 	var tc <-chan time.Time
 	if wait > 0 {
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		tc = t.C
+		c, stop := p.pace.Timer(wait)
+		defer stop()
+		tc = c
 	}
 	select {
 	case <-ctx.Done():
@@ -398,17 +448,6 @@ func sleep(ctx context.Context, ch <-chan struct{}, wait time.Duration) error {
 	case <-tc:
 	}
 	return nil
-}
-
-func (p *Pool) abandonLocked(k *key, r *rate.Reservation, quota bool) {
-	k.inflight--
-	if quota {
-		k.pending--
-	}
-	if r != nil {
-		r.CancelAt(time.Now())
-	}
-	p.notifyLocked()
 }
 
 // refreshLocked brings keys retired until a reset back after midnight and forgets
@@ -424,8 +463,8 @@ func (p *Pool) refreshLocked(clockNow time.Time, today string) {
 	}
 }
 
-// pickLocked returns the best key, or nil and how long to wait at most (0 = until a
-// change), or the error that ends Acquire.
+// pickLocked returns the best key and how long until it may take a call (0 = now), or nil
+// and how long to wait at most (0 = until a change), or the error that ends Acquire.
 func (p *Pool) pickLocked(now time.Time, today string) (*key, time.Duration, error) {
 	if now.Before(p.pausedUntil) {
 		return nil, p.pausedUntil.Sub(now), nil
@@ -461,17 +500,19 @@ func (p *Pool) pickLocked(now time.Time, today string) (*key, time.Duration, err
 			continue
 		}
 		var delay time.Duration
-		if k.lim != nil {
-			if tok := k.lim.TokensAt(now); tok < 1 {
-				delay = time.Duration((1 - tok) / float64(k.lim.Limit()) * float64(time.Second))
-			}
+		if k.sched != nil {
+			delay = k.sched.delay(now)
 		}
 		if best == nil || p.better(k, delay, best, bestDelay) {
 			best, bestDelay = k, delay
 		}
 	}
 	if best != nil {
-		return best, 0, nil
+		// A paused key that comes back before the best one's slot may be better then.
+		if bestDelay > 0 && !wake.IsZero() && wake.Sub(now) < bestDelay {
+			return best, wake.Sub(now), nil
+		}
+		return best, bestDelay, nil
 	}
 	if !live {
 		return nil, 0, p.spentErrorLocked()
@@ -520,7 +561,7 @@ func (p *Pool) spentErrorLocked() error {
 	var reset time.Time
 	for i, k := range p.keys {
 		ids[i] = k.cfg.ID
-		states[i] = k.cfg.ID + ": " + p.stateStringLocked(k, time.Now())
+		states[i] = k.cfg.ID + ": " + p.stateStringLocked(k, p.pace.Now())
 		if k.state != stateFatal {
 			allFatal = false
 		} else {
@@ -543,6 +584,7 @@ type Lease struct {
 	k        *key
 	day      string
 	reserved bool
+	grant    grantInfo
 	released atomic.Bool
 }
 
@@ -582,7 +624,7 @@ func (l *Lease) ReleaseWithReason(fb Feedback, retryAfter time.Duration, reason 
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	now := time.Now()
+	now := p.pace.Now()
 	k.inflight--
 	if storeErr != nil && len(p.storeErrs) < 16 {
 		p.storeErrs = append(p.storeErrs, fmt.Errorf("ratelimit: %s: key %s: %w", p.provider, k.cfg.ID, storeErr))
@@ -605,10 +647,10 @@ func (l *Lease) ReleaseWithReason(fb Feedback, retryAfter time.Duration, reason 
 	}
 	switch fb {
 	case Sent:
-		k.recoverLocked(now)
+		k.recoverLocked()
 	case Throttled:
 		k.throttled++
-		k.throttleLocked(now, retryAfter)
+		k.throttleLocked(now, retryAfter, l.grant)
 	case QuotaDaily:
 		if k.state <= stateQuotaDay {
 			k.state, k.vendorSpent, k.resetAt = stateQuotaDay, true, nextMidnight(l.day, p.loc)
@@ -639,13 +681,21 @@ func (l *Lease) ReleaseWithReason(fb Feedback, retryAfter time.Duration, reason 
 	p.notifyLocked()
 }
 
-func (k *key) throttleLocked(now time.Time, retryAfter time.Duration) {
+// throttleLocked slows k down after a 429 on the call granted as g.
+//
+// The rate halves only for a call granted after the last cut: calls granted before it were
+// paced at the old rate, and their 429s say nothing new. Halving for each of them (as
+// before) took a key to its floor from one event when several calls were in flight.
+func (k *key) throttleLocked(now time.Time, retryAfter time.Duration, g grantInfo) {
 	k.streak = 0
-	if k.lim != nil {
-		k.curQPS = max(k.curQPS/2, k.cfg.QPS*throttleFloor)
-		k.lim.SetLimitAt(now, rate.Limit(k.curQPS))
+	if k.sched != nil {
+		if g.n > k.cutAt {
+			k.curQPS = max(k.curQPS/2, k.cfg.QPS*throttleFloor)
+			k.sched.setRate(k.curQPS)
+			k.cutAt = k.grants
+		}
 		// Drop the saved-up burst: the vendor just said we are too fast.
-		k.dropBurst(now, 0)
+		k.sched.drain(now, 0)
 	} else if retryAfter <= 0 {
 		retryAfter = unlimitedThrottlePause
 	}
@@ -656,22 +706,10 @@ func (k *key) throttleLocked(now time.Time, retryAfter time.Duration) {
 	}
 }
 
-// dropBurst spends the key's saved-up tokens down to keep. Before a key's
-// first call it keeps 1: the vendor's bucket for the key starts full when
-// our first request arrives, and that request (on a new connection) is
-// often the slowest of the first burst; spending our own full burst at once
-// would leave us ahead of the vendor's refill by that delay from then on,
-// and the next call would draw a 429. Starting at one token leaves the
-// vendor's whole burst as slack for delay jitter (burst-1 intervals), for
-// the cost of one burst at the start of a run.
-func (k *key) dropBurst(now time.Time, keep float64) {
-	if tok := k.lim.TokensAt(now); tok >= keep+1 {
-		k.lim.ReserveN(now, int(tok-keep))
-	}
-}
-
-func (k *key) recoverLocked(now time.Time) {
-	if k.lim == nil || k.curQPS >= k.cfg.QPS {
+// recoverLocked gives a throttled key back recoverStep of its QPS every recoverEvery Sent
+// answers. The faster interval applies from the next grant on (schedule.setRate).
+func (k *key) recoverLocked() {
+	if k.sched == nil || k.curQPS >= k.cfg.QPS {
 		return
 	}
 	k.streak++
@@ -680,7 +718,7 @@ func (k *key) recoverLocked(now time.Time) {
 	}
 	k.streak = 0
 	k.curQPS = min(k.cfg.QPS, k.curQPS+k.cfg.QPS*recoverStep)
-	k.lim.SetLimitAt(now, rate.Limit(k.curQPS))
+	k.sched.setRate(k.curQPS)
 }
 
 // KeyStats is a snapshot of one key for summary.json and the console.
@@ -692,7 +730,7 @@ type KeyStats struct {
 	DailyQuota     int
 	State          string    // "active", "paused until …", "quota spent until 2026-11-26 00:00 +08", "quota spent for good", "stopped: fatal"
 	ResetAt        time.Time // when a key with a spent daily quota serves again
-	QPS            float64   // current token rate (lower than configured after throttling); 0 = unlimited
+	QPS            float64   // current rate (lower than configured after throttling); 0 = unlimited
 	InFlight       int
 }
 
@@ -720,7 +758,7 @@ func (p *Pool) stateStringLocked(k *key, now time.Time) string {
 // Stats returns one entry per key, in PoolConfig.Keys order.
 func (p *Pool) Stats() []KeyStats {
 	p.mu.Lock()
-	now := time.Now()
+	now := p.pace.Now()
 	clockNow, today := p.today()
 	p.refreshLocked(clockNow, today)
 	out := make([]KeyStats, len(p.keys))
@@ -736,7 +774,7 @@ func (p *Pool) Stats() []KeyStats {
 		if k.localDay == today {
 			s.QuotaUsedToday = k.localUsed
 		}
-		if k.lim != nil {
+		if k.sched != nil {
 			s.QPS = k.curQPS
 		}
 		if k.state == stateQuotaDay {

@@ -387,8 +387,8 @@ func TestThrottled(t *testing.T) {
 		for _, want := range []float64{500, 250, 125, 100, 100} {
 			acquire(t, p).Release(Throttled, 0)
 			s := stat(t, p, "A")
-			if s.QPS != want || float64(k.lim.Limit()) != want {
-				t.Fatalf("after throttle QPS = %v (limiter %v), want %v", s.QPS, k.lim.Limit(), want)
+			if s.QPS != want || k.sched.interval != intervalOf(want) {
+				t.Fatalf("after throttle QPS = %v (interval %v), want %v", s.QPS, k.sched.interval, want)
 			}
 		}
 		if s := stat(t, p, "A"); s.Throttled != 5 || s.State != "active" {
@@ -406,8 +406,8 @@ func TestThrottled(t *testing.T) {
 			}
 			prev = q
 		}
-		if float64(k.lim.Limit()) != 1000 {
-			t.Fatalf("limiter %v after recovery", k.lim.Limit())
+		if k.sched.interval != time.Millisecond {
+			t.Fatalf("interval %v after recovery, want 1ms", k.sched.interval)
 		}
 	})
 	t.Run("retry-after pauses the key, others go on", func(t *testing.T) {
@@ -534,14 +534,20 @@ func TestCancelAndClose(t *testing.T) {
 }
 
 func TestCancelDuringTokenWait(t *testing.T) {
-	// A cancelled wait gives the token back: the next caller is not delayed by it.
+	// A cancelled wait takes no slot: the next caller is not delayed by it.
 	p := newPool(t, PoolConfig{Keys: []KeyConfig{{ID: "A", QPS: 2}}})
-	acquire(t, p).Release(Sent, 0) // bucket now empty: next token in 500ms
+	acquire(t, p).Release(Sent, 0) // next slot in 500ms
+	p.mu.Lock()
+	slot := p.keys[0].sched.tat
+	p.mu.Unlock()
 	if err := acquireErr(t, p, 10*time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v", err)
 	}
-	if tok := p.keys[0].lim.Tokens(); tok < -0.5 {
-		t.Fatalf("tokens = %v: the abandoned reservation was not cancelled", tok)
+	p.mu.Lock()
+	after, line := p.keys[0].sched.tat, len(p.line)
+	p.mu.Unlock()
+	if !after.Equal(slot) || line != 0 {
+		t.Fatalf("next slot moved by %v, %d callers left in line: the abandoned wait took a slot", after.Sub(slot), line)
 	}
 }
 
