@@ -42,7 +42,8 @@ func designZhicheng() map[string]wantClass {
 	add(providers.Transient, false, 50000, 50001, 50201, 50203, 50204, 54000)
 	add(providers.Quota, false, 50106)
 	add(providers.Quota, true, 50107, 50500)
-	add(providers.Fatal, false, span(40000, 40006)...)
+	add(providers.Fatal, false, span(40000, 40005)...)
+	add(providers.Invalid, false, 40006) // one row's params (ParamsRejected); the pipeline stops after 3 in a row
 	add(providers.Fatal, false, span(44050, 44053)...)
 	add(providers.Fatal, false, 44061, 50202)
 	add(providers.Fatal, false, span(50101, 50105)...)
@@ -88,6 +89,9 @@ func TestForcedCodes(t *testing.T) {
 				w := want[code]
 				if res.Outcome != w.outcome || res.Code != code || res.Permanent != w.permanent || res.Unknown || res.Values != nil {
 					t.Fatalf("code %s: got %+v, want %+v (body %s)", code, res, w, body)
+				}
+				if wantPR := code == CodeParamsFormat; res.ParamsRejected != wantPR {
+					t.Errorf("code %s: ParamsRejected %v, want %v", code, res.ParamsRejected, wantPR)
 				}
 				if !strings.Contains(string(body), `"success":false`) || res.Message != resultCodes[code].msg {
 					t.Errorf("code %s: body %s, message %q", code, body, res.Message)

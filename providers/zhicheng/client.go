@@ -112,34 +112,54 @@ func New(cfg providers.Config) (providers.Provider, error) {
 // Inputs implements providers.Provider.
 func (c *Client) Inputs() []providers.Input {
 	in := []providers.Input{
-		{Name: "name", Aliases: []string{"姓名", "name", "realname", "真实姓名", "客户姓名"}, Required: true, Doc: "applicant name, 2-30 characters"},
-		{Name: "id_no", Aliases: []string{"身份证号", "身份证号码", "证件号码", "idcard", "id_no", "id_card"}, Required: true, Doc: "Chinese resident ID (18 characters; a 15-digit legacy number is upgraded)"},
-		{Name: "mobile", Aliases: []string{"手机号", "手机号码", "mobile", "phone"}, Required: true, Doc: "Chinese mobile, 11 digits; two may be given comma-separated"},
-		{Name: "mobile2", Aliases: []string{"手机号2", "手机号码2", "mobile2"}, Doc: "second mobile"},
-		{Name: "bank_no", Aliases: []string{"银行卡号", "bank_no", "bankcard"}, Doc: "bank card number, at most 20 digits"},
-		{Name: "email", Aliases: []string{"邮箱", "电子邮箱", "email"}, Doc: "e-mail, at most 50 characters"},
-		{Name: "qq", Aliases: []string{"QQ", "QQ号", "qq"}, Doc: "QQ number"},
-		{Name: "family_tel", Aliases: []string{"家庭固话", "家庭电话", "family_tel"}, Doc: "home landline 010-65239821"},
-		{Name: "corp_tel", Aliases: []string{"单位固话", "单位电话", "corp_tel"}, Doc: "office landline 010-65239821"},
-		{Name: "corp_name", Aliases: []string{"单位名称", "corp_name", "company"}, Doc: "employer, at most 100 characters"},
+		{Name: "name", Aliases: []string{"姓名", "name", "realname", "真实姓名", "客户姓名"}, Required: true, Doc: "applicant name, 2-30 characters",
+			Check: "required (是, 2-30 位): `pii.Name`, at most 30 characters; a failure makes the row invalid (44001 empty, 44004)"},
+		{Name: "id_no", Aliases: []string{"身份证号", "身份证号码", "证件号码", "idcard", "id_no", "id_card"}, Required: true, Doc: "Chinese resident ID (18 characters; a 15-digit legacy number is upgraded)",
+			Check: "required (是, 18 位以内): `pii.ChineseID` with the check digit; a digest is refused (Zhicheng takes plaintext); a failure makes the row invalid (44002 empty, 44005)"},
+		{Name: "mobile", Aliases: []string{"手机号", "手机号码", "mobile", "phone"}, Required: true, Doc: "Chinese mobile, 11 digits; two may be given comma-separated",
+			Check: "required (是, 每个号码 11 位, 至多 2 个): `pii.ChineseMobile` for each; a failure makes the row invalid (44019 missing, 44007, 44008, 44024)"},
+		{Name: "mobile2", Aliases: []string{"手机号2", "手机号码2", "mobile2"}, Doc: "second mobile",
+			Check: "optional: `pii.ChineseMobile`, not the same as mobile; a failure leaves it out with a warning (44007, 44024), unless addr_detection_types names a SELF_MOBILE_2 type"},
+		{Name: "bank_no", Aliases: []string{"银行卡号", "bank_no", "bankcard"}, Doc: "bank card number, at most 20 digits",
+			Check: "optional (否, 20 以内): spaces removed, then 1-20 digits; a failure leaves it out with a warning (44016)"},
+		{Name: "email", Aliases: []string{"邮箱", "电子邮箱", "email"}, Doc: "e-mail, at most 50 characters",
+			Check: "optional (否, 50 以内): `pii.Email`, at most 50 characters; a failure leaves it out with a warning (44009)"},
+		{Name: "qq", Aliases: []string{"QQ", "QQ号", "qq"}, Doc: "QQ number",
+			Check: "optional (否, 50 位以内): at most 50 characters (the document's only rule); a longer value is left out with a warning (44010)"},
+		{Name: "family_tel", Aliases: []string{"家庭固话", "家庭电话", "family_tel"}, Doc: "home landline 010-65239821",
+			Check: "optional (否): 3-4 digit area code, -, 7-8 digits; a failure leaves it out with a warning (44012)"},
+		{Name: "corp_tel", Aliases: []string{"单位固话", "单位电话", "corp_tel"}, Doc: "office landline 010-65239821",
+			Check: "optional (否): 3-4 digit area code, -, 7-8 digits; a failure leaves it out with a warning (44015)"},
+		{Name: "corp_name", Aliases: []string{"单位名称", "corp_name", "company"}, Doc: "employer, at most 100 characters",
+			Check: "optional (否, 100 以内): at most 100 characters; a failure leaves it out with a warning (44013), unless query_corp_addr_detection is on (then the row is invalid)"},
 	}
-	for _, a := range []struct{ pre, zh string }{{"family", "家庭"}, {"corp", "单位"}} {
+	for _, a := range []struct{ pre, zh, code, needs string }{
+		{"family", "家庭", "44011", "addr_detection_types names a FAMILY_ADDR type"},
+		{"corp", "单位", "44014", "addr_detection_types names a CORP_ADDR type or query_corp_addr_detection is on"},
+	} {
+		chk := func(limit string) string {
+			return "optional (否): " + limit + ", the whole address object at most 100 characters; a failure leaves the part out with a warning (" + a.code + "), unless " + a.needs + " (then the row is invalid)"
+		}
 		in = append(in,
-			providers.Input{Name: a.pre + "_province", Aliases: []string{a.zh + "地址省", a.zh + "省"}, Doc: a.zh + "地址: province (≤ 20)"},
-			providers.Input{Name: a.pre + "_city", Aliases: []string{a.zh + "地址市", a.zh + "市"}, Doc: a.zh + "地址: city (≤ 20)"},
-			providers.Input{Name: a.pre + "_county", Aliases: []string{a.zh + "地址区县", a.zh + "区县"}, Doc: a.zh + "地址: county or district (≤ 20)"},
-			providers.Input{Name: a.pre + "_address", Aliases: []string{a.zh + "详细地址"}, Doc: a.zh + "地址: street address (≤ 40)"},
-			providers.Input{Name: a.pre + "_addr", Aliases: []string{a.zh + "地址"}, Doc: a.zh + "地址 as one free-text column (sent as the street address part)"},
+			providers.Input{Name: a.pre + "_province", Aliases: []string{a.zh + "地址省", a.zh + "省"}, Doc: a.zh + "地址: province (≤ 20)", Check: chk("at most 20 characters")},
+			providers.Input{Name: a.pre + "_city", Aliases: []string{a.zh + "地址市", a.zh + "市"}, Doc: a.zh + "地址: city (≤ 20)", Check: chk("at most 20 characters")},
+			providers.Input{Name: a.pre + "_county", Aliases: []string{a.zh + "地址区县", a.zh + "区县"}, Doc: a.zh + "地址: county or district (≤ 20)", Check: chk("at most 20 characters")},
+			providers.Input{Name: a.pre + "_address", Aliases: []string{a.zh + "详细地址"}, Doc: a.zh + "地址: street address (≤ 40)", Check: chk("at most 40 characters")},
+			providers.Input{Name: a.pre + "_addr", Aliases: []string{a.zh + "地址"}, Doc: a.zh + "地址 as one free-text column (sent as the street address part)", Check: chk("at most 40 characters")},
 		)
 	}
 	for i := 1; i <= maxContacts; i++ {
 		n := strconv.Itoa(i)
 		pre := "contact" + n + "_"
 		in = append(in,
-			providers.Input{Name: pre + "name", Aliases: []string{"联系人" + n + "姓名"}, Doc: "contact " + n + " name"},
-			providers.Input{Name: pre + "mobile", Aliases: []string{"联系人" + n + "手机号", "联系人" + n + "手机"}, Doc: "contact " + n + " mobile"},
-			providers.Input{Name: pre + "id_no", Aliases: []string{"联系人" + n + "身份证号"}, Doc: "contact " + n + " ID number"},
-			providers.Input{Name: pre + "type", Aliases: []string{"联系人" + n + "关系"}, Doc: "contact " + n + " relationship: SPOUSE, CHILD, PARENTS, COLLEAGUE, RELATIVES, FRIEND, OTHER_CONTACTS (or 配偶, 子女, 父母, 同事, 亲属, 朋友, 其他联系人)"},
+			providers.Input{Name: pre + "name", Aliases: []string{"联系人" + n + "姓名"}, Doc: "contact " + n + " name",
+				Check: "optional (否, 30 以内): `pii.Name`; a contact is sent only with a valid name: otherwise the whole contact is left out with a warning (44020, 44027)"},
+			providers.Input{Name: pre + "mobile", Aliases: []string{"联系人" + n + "手机号", "联系人" + n + "手机"}, Doc: "contact " + n + " mobile",
+				Check: "optional (否, 11 位): `pii.ChineseMobile`; a failure leaves it out with a warning (44017)"},
+			providers.Input{Name: pre + "id_no", Aliases: []string{"联系人" + n + "身份证号"}, Doc: "contact " + n + " ID number",
+				Check: "optional (否, 18 位): `pii.ChineseID`, not the applicant's or another contact's; a failure leaves it out with a warning (44021, 44023)"},
+			providers.Input{Name: pre + "type", Aliases: []string{"联系人" + n + "关系"}, Doc: "contact " + n + " relationship: SPOUSE, CHILD, PARENTS, COLLEAGUE, RELATIVES, FRIEND, OTHER_CONTACTS (or 配偶, 子女, 父母, 同事, 亲属, 朋友, 其他联系人)",
+				Check: "optional (否, 枚举): the enum or its Chinese word; at most 1 spouse and 2 parents; a failure leaves it out with a warning (44022, 44025, 44026)"},
 		)
 	}
 	return in
@@ -255,12 +275,31 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 		}
 	}
 	var notes []string
-	if fe := check(p, true, &notes); fe != nil {
-		field := fe.Field
-		if alt, ok := altField[field]; ok && rec.Column(field) == "" && rec.Column(alt) != "" {
-			field = alt
+	// An optional value failing its check is left out with a warning and
+	// the check runs again (optional.go); a required field's failure makes
+	// the row invalid. Each pass clears one value, so this ends.
+	var warns []*providers.RowError
+	var dropped []*FieldError
+	for {
+		fe := check(p, true, &notes)
+		if fe == nil {
+			break
 		}
-		return nil, rec.Invalid(field, fe.Code, fe.Reason, fe.Masked)
+		if dropOptional(p, fe) {
+			warns = append(warns, rec.Warning(inputField(rec, fe.Field), fe.Code, fe.Reason, fe.Masked))
+			dropped = append(dropped, fe)
+			continue
+		}
+		if fe.Code == "44054" || fe.Code == "44062" {
+			// The job's address checks need the value that was dropped:
+			// report that value's own failure.
+			for _, d := range dropped {
+				if fieldGroup(d.Field) == fieldGroup(fe.Field) {
+					return nil, rec.Invalid(inputField(rec, d.Field), d.Code, d.Reason+" (required by the job's address checks)", d.Masked)
+				}
+			}
+		}
+		return nil, rec.Invalid(inputField(rec, fe.Field), fe.Code, fe.Reason, fe.Masked)
 	}
 	// Empty contact slots are not sent; numbering in errors followed the
 	// input columns, so drop them only now.
@@ -270,10 +309,20 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 		return nil, fmt.Errorf("zhicheng: encoding params: %w", err)
 	}
 	return &providers.Request{
-		Dedupe:  providers.DedupeKey("zhicheng", APIName, c.queryReason, string(body)),
-		Payload: payload{params: string(body)},
-		Notes:   notes,
+		Dedupe:   providers.DedupeKey("zhicheng", APIName, c.queryReason, string(body)),
+		Payload:  payload{params: string(body)},
+		Notes:    notes,
+		Warnings: warns,
 	}, nil
+}
+
+// inputField is the field whose column a check failure is reported on: a
+// free-text address column stands for the street address part.
+func inputField(rec providers.Record, field string) string {
+	if alt, ok := altField[field]; ok && rec.Column(field) == "" && rec.Column(alt) != "" {
+		return alt
+	}
+	return field
 }
 
 // address reads <pre>_province/_city/_county/_address, or the free-text
@@ -358,7 +407,7 @@ func (c *Client) Parse(status int, header http.Header, body []byte) providers.Re
 		if !known {
 			return providers.Result{Outcome: providers.Transient, Code: code, Message: msg, Unknown: true}
 		}
-		return providers.Result{Outcome: cl.outcome, Code: code, Message: msg, Permanent: cl.permanent}
+		return providers.Result{Outcome: cl.outcome, Code: code, Message: msg, Permanent: cl.permanent, ParamsRejected: code == CodeParamsFormat}
 	}
 	if !a.Success {
 		// 10000 without success is neither the documented success nor a

@@ -10,6 +10,10 @@ import (
 // APIName is the fixed business code of the API (请求参数 api_name).
 const APIName = "fraud.screening.advance.api"
 
+// CodeParamsFormat is 40006 params 格式不对: the vendor could not read the
+// params riskbatch built for a row.
+const CodeParamsFormat = "40006"
+
 // CodeOK is the only successful code; with success == true it is the only
 // billed answer.
 const CodeOK = "10000"
@@ -32,7 +36,10 @@ var resultCodes = map[string]codeClass{
 	"40003": {providers.Fatal, false, "缺少 api_name 参数"},
 	"40004": {providers.Fatal, false, "缺少 params 参数"},
 	"40005": {providers.Fatal, false, "缺少查询原因参数"},
-	"40006": {providers.Fatal, false, "params 格式不对"},
+	// 40006 concerns the params of one request: the row is invalid, and the
+	// pipeline stops the provider only when it repeats for
+	// providers.ParamsRejectedStop distinct rows in a row (Result.ParamsRejected).
+	"40006": {providers.Invalid, false, "params 格式不对"},
 	"50001": {providers.Transient, false, "网关参数校验异常"},
 	"50101": {providers.Fatal, false, "用户不存在"},
 	"50102": {providers.Fatal, false, "sign 校验失败"},

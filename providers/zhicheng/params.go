@@ -304,7 +304,6 @@ func (e *FieldError) Error() string { return e.Code + " " + e.Field + ": " + e.R
 
 var (
 	telRE  = regexp.MustCompile(`^[0-9]{3,4}-[0-9]{7,8}$`)
-	qqRE   = regexp.MustCompile(`^[1-9][0-9]{4,11}$`)
 	bankRE = regexp.MustCompile(`^[0-9]{1,20}$`)
 )
 
@@ -312,6 +311,7 @@ var (
 const (
 	maxNameLen     = 30
 	maxEmailLen    = 50
+	maxQQLen       = 50
 	maxAddrJSONLen = 100
 	maxAddrPartLen = 20
 	maxAddrDetail  = 40
@@ -392,11 +392,12 @@ func check(p *Params, fix bool, notes *[]string) *FieldError {
 		}
 	}
 	if p.QQ != "" {
+		// The document's only rule for qq is "50 位以内".
 		if fix {
 			p.QQ = strings.TrimSpace(p.QQ)
 		}
-		if !qqRE.MatchString(p.QQ) {
-			return fe("44010", "qq", "QQ number must be 5 to 12 digits not starting with 0", pii.MaskGeneric(p.QQ))
+		if n := utf8.RuneCountInString(p.QQ); n > maxQQLen {
+			return fe("44010", "qq", fmt.Sprintf("QQ number has %d characters, at most %d", n, maxQQLen), pii.MaskGeneric(p.QQ))
 		}
 	}
 	if e := checkAddr(p.FamilyAddr, fix, "44011", "family"); e != nil {

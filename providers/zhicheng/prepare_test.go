@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"net/url"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -63,7 +65,8 @@ func TestPrepareValidation(t *testing.T) {
 		{"three mobiles", nil, mod("手机号", "13800138000,13900139000", "mobile2", "13700137000"), "44008", "手机号", ""},
 		{"same mobile twice", nil, mod("手机号", "13800138000", "mobile2", "138 0013 8000"), "44024", "mobile2", "138****8000"},
 		{"email", nil, mod("email", "x@y"), "44009", "email", "***@y"},
-		{"qq", nil, mod("qq", "0123"), "44010", "qq", ""},
+		{"qq longer than 50", nil, mod("qq", strings.Repeat("1", 51)), "44010", "qq", ""},
+		{"qq any 50 characters", nil, mod("qq", "0123abc"), "", "", ""},
 		{"family address detail too long", nil, mod("家庭地址", strings.Repeat("路", 41)), "44011", "家庭地址", ""},
 		{"family tel", nil, mod("family_tel", "6523-9821"), "44012", "family_tel", ""},
 		{"corp name", nil, mod("单位名称", strings.Repeat("公", 101)), "44013", "单位名称", ""},
@@ -85,6 +88,14 @@ func TestPrepareValidation(t *testing.T) {
 		{"corp detection ok", map[string]any{"query_corp_addr_detection": true}, mod("单位地址", "人民路1号", "单位名称", "微商科技有限公司"), "", "", ""},
 		{"normalized inputs", nil, mod("手机号", "+86 138-0013-8000", "身份证号", "110105900101123", "family_tel", " 010－65239821 ", "contact1_name", "李四", "contact1_type", "friend"), "", "", ""},
 	}
+	// The document marks these fields 否 (optional): a bad value is left out
+	// of params with a warning and the row is sent.
+	optional := map[string]bool{
+		"same mobile twice": true, "email": true, "qq longer than 50": true, "family address detail too long": true,
+		"family tel": true, "corp name": true, "corp city": true, "corp tel": true, "bank": true, "contact mobile": true,
+		"contact without name": true, "contact id": true, "contact type": true, "contact is applicant": true,
+		"two spouses": true, "three parents": true, "contact name": true,
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newClient(t, tc.opts)
@@ -94,7 +105,31 @@ func TestPrepareValidation(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Prepare: %v", err)
 				}
+				if len(req.Warnings) != 0 {
+					t.Fatalf("warnings %v, want none", req.Warnings)
+				}
 				return
+			}
+			if optional[tc.name] {
+				if err != nil {
+					t.Fatalf("Prepare: %v, want the row sent without the optional value", err)
+				}
+				if len(req.Warnings) != 1 {
+					t.Fatalf("warnings %v, want one", req.Warnings)
+				}
+				w := req.Warnings[0]
+				if w.Code != tc.code || (tc.column != "" && w.Column != tc.column) || (tc.masked != "" && w.Masked != tc.masked) {
+					t.Fatalf("warning %+v, want code %s column %q masked %q", w, tc.code, tc.column, tc.masked)
+				}
+				for _, v := range tc.r {
+					if len([]rune(v)) >= 4 && strings.Contains(w.Error(), v) {
+						t.Errorf("warning %q contains the raw value %q", w.Error(), v)
+					}
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Prepare accepted the row (warnings %v), want a RowError %s", req.Warnings, tc.code)
 			}
 			var re *providers.RowError
 			if !errors.As(err, &re) {
@@ -284,5 +319,80 @@ func TestPrepareRefusesDigests(t *testing.T) {
 		if strings.Contains(err.Error(), tc.value) {
 			t.Errorf("%s: the error repeats the whole digest: %v", tc.field, err)
 		}
+	}
+}
+
+// TestPrepareOptionalLeftOut: bad optional values are left out of params
+// (several at once), good ones are kept; a value a job option makes
+// required (addr_detection_types, query_corp_addr_detection) makes the row
+// invalid with its own code, not the option's.
+func TestPrepareOptionalLeftOut(t *testing.T) {
+	base := row{"姓名": "张三", "身份证号": goodID, "手机号": goodMobile}
+	with := func(kv ...string) row {
+		r := row{}
+		for k, v := range base {
+			r[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			r[kv[i]] = kv[i+1]
+		}
+		return r
+	}
+	tests := []struct {
+		name      string
+		opts      map[string]any
+		r         row
+		warnCodes []string       // warnings, in order
+		absent    []string       // params keys left out
+		kept      map[string]any // params values still sent
+		invalid   string         // the row's code when it is invalid
+		column    string
+	}{
+		{"email and qq bad, bank good", nil, with("email", "x@y", "qq", strings.Repeat("9", 51), "银行卡号", "6222600640011810331"),
+			[]string{"44009", "44010"}, []string{"email", "qq"}, map[string]any{"bank_no": "6222600640011810331"}, "", ""},
+		{"bad mobile2 dropped, mobile kept", nil, with("手机号2", "12345"),
+			[]string{"44007"}, nil, map[string]any{"mobile": goodMobile}, "", ""},
+		{"bad contact mobile: contact sent without it", nil, with("contact1_name", "李四", "contact1_mobile", "12345", "contact1_type", "朋友"),
+			[]string{"44017"}, nil, map[string]any{"contacts": []any{map[string]any{"contact_name": "李四", "contact_type": "FRIEND"}}}, "", ""},
+		{"detection needs the family address that is too long", map[string]any{"addr_detection_types": []string{Mobile1Family}},
+			with("家庭地址", strings.Repeat("路", 41)), nil, nil, nil, "44011", "家庭地址"},
+		{"corporate check needs the company name that is too long", map[string]any{"query_corp_addr_detection": true},
+			with("单位地址", "人民路1号", "单位名称", strings.Repeat("公", 101)), nil, nil, nil, "44013", "单位名称"},
+		{"detection on: a bad optional field elsewhere is still left out", map[string]any{"addr_detection_types": []string{Mobile1Family}},
+			with("家庭地址", "建国路1号", "qq", strings.Repeat("9", 51)), []string{"44010"}, []string{"qq"}, nil, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClient(t, tc.opts)
+			req, err := c.Prepare(record(t, c, tc.r))
+			if tc.invalid != "" {
+				var re *providers.RowError
+				if !errors.As(err, &re) || re.Code != tc.invalid || re.Column != tc.column {
+					t.Fatalf("Prepare = %v, want invalid %s on column %s", err, tc.invalid, tc.column)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Prepare: %v", err)
+			}
+			var codes []string
+			for _, w := range req.Warnings {
+				codes = append(codes, w.Code)
+			}
+			if !slices.Equal(codes, tc.warnCodes) {
+				t.Errorf("warning codes %v, want %v", codes, tc.warnCodes)
+			}
+			m := params(t, req)
+			for _, k := range tc.absent {
+				if _, ok := m[k]; ok {
+					t.Errorf("params still carry %s: %v", k, m)
+				}
+			}
+			for k, v := range tc.kept {
+				if !reflect.DeepEqual(m[k], v) {
+					t.Errorf("params %s = %v, want %v", k, m[k], v)
+				}
+			}
+		})
 	}
 }

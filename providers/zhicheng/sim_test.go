@@ -305,8 +305,8 @@ func TestGateway(t *testing.T) {
 		{"no api_name", "POST", "/submit", formCT, without("api_name"), providers.Fatal, "40003"},
 		{"no params", "POST", "/submit", formCT, without("params"), providers.Fatal, "40004"},
 		{"no query_reason", "POST", "/submit", formCT, without("query_reason"), providers.Fatal, "40005"},
-		{"params not JSON", "POST", "/submit", formCT, with("params", "name=张三"), providers.Fatal, "40006"},
-		{"params array", "POST", "/submit", formCT, with("params", "[1]"), providers.Fatal, "40006"},
+		{"params not JSON", "POST", "/submit", formCT, with("params", "name=张三"), providers.Invalid, "40006"},
+		{"params array", "POST", "/submit", formCT, with("params", "[1]"), providers.Invalid, "40006"},
 		{"wrong api_name", "POST", "/submit", formCT, with("api_name", "fraud.screening.api"), providers.Fatal, "50202"},
 		{"bad query_reason", "POST", "/submit", formCT, with("query_reason", "loan_audit"), providers.Fatal, "50110"},
 		{"amount_business missing", "POST", "/submit", formCT, with("params", strings.Replace(good, `"amount_business":"0",`, "", 1)), providers.Fatal, "44052"},
@@ -366,7 +366,7 @@ func TestSimValidatesLikeClient(t *testing.T) {
 		{"three mobiles", func(p *Params) { p.Mobiles = []string{"13800138000", "13900139000", "13700137000"} }, "44008"},
 		{"no mobile", func(p *Params) { p.Mobiles = nil }, "44019"},
 		{"email", func(p *Params) { p.Email = "a@b" }, "44009"},
-		{"qq", func(p *Params) { p.QQ = "12a45" }, "44010"},
+		{"qq longer than 50", func(p *Params) { p.QQ = strings.Repeat("1", 51) }, "44010"},
 		{"family address long", func(p *Params) { p.FamilyAddr = &Address{Address: strings.Repeat("路", 41)} }, "44011"},
 		{"family address json long", func(p *Params) {
 			p.FamilyAddr = &Address{Province: strings.Repeat("省", 20), City: strings.Repeat("市", 20), County: strings.Repeat("区", 20), Address: strings.Repeat("路", 20)}
