@@ -22,9 +22,6 @@ const (
 	// sniffSize is how much of the file is inspected to guess the encoding
 	// and delimiter; it is also the read buffer size.
 	sniffSize = 64 << 10
-	// minRecordLimit bounds one CSV record. encoding/csv has no limit of its
-	// own: an unterminated quote would make it buffer the rest of the file.
-	minRecordLimit = 64 << 20
 	// sniffRecords is how many records delimiter detection looks at.
 	sniffRecords = 20
 )
@@ -45,6 +42,8 @@ type csvReader struct {
 	check    rowChecker
 	warnings []string
 	format   string
+	enc      string // Encoding()
+	recLimit int64  // bytes one data record may pull
 	num      int
 	lastLine int // start line of the last record read, for fatal error messages
 	done     bool
@@ -91,7 +90,12 @@ func openCSV(path string, opts Options) (_ Reader, err error) {
 	}
 	r.format = fmt.Sprintf("CSV (%s, delimiter %s)", label, strconv.QuoteRune(delim))
 
-	r.guard = &recordGuard{r: text, limit: max(minRecordLimit, 4*int64(opts.MaxCellBytes))}
+	// encoding/csv has no record limit of its own: an unterminated quote
+	// would make it buffer the rest of the file, and a line of millions of
+	// fields would become millions of strings. The header has a limit of
+	// its own.
+	r.recLimit = max(recordLimit, 4*int64(opts.MaxCellBytes))
+	r.guard = &recordGuard{r: text, limit: MaxHeaderBytes}
 	r.cr = csv.NewReader(r.guard)
 	r.cr.Comma = delim
 	r.cr.FieldsPerRecord = -1 // ragged rows are reported per row, not fatal
@@ -101,9 +105,14 @@ func openCSV(path string, opts Options) (_ Reader, err error) {
 	if err != nil {
 		return nil, err
 	}
+	r.guard.limit = r.recLimit
+	if len(rawHeader) > MaxColumns {
+		return nil, limitError(path, fmt.Sprintf("the header (line %d) has %d columns, more than the %d-column limit", line, len(rawHeader), MaxColumns))
+	}
 	header, warns := normalizeHeader(rawHeader)
 	r.warnings = append(r.warnings, warns...)
-	r.check = rowChecker{file: path, header: header, maxCell: opts.MaxCellBytes}
+	r.check = rowChecker{file: path, header: header, maxCell: opts.MaxCellBytes, enc: label}
+	r.enc = encodingName(label)
 	r.lastLine = line
 	return r, nil
 }
@@ -132,10 +141,11 @@ func (r *csvReader) pickEncoding(raw *bufio.Reader, prefix []byte, name string) 
 			// Excel's "Unicode text" export: UTF-16 with BOM, tab separated.
 			r.warnings = append(r.warnings, "encoding detected: UTF-16 (byte order mark)")
 			return unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM), "UTF-16", nil
-		case validUTF8Prefix(prefix, len(prefix) < raw.Size()):
+		}
+		if looksUTF8(prefix, len(prefix) < raw.Size()) {
 			return nil, "UTF-8", nil
 		}
-		r.warnings = append(r.warnings, "encoding detected: GB18030/GBK (the start of the file is not valid UTF-8)")
+		r.warnings = append(r.warnings, "encoding detected: GB18030/GBK (the start of the file reads as GB18030, not as UTF-8)")
 		return simplifiedchinese.GB18030, "GB18030", nil
 	case "utf-8", "utf8":
 		if hasBOM {
@@ -152,9 +162,15 @@ func (r *csvReader) pickEncoding(raw *bufio.Reader, prefix []byte, name string) 
 	return nil, "", fmt.Errorf("%s: unsupported encoding %q (use auto, utf-8 or gb18030/gbk)", r.path, name)
 }
 
-// validUTF8Prefix reports whether p is valid UTF-8, ignoring a character cut
-// in half at the end of the sniff window (unless the file ends there).
-func validUTF8Prefix(p []byte, atEOF bool) bool {
+// looksUTF8 weighs the whole sniff window: it counts the non-ASCII
+// sequences that are valid UTF-8 and the bytes that are not, and the
+// characters that decode cleanly as GB18030 and the ones that do not. A file
+// is UTF-8 when it has no invalid UTF-8 at all, or when its valid multi-byte
+// UTF-8 characters outnumber the invalid bytes 20 to 1 (a few damaged bytes
+// in a UTF-8 file: only their rows become unreadable), or when GB18030 does
+// no better than UTF-8 (a stray byte in ASCII text). A character cut in half
+// at the end of the window is ignored unless the file ends there.
+func looksUTF8(p []byte, atEOF bool) bool {
 	if !atEOF {
 		for i := len(p) - 1; i >= 0 && i >= len(p)-utf8.UTFMax; i-- {
 			if utf8.RuneStart(p[i]) {
@@ -165,7 +181,74 @@ func validUTF8Prefix(p []byte, atEOF bool) bool {
 			}
 		}
 	}
-	return utf8.Valid(p)
+	if utf8.Valid(p) {
+		return true
+	}
+	valid, invalid := 0, 0
+	for i := 0; i < len(p); {
+		if p[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(p[i:])
+		if r == utf8.RuneError && n == 1 {
+			invalid++
+		} else {
+			valid++
+		}
+		i += n
+	}
+	if valid >= 20*invalid {
+		return true
+	}
+	return gb18030Errors(p, atEOF) >= invalid
+}
+
+// gb18030Errors counts the characters of p that GB18030 cannot decode (a
+// sequence cut at the end of the window is not counted unless atEOF).
+func gb18030Errors(p []byte, atEOF bool) int {
+	errs := 0
+	for i := 0; i < len(p); {
+		c := p[i]
+		switch {
+		case c < 0x80:
+			i++
+			continue
+		case c == 0x80 || c == 0xFF:
+			errs++
+			i++
+			continue
+		}
+		if i+1 >= len(p) {
+			if atEOF {
+				errs++
+			}
+			return errs
+		}
+		c2 := p[i+1]
+		switch {
+		case (c2 >= 0x40 && c2 <= 0x7E) || (c2 >= 0x80 && c2 <= 0xFE):
+			i += 2 // two-byte GBK character
+		case c2 >= 0x30 && c2 <= 0x39: // four-byte GB18030 sequence
+			if i+3 >= len(p) {
+				if atEOF {
+					errs++
+				}
+				return errs
+			}
+			c3, c4 := p[i+2], p[i+3]
+			if c3 >= 0x81 && c3 <= 0xFE && c4 >= 0x30 && c4 <= 0x39 {
+				i += 4
+			} else {
+				errs++
+				i++
+			}
+		default:
+			errs++
+			i++
+		}
+	}
+	return errs
 }
 
 // detectDelimiter parses the first records of sample with each candidate
@@ -211,9 +294,13 @@ func detectDelimiter(sample []byte, atEOF bool) rune {
 // readHeader returns the first record that is not blank.
 func (r *csvReader) readHeader() ([]string, int, error) {
 	for {
+		r.guard.n = 0
 		rec, err := r.cr.Read()
 		if err == io.EOF {
 			return nil, 0, fmt.Errorf("%s: %w (the file holds only blank lines)", r.path, ErrNoHeader)
+		}
+		if errors.Is(err, errRecordTooLarge) {
+			return nil, 0, limitError(r.path, fmt.Sprintf("the header row is larger than the %d MiB limit: an unterminated quote, or not a table with a header row?", MaxHeaderBytes>>20))
 		}
 		if pe := parseError(err); pe != nil {
 			return nil, 0, fmt.Errorf("%s line %d: cannot parse the header: %s: %w", r.path, pe.StartLine, describeParseError(pe), pe.Err)
@@ -232,6 +319,20 @@ func (r *csvReader) readHeader() ([]string, int, error) {
 func (r *csvReader) Header() []string   { return r.check.header }
 func (r *csvReader) Warnings() []string { return r.warnings }
 func (r *csvReader) Format() string     { return r.format }
+func (r *csvReader) Encoding() string   { return r.enc }
+
+// encodingName maps a format label to the name Encoding returns.
+func encodingName(label string) string {
+	switch label {
+	case "UTF-8 with BOM":
+		return "utf-8-bom"
+	case "UTF-16":
+		return "utf-16"
+	case "GB18030":
+		return "gb18030"
+	}
+	return "utf-8"
+}
 
 func (r *csvReader) Next() (Row, error) {
 	if r.done {
@@ -274,7 +375,7 @@ func (r *csvReader) Next() (Row, error) {
 
 func (r *csvReader) fatal(err error) error {
 	if errors.Is(err, errRecordTooLarge) {
-		return fmt.Errorf("%s: the record after line %d is larger than %d MiB: unterminated quoted field?", r.path, r.lastLine, r.guard.limit>>20)
+		return fmt.Errorf("%s: the record after line %d is larger than %d MiB: unterminated quoted field, or a runaway line?", r.path, r.lastLine, r.guard.limit>>20)
 	}
 	return fmt.Errorf("%s: read error after line %d: %w", r.path, r.lastLine, err)
 }

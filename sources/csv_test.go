@@ -133,7 +133,7 @@ func TestCSV(t *testing.T) {
 			format: "CSV (UTF-8, delimiter ',')",
 			header: []string{mangled(t, "姓名"), mangled(t, "身份证号"), mangled(t, "手机号")},
 			rows: []wantRow{
-				{1, 2, []string{mangled(t, "张三"), "110101199003074513", "13800138000"}, []string{gbk + ` line 2 column "` + mangled(t, "姓名") + `": contains invalid characters (U+FFFD): wrong encoding?`}},
+				{1, 2, []string{mangled(t, "张三"), "110101199003074513", "13800138000"}, []string{gbk + ` line 2 column "` + mangled(t, "姓名") + `": contains invalid characters (U+FFFD): byte 0xD5 at byte 1 of the cell is not valid UTF-8 (the file is read as UTF-8; set input.encoding if that is wrong)`}},
 				{2, 3, []string{mangled(t, "李四"), "110101199003071234", "13900139000"}, []string{"line 3", "invalid characters"}},
 			},
 			warnings: []string{"header of column 1", "header of column 2", "header of column 3"},
@@ -141,19 +141,18 @@ func TestCSV(t *testing.T) {
 		{
 			name: "gbk invalid byte", path: gbkBad,
 			format: "CSV (GB18030, delimiter ',')", header: hdrZH,
-			rows:     []wantRow{{1, 2, []string{"张三", "110101199003074513", "\uFFFD"}, []string{gbkBad + ` line 2 column "手机号": contains invalid characters (U+FFFD): wrong encoding?`}}},
+			rows:     []wantRow{{1, 2, []string{"张三", "110101199003074513", "\uFFFD"}, []string{gbkBad + ` line 2 column "手机号": contains invalid characters (U+FFFD): bytes that are not valid GB18030 (the file is read as GB18030; set input.encoding if that is wrong)`}}},
 			warnings: []string{"encoding detected: GB18030"},
 		},
 		{
-			// Too short to be told from GBK: auto-detection picks GB18030,
-			// and the broken byte still surfaces as U+FFFD in its column.
+			// One stray byte in ASCII text: GB18030 cannot read it either,
+			// so the file stays UTF-8 and only that row is unreadable.
 			name: "invalid utf-8, auto", path: "testdata/invalid_utf8.csv",
-			format: "CSV (GB18030, delimiter ',')", header: hdr,
+			format: "CSV (UTF-8, delimiter ',')", header: hdr,
 			rows: []wantRow{
 				{1, 2, []string{"Al\uFFFDice", "110101199003074513", "13800138000"}, []string{`testdata/invalid_utf8.csv line 2 column "name": contains invalid characters (U+FFFD)`}},
 				{2, 3, bob, nil},
 			},
-			warnings: []string{"encoding detected: GB18030"},
 		},
 		{
 			name: "quoted newline keeps the start line", path: "testdata/quoted_newline.csv",
@@ -176,7 +175,7 @@ func TestCSV(t *testing.T) {
 			name: "invalid utf-8", path: "testdata/invalid_utf8.csv", opts: Options{Encoding: "utf-8"},
 			format: "CSV (UTF-8, delimiter ',')", header: hdr,
 			rows: []wantRow{
-				{1, 2, []string{"Al\uFFFDice", "110101199003074513", "13800138000"}, []string{`testdata/invalid_utf8.csv line 2 column "name": contains invalid characters (U+FFFD): wrong encoding?`}},
+				{1, 2, []string{"Al\uFFFDice", "110101199003074513", "13800138000"}, []string{`testdata/invalid_utf8.csv line 2 column "name": contains invalid characters (U+FFFD): byte 0xFF at byte 3 of the cell is not valid UTF-8 (the file is read as UTF-8; set input.encoding if that is wrong)`}},
 				{2, 3, bob, nil},
 			},
 		},
@@ -346,7 +345,7 @@ func TestCSVSniffBoundary(t *testing.T) {
 	}
 	// Invalid UTF-8 after the sniff window is a row error, not a failure.
 	last := rows[len(rows)-1]
-	if want := fmt.Sprintf(`%s line %d column "name": contains invalid characters (U+FFFD): wrong encoding?`, utf8Path, last.Line); last.Err == nil || last.Err.Error() != want || last.Values[0] != "bad\uFFFD" {
+	if want := fmt.Sprintf(`%s line %d column "name": contains invalid characters (U+FFFD): byte 0xFF at byte 4 of the cell is not valid UTF-8 (the file is read as UTF-8; set input.encoding if that is wrong)`, utf8Path, last.Line); last.Err == nil || last.Err.Error() != want || last.Values[0] != "bad\uFFFD" {
 		t.Errorf("last row = %+v, want Err %q", last, want)
 	}
 
@@ -396,7 +395,7 @@ func TestDetectDelimiter(t *testing.T) {
 	}
 }
 
-func TestValidUTF8Prefix(t *testing.T) {
+func TestLooksUTF8(t *testing.T) {
 	zhang := "张" // e5 bc a0
 	tests := []struct {
 		p     string
@@ -407,12 +406,20 @@ func TestValidUTF8Prefix(t *testing.T) {
 		{"ab" + zhang[:2], false, true},
 		{"ab" + zhang[:2], true, false},
 		{"ab" + zhang[:1], false, true},
-		{"ab\xff", false, false},
+		{"ab\xff", false, true},             // a stray byte: GB18030 cannot read it either
 		{"\xd5\xc5\xc8\xfd", false, false}, // 张三 in GBK
+		{"ab\xe9t", false, false},           // reads as GB18030, not as UTF-8
+		// UTF-8 Chinese with one bad byte stays UTF-8 (the sniff window is
+		// weighed, not rejected on the first invalid byte).
+		{strings.Repeat("刘浩然,", 20) + "\xff" + strings.Repeat("张三,", 20), false, true},
+		// GBK text that happens to hold a valid UTF-8 sequence (联通 in GBK
+		// is c1aa cda8: c1 aa is invalid UTF-8, but the weighing must not
+		// be fooled by a few chance pairs).
+		{strings.Repeat("\xd5\xc5\xc8\xfd,", 20) + "\xc1\xaa\xcd\xa8", false, false},
 	}
 	for _, tt := range tests {
-		if got := validUTF8Prefix([]byte(tt.p), tt.atEOF); got != tt.want {
-			t.Errorf("validUTF8Prefix(%q, %v) = %v, want %v", tt.p, tt.atEOF, got, tt.want)
+		if got := looksUTF8([]byte(tt.p), tt.atEOF); got != tt.want {
+			t.Errorf("looksUTF8(%q, %v) = %v, want %v", tt.p, tt.atEOF, got, tt.want)
 		}
 	}
 }

@@ -18,6 +18,50 @@ import (
 // export (or an attack) and must not be forwarded to vendors.
 const DefaultMaxCellBytes = 1 << 20
 
+// Input limits. Each is checked while the file is opened, before the first
+// row is returned (so before any vendor call), and refused with a
+// *LimitError naming the file and the limit; docs/job-reference.md lists
+// them. They keep a hostile or broken file from using more than a few
+// hundred megabytes.
+const (
+	// MaxHeaderBytes bounds the CSV header record (10,000 columns of 100
+	// bytes is 1 MB).
+	MaxHeaderBytes = 4 << 20
+	// MaxColumns is the most input columns: the columns of an Excel sheet
+	// (XFD). A result sheet adds each provider's columns, so an XLSX output
+	// needs fewer input columns; the pipeline checks that when it binds.
+	MaxColumns = 16384
+	// MaxSharedStrings bounds the strings of an XLSX workbook's shared
+	// strings table (held in memory while the sheet is read, 4 bytes each
+	// plus their text).
+	MaxSharedStrings = 8_000_000
+	// MaxSharedStringBytes bounds the text of the shared strings table.
+	MaxSharedStringBytes = 128 << 20
+	// recordLimit bounds one CSV record, or the XML of one XLSX row, when
+	// cells are at most 1 MiB: enough for any real row, and small enough
+	// that a one-line file of millions of tiny fields cannot exhaust memory
+	// (encoding/csv and the XML decoder hold the whole record).
+	recordLimit = 8 << 20
+)
+
+// ErrLimit is matched (errors.Is) by every *LimitError.
+var ErrLimit = errors.New("input limit exceeded")
+
+// LimitError reports an input file over one of the documented limits
+// (header size, column count, shared strings). It is an input error: the
+// file must be fixed or split; nothing was sent.
+type LimitError struct{ Msg string }
+
+func (e *LimitError) Error() string        { return e.Msg }
+func (e *LimitError) Is(target error) bool { return target == ErrLimit }
+
+func limitError(path, msg string) error {
+	if path != "" {
+		msg = path + ": " + msg
+	}
+	return &LimitError{Msg: msg}
+}
+
 // ErrNoHeader is returned (wrapped) by Open when the input holds no header
 // row at all: an empty file, or one with only blank lines/rows.
 var ErrNoHeader = errors.New("no header row")
@@ -27,7 +71,12 @@ type Row struct {
 	Num    int      // 1-based data row number (first row after the header is 1)
 	Line   int      // where the row is in the file: CSV line number where the record starts; XLSX row number (1-based, as Excel shows it)
 	Values []string // always exactly len(Header()) values (padded with "" / truncated when ragged)
-	Err    error    // non-nil when the row could not be read faithfully (ragged field count, invalid encoding/U+FFFD, cell larger than MaxCellBytes). The row is still returned so it can be accounted for. Message names file, row, column.
+	// Numeric marks the cells an XLSX sheet stores as numbers (an ID or a
+	// mobile typed without a leading quote: Excel keeps 15 significant
+	// digits and no leading zero). nil when the row has none, and always
+	// for CSV.
+	Numeric []bool
+	Err     error // non-nil when the row could not be read faithfully (ragged field count, invalid encoding/U+FFFD, cell larger than MaxCellBytes). The row is still returned so it can be accounted for. Message names file, row, column.
 }
 
 // Options tune how an input file is read. The zero value detects everything.
@@ -36,6 +85,9 @@ type Options struct {
 	Encoding     string // CSV: "" or "auto" (detect), "utf-8", "gb18030" (also accept "gbk" as alias)
 	Delimiter    rune   // CSV: 0 = detect among ',' ';' '\t' '|'
 	MaxCellBytes int    // 0 = default 1 MiB; a larger cell sets Row.Err (value truncated to "" ), never a panic/OOM
+
+	MaxSharedStrings     int   // XLSX: 0 = MaxSharedStrings
+	MaxSharedStringBytes int64 // XLSX: 0 = MaxSharedStringBytes
 }
 
 // Reader streams the data rows of one input file.
@@ -44,6 +96,7 @@ type Reader interface {
 	Next() (Row, error) // io.EOF at the end; any other error is fatal for the file (I/O, corrupt XLSX XML)
 	Warnings() []string // non-fatal notes about the file (duplicate headers, encoding detected, etc.)
 	Format() string     // human description, e.g. "CSV (UTF-8 with BOM, delimiter ',')", "XLSX sheet \"Sheet1\""
+	Encoding() string   // the encoding the rows are decoded with: "utf-8", "utf-8-bom", "gb18030", "utf-16" (CSV) or "xlsx"
 	Close() error
 }
 
@@ -227,6 +280,35 @@ type rowChecker struct {
 	file, sheet string
 	header      []string
 	maxCell     int
+	enc         string // CSV: the encoding the file is read with, for messages ("UTF-8", "GB18030"); "" for XLSX
+}
+
+// invalidUTF8 describes a value holding bytes that are not UTF-8: the first
+// bad byte and where it is, and the encoding the file is read with.
+func (c *rowChecker) invalidUTF8(v string) string {
+	pos := 0
+	for pos < len(v) {
+		r, n := utf8.DecodeRuneInString(v[pos:])
+		if r == utf8.RuneError && n == 1 {
+			break
+		}
+		pos += n
+	}
+	msg := fmt.Sprintf("contains invalid characters (U+FFFD): byte 0x%02X at byte %d of the cell is not valid UTF-8", v[pos], pos+1)
+	if c.enc != "" {
+		msg += " (the file is read as " + c.enc + "; set input.encoding if that is wrong)"
+	}
+	return msg
+}
+
+// replacementChar describes a value holding U+FFFD: bytes the file's
+// encoding could not decode, or text damaged before the file was saved.
+func (c *rowChecker) replacementChar() string {
+	switch c.enc {
+	case "", "UTF-8", "UTF-8 with BOM":
+		return "contains invalid characters (U+FFFD, the replacement character): the text was damaged by a wrong encoding before the file was saved"
+	}
+	return "contains invalid characters (U+FFFD): bytes that are not valid " + c.enc + " (the file is read as " + c.enc + "; set input.encoding if that is wrong)"
 }
 
 func (c *rowChecker) errAt(line int, col int, msg string, cause error) *CellError {
@@ -256,9 +338,9 @@ func (c *rowChecker) build(line int, raw []string, fields int) ([]string, []erro
 		}
 		if !utf8.ValidString(v) {
 			values[i] = strings.ToValidUTF8(v, "\uFFFD")
-			errs = append(errs, c.errAt(line, i, "contains invalid characters (U+FFFD): wrong encoding?", nil))
+			errs = append(errs, c.errAt(line, i, c.invalidUTF8(v), nil))
 		} else if strings.ContainsRune(v, utf8.RuneError) {
-			errs = append(errs, c.errAt(line, i, "contains invalid characters (U+FFFD): wrong encoding?", nil))
+			errs = append(errs, c.errAt(line, i, c.replacementChar(), nil))
 		}
 	}
 	return values, errs
