@@ -406,9 +406,9 @@ func TestLooksUTF8(t *testing.T) {
 		{"ab" + zhang[:2], false, true},
 		{"ab" + zhang[:2], true, false},
 		{"ab" + zhang[:1], false, true},
-		{"ab\xff", false, true},             // a stray byte: GB18030 cannot read it either
+		{"ab\xff", false, true},            // a stray byte: GB18030 cannot read it either
 		{"\xd5\xc5\xc8\xfd", false, false}, // 张三 in GBK
-		{"ab\xe9t", false, false},           // reads as GB18030, not as UTF-8
+		{"ab\xe9t", false, false},          // reads as GB18030, not as UTF-8
 		// UTF-8 Chinese with one bad byte stays UTF-8 (the sniff window is
 		// weighed, not rejected on the first invalid byte).
 		{strings.Repeat("刘浩然,", 20) + "\xff" + strings.Repeat("张三,", 20), false, true},
