@@ -108,12 +108,18 @@ func New(cfg providers.Config) (providers.Provider, error) {
 // are read by prefix (see Prepare), not declared here.
 func (c *Client) Inputs() []providers.Input {
 	return []providers.Input{
-		{Name: "session_id", Aliases: []string{"会话ID", "sessionid"}, Doc: "会话 ID; derived from the event when absent"},
-		{Name: "decision_event", Aliases: []string{"业务事件", "事件类型", "decisionevent"}, Doc: "one of the 13 decision events (or its Chinese label); overrides options.decision_event"},
-		{Name: "event_time", Aliases: []string{"事件时间", "时间", "eventtime"}, Required: true, Doc: "when the event happened: ISO 8601, `2006-01-02 15:04:05`, an Excel date-time or epoch ms/s"},
-		{Name: "account_id", Aliases: []string{"账户ID", "用户ID", "accountid"}, Doc: "account ID (omit when the account does not exist yet)"},
-		{Name: "black_box", Aliases: []string{"blackbox", "设备指纹"}, Doc: "device fingerprint (black_box); black_box or ip is required"},
-		{Name: "ip", Aliases: []string{"IP地址"}, Doc: "client IP (v4 or v6); black_box or ip is required"},
+		{Name: "session_id", Aliases: []string{"会话ID", "sessionid"}, Doc: "会话 ID; derived from the event when absent",
+			Check: "required by the document (必须), derived from the event when the column or cell is empty; at most 1024 characters, a longer one makes the row invalid (9003)"},
+		{Name: "decision_event", Aliases: []string{"业务事件", "事件类型", "decisionevent"}, Doc: "one of the 13 decision events (or its Chinese label); overrides options.decision_event",
+			Check: "required by the document (必须): the column or options.decision_event; one of the 13 events or its Chinese label; a failure makes the row invalid (9001, 9002)"},
+		{Name: "event_time", Aliases: []string{"事件时间", "时间", "eventtime"}, Required: true, Doc: "when the event happened: ISO 8601, `2006-01-02 15:04:05`, an Excel date-time or epoch ms/s",
+			Check: "required (必须): parsed and sent as YYYY-MM-DDTHH:mm:ss.sss±hh:mm; a failure makes the row invalid (9001, 9002)"},
+		{Name: "account_id", Aliases: []string{"账户ID", "用户ID", "accountid"}, Doc: "account ID (omit when the account does not exist yet)",
+			Check: "conditionally required (条件必须: once the account exists): at most 1024 characters, a longer one makes the row invalid (9003)"},
+		{Name: "black_box", Aliases: []string{"blackbox", "设备指纹"}, Doc: "device fingerprint (black_box); black_box or ip is required",
+			Check: "terminal is required (必须): black_box or ip; at most 1024 characters, a longer one makes the row invalid (9003)"},
+		{Name: "ip", Aliases: []string{"IP地址"}, Doc: "client IP (v4 or v6); black_box or ip is required",
+			Check: "terminal is required (必须): black_box or ip; an IPv4 or IPv6 address; a bad ip is left out with a warning when black_box is given, otherwise the row is invalid (9002)"},
 	}
 }
 
@@ -184,12 +190,18 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 
 	b.AccountID = rec.Get("account_id")
 	b.Terminal.BlackBox = rec.Get("black_box")
+	var warns []*providers.RowError
 	if raw = rec.Get("ip"); raw != "" {
 		ip, err := netip.ParseAddr(raw)
-		if err != nil {
+		switch {
+		case err != nil && b.Terminal.BlackBox != "":
+			// The terminal needs black_box or ip: with black_box, ip is optional.
+			warns = append(warns, rec.Warning("ip", "9002", "is not an IPv4 or IPv6 address", pii.MaskGeneric(raw)))
+		case err != nil:
 			return nil, invalid(rec, "ip", "9002", "is not an IPv4 or IPv6 address", pii.MaskGeneric(raw))
+		default:
+			b.Terminal.IP = ip.Unmap().String()
 		}
-		b.Terminal.IP = ip.Unmap().String()
 	}
 	if b.Terminal.BlackBox == "" && b.Terminal.IP == "" {
 		return nil, invalid(rec, "black_box", "9004", "black_box or ip is required (both are empty)", "")
@@ -249,7 +261,7 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 	if err != nil {
 		return nil, fmt.Errorf("td: encode body: %w", err)
 	}
-	return &providers.Request{Dedupe: providers.DedupeKey("td", string(enc)), Payload: payload{body: enc}, Notes: notes}, nil
+	return &providers.Request{Dedupe: providers.DedupeKey("td", string(enc)), Payload: payload{body: enc}, Notes: notes, Warnings: warns}, nil
 }
 
 func invalid(rec providers.Record, field, code, reason, masked string) error {

@@ -502,6 +502,36 @@ func TestPrepareValidation(t *testing.T) {
 	}
 }
 
+// TestPrepareBadIPWithBlackBox: the terminal needs black_box or ip, so with
+// a black_box a bad ip is optional: left out with a warning, the row is
+// sent — the same lookup as without the ip. Without a black_box it stays
+// invalid (TestPrepareValidation's "bad ip").
+func TestPrepareBadIPWithBlackBox(t *testing.T) {
+	p, err := New(providers.Config{Endpoint: "https://api.example.com/fraud", Options: map[string]any{"channel": "test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells := map[string]string{"decision_event": "get_coupon", "event_time": "2024-05-06 07:08:09", "black_box": "aGPH1658920283672ropYaFxT7", "ip": "10.0.0.256"}
+	req, err := p.Prepare(row(t, p, cells))
+	if err != nil {
+		t.Fatalf("Prepare: %v, want the row sent without the ip", err)
+	}
+	if len(req.Warnings) != 1 || req.Warnings[0].Code != "9002" || req.Warnings[0].Column != "ip" || req.Warnings[0].Masked != "1********6" {
+		t.Fatalf("warnings %v, want one 9002 on column ip, masked", req.Warnings)
+	}
+	if strings.Contains(req.Warnings[0].Error(), "10.0.0.256") {
+		t.Errorf("warning shows the raw value: %s", req.Warnings[0])
+	}
+	delete(cells, "ip")
+	ref, err := p.Prepare(row(t, p, cells))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Dedupe != ref.Dedupe {
+		t.Error("the row without its bad ip is not the same lookup as the row without an ip")
+	}
+}
+
 func TestPrepareBody(t *testing.T) {
 	p, err := New(providers.Config{Endpoint: "https://api.example.com/fraud", Options: map[string]any{"channel": "test", "decision_event": "marketing", "time_zone": "Asia/Jakarta"}})
 	if err != nil {
