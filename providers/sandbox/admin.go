@@ -19,7 +19,7 @@ import (
 //	POST /_sandbox/force    {"vendor","key"|"identity","code","count"}
 //	POST /_sandbox/reset                     counters, forced codes, quotas, clock offset
 //	POST /_sandbox/clock    {"now": RFC 3339} | {"advance": "24h"}
-//	PUT  /_sandbox/limits   {"vendor","qps","burst","daily_quota","retry_after_http_date"}
+//	PUT  /_sandbox/limits   {"vendor","qps","burst","mode","daily_quota","retry_after_http_date"}
 //	PUT  /_sandbox/faults   {"rate","kinds"}
 //	PUT  /_sandbox/latency  {"base":"20ms","jitter":"5ms"}
 func (s *Server) registerAdmin() {
@@ -76,6 +76,10 @@ func (s *Server) registerAdmin() {
 			http.Error(w, "unknown vendor "+l.Vendor, http.StatusBadRequest)
 			return
 		}
+		if !validMode(l.Mode) {
+			http.Error(w, fmt.Sprintf("unknown mode %q: want %q or %q", l.Mode, ModeTokenBucket, ModeInterval), http.StatusBadRequest)
+			return
+		}
 		s.SetLimits(l.Vendor, l.Limits)
 		w.WriteHeader(http.StatusNoContent)
 	})
@@ -115,14 +119,21 @@ func (s *Server) registerAdmin() {
 	})
 }
 
-// SetLimits changes a vendor's per-key limits (and drops its buckets).
+// SetLimits changes a vendor's per-key limits (and drops its buckets and
+// interval schedules: the new limits start afresh). An unknown Mode panics.
 func (s *Server) SetLimits(vendor string, l Limits) {
+	checkMode(l.Mode)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.limits[vendor] = l
 	for k := range s.buckets {
 		if strings.HasPrefix(k, vendor+"/") {
 			delete(s.buckets, k)
+		}
+	}
+	for k := range s.strict {
+		if strings.HasPrefix(k, vendor+"/") {
+			delete(s.strict, k)
 		}
 	}
 }
@@ -283,7 +294,7 @@ func (a Admin) SetClock(ctx context.Context, now time.Time) error {
 
 // SetLimits sets a vendor's per-key limits.
 func (a Admin) SetLimits(ctx context.Context, vendor string, l Limits) error {
-	return a.do(ctx, "PUT", "/_sandbox/limits", map[string]any{"vendor": vendor, "qps": l.QPS, "burst": l.Burst, "daily_quota": l.DailyQuota, "retry_after_http_date": l.RetryAfterHTTPDate}, nil)
+	return a.do(ctx, "PUT", "/_sandbox/limits", map[string]any{"vendor": vendor, "qps": l.QPS, "burst": l.Burst, "mode": l.Mode, "daily_quota": l.DailyQuota, "retry_after_http_date": l.RetryAfterHTTPDate}, nil)
 }
 
 // SetFaults sets the injected fault rate and kinds.

@@ -55,9 +55,12 @@ type KeySpec struct {
 
 // Limits are the per-key limits of a vendor; zero values are off.
 type Limits struct {
-	QPS        float64 `json:"qps"`
-	Burst      int     `json:"burst"`
-	DailyQuota int     `json:"daily_quota"`
+	QPS   float64 `json:"qps"`
+	Burst int     `json:"burst"`
+	// Mode is how QPS and Burst are enforced: ModeTokenBucket ("" too) or ModeInterval (a
+	// strict per-key interval with a 10% tolerance; docs/sandbox.md).
+	Mode       string `json:"mode,omitempty"`
+	DailyQuota int    `json:"daily_quota"`
 	// RetryAfterHTTPDate sends the Retry-After of the vendor's HTTP 429
 	// answers as an HTTP-date instead of delay-seconds (RFC 9110 allows
 	// both; clients must parse both). The date is real time, not the
@@ -106,11 +109,12 @@ type Server struct {
 	mu       sync.Mutex
 	keys     map[string][]KeySpec
 	limits   map[string]Limits
-	buckets  map[string]*rate.Limiter // vendor/key
-	used     map[string]int           // vendor/key/day → calls admitted against the quota
-	calls    map[string]int64         // vendor/key → requests that reached the vendor
-	billed   map[string]int64         // vendor/key → billed answers
-	idCalls  map[string]int64         // vendor/identity → requests
+	buckets  map[string]*rate.Limiter    // vendor/key, ModeTokenBucket
+	strict   map[string]*intervalLimiter // vendor/key, ModeInterval
+	used     map[string]int              // vendor/key/day → calls admitted against the quota
+	calls    map[string]int64            // vendor/key → requests that reached the vendor
+	billed   map[string]int64            // vendor/key → billed answers
+	idCalls  map[string]int64            // vendor/identity → requests
 	forced   []force
 	latency  Latency
 	faults   Faults
@@ -157,6 +161,7 @@ func New(cfg Config) *Server {
 			keys = v.DefaultKeys()
 		}
 		s.keys[v.Name()] = keys
+		checkMode(cfg.Limits[v.Name()].Mode)
 		s.limits[v.Name()] = cfg.Limits[v.Name()]
 		for _, p := range v.Paths() {
 			v := v
@@ -169,6 +174,7 @@ func New(cfg Config) *Server {
 
 func (s *Server) resetState() {
 	s.buckets = map[string]*rate.Limiter{}
+	s.strict = map[string]*intervalLimiter{}
 	s.used = map[string]int{}
 	s.calls = map[string]int64{}
 	s.billed = map[string]int64{}
@@ -217,7 +223,13 @@ type Verdict struct {
 
 // Admit runs the shared checks for an authenticated call in order: count
 // it, delay it, forced codes, injected faults, QPS limit, daily quota.
+//
+// In ModeInterval the QPS limit is decided when the call arrives, before the
+// latency: a vendor's rate limiter sits at its gateway, and the answer's
+// latency (with its jitter) must not be taken for the client's pacing. The
+// token bucket keeps its historical place after the delay.
 func (s *Server) Admit(w http.ResponseWriter, r *http.Request, vendor, keyID, identity string) Verdict {
+	arrived := time.Now()
 	s.mu.Lock()
 	kk := vendor + "/" + keyID
 	s.calls[kk]++
@@ -255,6 +267,19 @@ func (s *Server) Admit(w http.ResponseWriter, r *http.Request, vendor, keyID, id
 		}
 		fault = kinds[s.rnd.IntN(len(kinds))]
 	}
+	var strictVerdict *Verdict
+	if lim := s.limits[vendor]; lim.Mode == ModeInterval && lim.QPS > 0 && forced == "" && fault == "" {
+		l := s.strict[kk]
+		if l == nil {
+			l = newIntervalLimiter(lim.QPS, lim.Burst)
+			s.strict[kk] = l
+		}
+		if ok, wait := l.admit(arrived); !ok {
+			strictVerdict = &Verdict{Throttled: true, RetryAfter: retryAfterSeconds(wait)}
+		} else {
+			strictVerdict = &Verdict{}
+		}
+	}
 	s.mu.Unlock()
 
 	if delay > 0 {
@@ -282,7 +307,10 @@ func (s *Server) Admit(w http.ResponseWriter, r *http.Request, vendor, keyID, id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	lim := s.limits[vendor]
-	if lim.QPS > 0 {
+	if strictVerdict != nil && strictVerdict.Throttled {
+		return *strictVerdict
+	}
+	if lim.QPS > 0 && strictVerdict == nil && lim.Mode != ModeInterval { // the token bucket
 		b := s.buckets[kk]
 		if b == nil {
 			burst := lim.Burst
@@ -295,11 +323,7 @@ func (s *Server) Admit(w http.ResponseWriter, r *http.Request, vendor, keyID, id
 		res := b.Reserve()
 		if d := res.Delay(); d > 0 {
 			res.Cancel()
-			ra := d
-			if ra < time.Second {
-				ra = time.Second // Retry-After has whole-second resolution
-			}
-			return Verdict{Throttled: true, RetryAfter: ra.Round(time.Second)}
+			return Verdict{Throttled: true, RetryAfter: retryAfterSeconds(d)}
 		}
 	}
 	if lim.DailyQuota > 0 {
@@ -312,6 +336,15 @@ func (s *Server) Admit(w http.ResponseWriter, r *http.Request, vendor, keyID, id
 		s.used[qk]++
 	}
 	return Verdict{}
+}
+
+// retryAfterSeconds is the Retry-After for a call that could go in d: at least
+// a second, since the header has whole-second resolution.
+func retryAfterSeconds(d time.Duration) time.Duration {
+	if d < time.Second {
+		d = time.Second
+	}
+	return d.Round(time.Second)
 }
 
 // Bill counts a billed answer for the key.
