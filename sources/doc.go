@@ -37,11 +37,18 @@
 //
 // The encoding is detected from the first 64 KiB: a UTF-8 BOM is stripped
 // (encoding/csv would otherwise keep it in the first header name), a UTF-16
-// BOM selects UTF-16, a prefix that is valid UTF-8 means UTF-8, anything else
-// is decoded as GB18030 (a superset of GBK, the usual encoding of files saved
-// by Excel on Chinese Windows). A file whose first 64 KiB are plain ASCII but
-// which holds GBK text later is read as UTF-8 and the affected rows get an
-// Err; pass Options.Encoding to override. The delimiter is detected among
+// BOM selects UTF-16. Otherwise the whole window is weighed: a window that
+// is valid UTF-8, or whose valid multi-byte UTF-8 characters outnumber its
+// invalid bytes 20 to 1, or that GB18030 reads no better, is UTF-8; anything
+// else is decoded as GB18030 (a superset of GBK, the usual encoding of files
+// saved by Excel on Chinese Windows). So a UTF-8 file with a few damaged
+// bytes stays UTF-8 and only the rows holding them get an Err (naming the
+// byte), instead of every name turning into mojibake. A file whose first 64
+// KiB are plain ASCII but which holds GBK text later is read as UTF-8 and
+// the affected rows get an Err; Options.Encoding overrides the detection.
+// Reader.Encoding names the encoding used ("utf-8", "utf-8-bom", "gb18030",
+// "utf-16"; "xlsx" for workbooks). A row that does not decode always has an
+// Err: it is never sent. The delimiter is detected among
 // ',' ';' '\t' '|' by parsing the first records with each candidate and
 // keeping the one that gives a consistent field count greater than one.
 // Row.Line is the line where the record starts (a quoted field may span
@@ -49,11 +56,23 @@
 //
 // # XLSX
 //
-// Workbooks are read with excelize's streaming row iterator using raw cell
-// values: an 18-digit ID stored as text comes back intact, and a number comes
-// back exactly as stored (for example "3.30328199001017E+17"); it is
-// deliberately not repaired here, validation reports it. excelize swallows XML
-// errors while iterating, so at the end of the sheet the reader compares the
-// last row reached with the sheet's declared dimension and reports a fatal
-// error when rows are missing. Row.Line is the row number as Excel shows it.
+// Workbooks are read by a streaming reader of the worksheet XML
+// (archive/zip, encoding/xml), using raw cell values: an 18-digit ID stored
+// as text comes back intact, and a number comes back exactly as stored (for
+// example "3.30328199001017E+17"); it is deliberately not repaired here, and
+// Row.Numeric tells the pipeline which cells were numbers so it can name the
+// damage. A worksheet XML error, or a sheet that declares more rows than it
+// holds, is a fatal error rather than a short file. Row.Line is the row
+// number as Excel shows it.
+//
+// # Limits
+//
+// Open refuses, with a *LimitError (errors.Is ErrLimit) naming the file and
+// the limit: a CSV header larger than MaxHeaderBytes, more than MaxColumns
+// columns, an XLSX shared strings table of more than MaxSharedStrings
+// strings or MaxSharedStringBytes of text. One CSV record, or the XML of one
+// XLSX row, may not exceed 8 MiB (fatal for the file: it can only be a
+// runaway quote or a broken file). A cell larger than MaxCellBytes makes its
+// row unreadable and reading goes on. Memory stays bounded by these limits,
+// not by the file.
 package sources

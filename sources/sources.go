@@ -250,6 +250,7 @@ func normalizeHeader(raw []string) (header, warnings []string) {
 	// Generated names must not collide with any original name, including one
 	// that appears later in the header, hence the separate "taken" pass.
 	seen := make(map[string]bool, len(raw))
+	next := map[string]int{}
 	for i, h := range header {
 		if h == "" {
 			name := "column_" + strconv.Itoa(i+1)
@@ -264,15 +265,27 @@ func normalizeHeader(raw []string) (header, warnings []string) {
 			seen[h] = true
 			continue
 		}
+		// next remembers the last suffix tried per name, so a header of
+		// thousands of identical names stays linear.
 		name := h
-		for k := 2; taken[name]; k++ {
+		k := max(next[h], 2)
+		for ; taken[name]; k++ {
 			name = h + " (" + strconv.Itoa(k) + ")"
 		}
+		next[h] = k
 		header[i], taken[name], seen[name] = name, true, true
 		warnings = append(warnings, fmt.Sprintf("duplicate header %q in column %d renamed to %q", h, i+1, name))
 	}
+	if len(warnings) > maxHeaderWarnings {
+		more := len(warnings) - maxHeaderWarnings
+		warnings = append(warnings[:maxHeaderWarnings:maxHeaderWarnings], fmt.Sprintf("… and %d more header warnings like these", more))
+	}
 	return header, warnings
 }
+
+// maxHeaderWarnings caps the header notes: a wide export with thousands of
+// blank or repeated headers would otherwise bury the console.
+const maxHeaderWarnings = 20
 
 // rowChecker validates and shapes raw values into a Row; it is shared by the
 // CSV and XLSX readers so both report the same problems the same way.

@@ -543,12 +543,12 @@ func (r *xlsxReader) endCell(col int, typ string, hasV bool, size int) error {
 			return fmt.Errorf("%s sheet %q row %d column %d: shared string %q does not exist: corrupt XLSX", r.path, r.sheet, r.rowNum, col, r.text)
 		}
 		size = len(v)
-	case "inlineStr":
+	case "inlineStr", "str":
 		v = string(unescapeOOXML(r.text))
 	case "", "n":
 		v = string(r.text)
 		numeric = v != ""
-	default: // str (formula text), b, e, d: as stored
+	default: // b, e, d: as stored
 		v = string(r.text)
 	}
 	if v == "" && size <= r.check.maxCell {
