@@ -125,8 +125,8 @@ func BenchmarkRun(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if sum.RowsOut != rows || sum.ExitCode != ExitOK {
-					b.Fatalf("run: %d rows out of %d, exit code %d", sum.RowsOut, rows, sum.ExitCode)
+				if sum.RowsOut != rows || sum.Outcome != OutcomeComplete {
+					b.Fatalf("run: %d rows out of %d, outcome %s", sum.RowsOut, rows, sum.Outcome)
 				}
 				for _, p := range sum.Providers {
 					calls += p.Calls

@@ -24,14 +24,18 @@ import (
 // Job is a job file: what to read, which providers to call with which keys,
 // and where to write. docs/job-reference.md documents every key.
 type Job struct {
-	Input       InputConfig      `yaml:"input"`
-	Output      OutputConfig     `yaml:"output"`
-	Sandbox     bool             `yaml:"sandbox"`
-	SandboxOpts SandboxConfig    `yaml:"sandbox_options"`
-	Concurrency int              `yaml:"concurrency"`
-	Window      int              `yaml:"reorder_window"`
-	StateDir    string           `yaml:"state_dir"`
-	Providers   []ProviderConfig `yaml:"providers"`
+	Input       InputConfig   `yaml:"input"`
+	Output      OutputConfig  `yaml:"output"`
+	Sandbox     bool          `yaml:"sandbox"`
+	SandboxOpts SandboxConfig `yaml:"sandbox_options"`
+	Concurrency int           `yaml:"concurrency"`
+	Window      int           `yaml:"reorder_window"`
+	StateDir    string        `yaml:"state_dir"`
+	// MaxInvalidShare refuses the run (exit 2, before any call) when more
+	// than this share (0–1) of the pre-flight rows is invalid for a
+	// provider. 0 = off: list cleaning often has more.
+	MaxInvalidShare float64          `yaml:"max_invalid_share"`
+	Providers       []ProviderConfig `yaml:"providers"`
 	// Decisions and Backtest configure the report (package report):
 	// pass/review/reject rules per provider and the label to back-test
 	// each provider's score against.
@@ -83,8 +87,28 @@ type ProviderConfig struct {
 	Timeout       time.Duration     `yaml:"timeout"`
 	TimeZone      string            `yaml:"time_zone"`
 	Retry         RetryConfig       `yaml:"retry"`
+	Breaker       BreakerConfig     `yaml:"circuit_breaker"`
 	Keys          []KeyConfig       `yaml:"keys"`
 }
+
+// BreakerConfig is the provider's circuit breaker for failures before a
+// request reaches the vendor (connection refused, DNS, no route): after
+// Failures of them in a row with no answer, the provider pauses, probes
+// with one request after Backoff (doubling each time), and stops after
+// Probes failed probes: its remaining rows are deferred (exit 3).
+type BreakerConfig struct {
+	Failures int           `yaml:"failures"`
+	Probes   int           `yaml:"probes"`
+	Backoff  time.Duration `yaml:"backoff"`
+}
+
+// Defaults of the circuit breaker: a dead endpoint is stopped after 5 + 2
+// attempts and about 15 seconds (probes after 5 s and 10 s).
+const (
+	defaultBreakerFailures = 5
+	defaultBreakerProbes   = 2
+	defaultBreakerBackoff  = 5 * time.Second
+)
 
 // RetryConfig bounds retries of transient answers.
 type RetryConfig struct {
@@ -276,6 +300,9 @@ func (j *Job) validate() error {
 	if j.Window < j.Concurrency {
 		j.Window = j.Concurrency * 2
 	}
+	if j.MaxInvalidShare < 0 || j.MaxInvalidShare > 1 {
+		add("max_invalid_share %v: want a share between 0 and 1 (0.2 = 20%%; 0 = off)", j.MaxInvalidShare)
+	}
 	if len(j.Providers) == 0 {
 		add("providers: at least one provider is required")
 	}
@@ -308,6 +335,18 @@ func (j *Job) validate() error {
 		}
 		if p.Timeout == 0 {
 			p.Timeout = 30 * time.Second
+		}
+		if p.Breaker.Failures == 0 {
+			p.Breaker.Failures = defaultBreakerFailures
+		}
+		if p.Breaker.Probes == 0 {
+			p.Breaker.Probes = defaultBreakerProbes
+		}
+		if p.Breaker.Backoff == 0 {
+			p.Breaker.Backoff = defaultBreakerBackoff
+		}
+		if p.Breaker.Failures < 0 || p.Breaker.Probes < 0 || p.Breaker.Backoff < 0 {
+			add("%s: circuit_breaker: failures, probes and backoff must not be negative", where)
 		}
 		if p.TimeZone == "" {
 			p.TimeZone = spec.TimeZone

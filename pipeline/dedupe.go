@@ -20,6 +20,11 @@ type dedupe struct {
 	mu       sync.Mutex
 	inflight map[[16]byte]*flight
 	done     map[[16]byte]doneEntry
+	// failed holds the lookups that failed after their retries in this
+	// run: the retry budget belongs to the request, so a duplicate row
+	// takes the failure instead of paying for a fresh set of attempts.
+	// Not seeded from the journal: a resume tries them again.
+	failed map[[16]byte]pairResult
 }
 
 // doneEntry packs a final answer into 8 bytes (a struct of offset, status
@@ -48,7 +53,7 @@ type flight struct {
 }
 
 func newDedupe() *dedupe {
-	return &dedupe{inflight: map[[16]byte]*flight{}, done: map[[16]byte]doneEntry{}}
+	return &dedupe{inflight: map[[16]byte]*flight{}, done: map[[16]byte]doneEntry{}, failed: map[[16]byte]pairResult{}}
 }
 
 func statusIndex(s string) (uint8, bool) {
@@ -85,10 +90,14 @@ func (d *dedupe) do(key [32]byte, fn func() pairResult) (res pairResult, shared,
 		d.mu.Unlock()
 		return pairResult{status: finalStatuses[e.st()], journal: e.off()}, !e.prior(), e.prior()
 	}
+	if r, ok := d.failed[k]; ok {
+		d.mu.Unlock()
+		return r, true, false
+	}
 	if f, ok := d.inflight[k]; ok {
 		d.mu.Unlock()
 		f.wg.Wait()
-		if _, final := statusIndex(f.res.status); final && f.res.journal >= 0 {
+		if _, final := statusIndex(f.res.status); (final && f.res.journal >= 0) || f.res.status == StatusFailed {
 			r := f.res
 			return r, true, false
 		}
@@ -106,6 +115,8 @@ func (d *dedupe) do(key [32]byte, fn func() pairResult) (res pairResult, shared,
 	delete(d.inflight, k)
 	if st, final := statusIndex(f.res.status); final && f.res.journal >= 0 {
 		d.done[k] = newDoneEntry(f.res.journal, st, false)
+	} else if f.res.status == StatusFailed {
+		d.failed[k] = f.res
 	}
 	d.mu.Unlock()
 	f.wg.Done()

@@ -269,8 +269,8 @@ func TestHashEncodingEquivalence(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Run: %v", err)
 		}
-		if sum.ExitCode != 0 {
-			t.Fatalf("run exit code %d", sum.ExitCode)
+		if sum.Outcome != pipeline.OutcomeComplete {
+			t.Fatalf("run outcome %s", sum.Outcome)
 		}
 		recs := vhReadCSV(t, filepath.Join(job.Resolve(job.Output.Dir), "results.csv"))
 		col := map[string]int{}

@@ -413,8 +413,8 @@ func checkAccounting(t *testing.T, dir string, sum *pipeline.Summary, inputs [][
 				s.RowsIn, s.RowsOut, s.RowsOK, s.RowsError, len(inputs))
 		}
 	}
-	if disk.ExitCode != sum.ExitCode || disk.Complete != sum.Complete {
-		t.Errorf("summary.json exit %d complete %v, returned summary exit %d complete %v", disk.ExitCode, disk.Complete, sum.ExitCode, sum.Complete)
+	if disk.Outcome != sum.Outcome || disk.Complete != sum.Complete {
+		t.Errorf("summary.json outcome %s complete %v, returned summary outcome %s complete %v", disk.Outcome, disk.Complete, sum.Outcome, sum.Complete)
 	}
 	res := readResults(t, dir)
 	if len(res.rows) != len(inputs) {

@@ -369,8 +369,8 @@ func TestRateLimitsNeverThrottled(t *testing.T) {
 	sum, _ := ltRun(t, job, pipeline.Options{})
 	elapsed := time.Since(start)
 	p := sum.Providers[0]
-	if sum.ExitCode != pipeline.ExitOK || p.Throttled != 0 || p.Calls != rows {
-		t.Errorf("exit %d, throttled %d, calls %d; want 0, 0, %d", sum.ExitCode, p.Throttled, p.Calls, rows)
+	if sum.Outcome != pipeline.OutcomeComplete || p.Throttled != 0 || p.Calls != rows {
+		t.Errorf("outcome %s, throttled %d, calls %d; want 0, 0, %d", sum.Outcome, p.Throttled, p.Calls, rows)
 	}
 	for _, l := range ltRaw(t, out) {
 		if l.HTTPStatus == http.StatusTooManyRequests || l.Outcome == "throttled" {
@@ -478,8 +478,8 @@ func TestDailyQuotas(t *testing.T) {
 		if calls != 1000 || sum.Providers[0].Calls != 1000 || st["deferred"] != 500 || st["hit"]+st["no_hit"] != 1000 {
 			t.Errorf("day 1: simulator %d calls, summary %d, statuses %v; want 1000 calls, 1000 answered, 500 deferred", calls, sum.Providers[0].Calls, st)
 		}
-		if sum.ExitCode != pipeline.ExitIncomplete || sum.Complete || sum.Resume == "" {
-			t.Errorf("day 1: exit %d complete %v resume %q; want 3, false, the resume command", sum.ExitCode, sum.Complete, sum.Resume)
+		if sum.Outcome != pipeline.OutcomeIncomplete || sum.Complete || sum.Resume == "" {
+			t.Errorf("day 1: outcome %s complete %v resume %q; want 3, false, the resume command", sum.Outcome, sum.Complete, sum.Resume)
 		}
 		reset := time.Date(2026, 3, 11, 0, 0, 0, 0, ltShanghai)
 		if sum.QuotaReset == nil || !sum.QuotaReset.Equal(reset) {
@@ -502,9 +502,9 @@ func TestDailyQuotas(t *testing.T) {
 
 		// Same day, resume: nothing can be sent, nothing is.
 		sum, _ = ltRun(t, job, pipeline.Options{Clock: clock, Resume: true})
-		if n, _ := ltTotals(sb.counters(t)); n != 1000 || sum.ExitCode != pipeline.ExitIncomplete || sum.Providers[0].Calls != 0 || sum.Providers[0].Status["deferred"] != 500 {
-			t.Errorf("same-day resume: simulator %d calls, exit %d, this run %d calls, statuses %v; want still 1000, 3, 0, 500 deferred",
-				n, sum.ExitCode, sum.Providers[0].Calls, sum.Providers[0].Status)
+		if n, _ := ltTotals(sb.counters(t)); n != 1000 || sum.Outcome != pipeline.OutcomeIncomplete || sum.Providers[0].Calls != 0 || sum.Providers[0].Status["deferred"] != 500 {
+			t.Errorf("same-day resume: simulator %d calls, outcome %s, this run %d calls, statuses %v; want still 1000, 3, 0, 500 deferred",
+				n, sum.Outcome, sum.Providers[0].Calls, sum.Providers[0].Status)
 		}
 
 		// The next quota day, on both clocks.
@@ -516,9 +516,9 @@ func TestDailyQuotas(t *testing.T) {
 		c = sb.counters(t)
 		calls, _ = ltTotals(c)
 		st = ltCount(ltStatuses(t, out))
-		if sum.ExitCode != pipeline.ExitOK || !sum.Complete || calls != rows || sum.Providers[0].Calls != 500 || st["hit"]+st["no_hit"] != rows {
-			t.Errorf("next day: exit %d complete %v, simulator %d calls in all, this run %d, statuses %v; want 0, true, %d, 500, all answered",
-				sum.ExitCode, sum.Complete, calls, sum.Providers[0].Calls, st, rows)
+		if sum.Outcome != pipeline.OutcomeComplete || !sum.Complete || calls != rows || sum.Providers[0].Calls != 500 || st["hit"]+st["no_hit"] != rows {
+			t.Errorf("next day: outcome %s complete %v, simulator %d calls in all, this run %d, statuses %v; want 0, true, %d, 500, all answered",
+				sum.Outcome, sum.Complete, calls, sum.Providers[0].Calls, st, rows)
 		}
 		for k, n := range c.QuotaUsed {
 			if n > 500 {
@@ -578,8 +578,8 @@ func TestDailyQuotas(t *testing.T) {
 			st := ltCount(ltStatuses(t, r.out))
 			answered += st["hit"] + st["no_hit"]
 			deferred += st["deferred"]
-			if r.sum.ExitCode != pipeline.ExitIncomplete {
-				t.Errorf("job %d: exit %d, want 3 (rows deferred)", i+1, r.sum.ExitCode)
+			if r.sum.Outcome != pipeline.OutcomeIncomplete {
+				t.Errorf("job %d: outcome %s, want 3 (rows deferred)", i+1, r.sum.Outcome)
 			}
 			for _, l := range ltRaw(t, r.out) {
 				if l.Outcome == "quota" {
@@ -622,8 +622,8 @@ func TestTransientFaultsRetried(t *testing.T) {
 	sum, _ := ltRun(t, job, pipeline.Options{})
 
 	st := ltCount(ltStatuses(t, out))
-	if sum.ExitCode != pipeline.ExitOK || st["hit"]+st["no_hit"] != rows {
-		t.Fatalf("exit %d, statuses %v; want 0 and every row answered", sum.ExitCode, st)
+	if sum.Outcome != pipeline.OutcomeComplete || st["hit"]+st["no_hit"] != rows {
+		t.Fatalf("outcome %s, statuses %v; want 0 and every row answered", sum.Outcome, st)
 	}
 	byRow := map[int][]ltRawLine{}
 	kinds := map[string]int{}
@@ -676,7 +676,7 @@ func TestWrongCredential(t *testing.T) {
 		// counters show the one call); otherwise k2 sends a secret the
 		// simulator does not know at all.
 		forceK2  bool
-		exit     int
+		exit     pipeline.Outcome
 		stopped  string // the key that stops
 		carrier  string // the key that carries the job, "" for none
 		wantStat string // status of every row
@@ -684,17 +684,17 @@ func TestWrongCredential(t *testing.T) {
 		{
 			name:    "vendor rejects one key of two",
 			keys:    []ltKey{{ID: "k1", Secret: ltSecret1, MaxInFlight: 1}, {ID: "k2", Secret: ltSecret2, MaxInFlight: 1}},
-			forceK2: true, exit: pipeline.ExitOK, stopped: "k2", carrier: "k1",
+			forceK2: true, exit: pipeline.OutcomeComplete, stopped: "k2", carrier: "k1",
 		},
 		{
 			name: "wrong secret on one key of two",
 			keys: []ltKey{{ID: "k1", Secret: ltSecret1, MaxInFlight: 1}, {ID: "k2", Secret: ltWrong, MaxInFlight: 1}},
-			exit: pipeline.ExitOK, stopped: "k2", carrier: "k1",
+			exit: pipeline.OutcomeComplete, stopped: "k2", carrier: "k1",
 		},
 		{
 			name: "wrong secret on the only key",
 			keys: []ltKey{{ID: "k2", Secret: ltWrong, MaxInFlight: 1}},
-			exit: pipeline.ExitFatal, stopped: "k2", wantStat: "skipped",
+			exit: pipeline.OutcomeProviderStopped, stopped: "k2", wantStat: "skipped",
 		},
 	}
 	for _, tc := range tests {
@@ -710,8 +710,8 @@ func TestWrongCredential(t *testing.T) {
 			out := filepath.Join(dir, "out")
 			sum, log := ltRun(t, job, pipeline.Options{})
 
-			if sum.ExitCode != tc.exit {
-				t.Errorf("exit %d, want %d\nlog:\n%s", sum.ExitCode, tc.exit, log)
+			if sum.Outcome != tc.exit {
+				t.Errorf("outcome %s, want %s\nlog:\n%s", sum.Outcome, tc.exit, log)
 			}
 			st := ltCount(ltStatuses(t, out))
 			if tc.carrier != "" && st["hit"]+st["no_hit"] != rows || tc.wantStat != "" && st[tc.wantStat] != rows {
@@ -810,8 +810,8 @@ func TestRetryAfterHonoured(t *testing.T) {
 				Keys: []ltKey{{ID: "k1", Secret: ltSecret1, QPS: 100, Burst: 1}}}.load(t)
 			out := filepath.Join(dir, "out")
 			sum, _ := ltRun(t, job, pipeline.Options{})
-			if sum.ExitCode != pipeline.ExitOK || sum.Providers[0].Throttled != 1 {
-				t.Fatalf("exit %d, throttled %d; want 0 and one throttled answer", sum.ExitCode, sum.Providers[0].Throttled)
+			if sum.Outcome != pipeline.OutcomeComplete || sum.Providers[0].Throttled != 1 {
+				t.Fatalf("outcome %s, throttled %d; want 0 and one throttled answer", sum.Outcome, sum.Providers[0].Throttled)
 			}
 			raw := ltRaw(t, out)
 			var throttled, next *ltRawLine

@@ -17,6 +17,7 @@ type outputs struct {
 	dir     string
 	writers []sinks.RowWriter
 	errs    *sinks.ErrorLog
+	warns   *sinks.ErrorLog // warnings.csv (warnings.go)
 	width   int
 	buf     []string
 	masks   []func(string) string // per input column; nil = keep
@@ -81,6 +82,10 @@ func (e *engine) openOutputs(dir string, header []string) (*outputs, error) {
 		o.abort()
 		return nil, err
 	}
+	if o.warns, err = openWarnings(dir, sinks.CSVOptions{BOM: bom}); err != nil {
+		o.abort()
+		return nil, err
+	}
 	return o, nil
 }
 
@@ -142,6 +147,9 @@ func (e *engine) emit(it *rowItem, o *outputs, sum *Summary) error {
 		}
 		pos += cols
 		p.sum.Status[r.status]++
+		if err := e.writeWarnings(o.warns, it.row.Num, it.row.Line, p, r); err != nil {
+			return err
+		}
 		if r.status != StatusHit && r.status != StatusNoHit {
 			ok = false
 			if it.rowErr == "" {
@@ -171,6 +179,9 @@ func (o *outputs) abort() {
 	if o.errs != nil {
 		_ = o.errs.Abort()
 	}
+	if o.warns != nil {
+		_ = o.warns.Abort()
+	}
 }
 
 func (o *outputs) commit(sum *Summary) error {
@@ -181,6 +192,9 @@ func (o *outputs) commit(sum *Summary) error {
 		}
 	}
 	if err := o.errs.Commit(); err != nil {
+		return err
+	}
+	if err := o.warns.Commit(); err != nil {
 		return err
 	}
 	if err := o.rep.writeHTML(o.dir); err != nil {
@@ -238,17 +252,20 @@ func (e *engine) finishSummary(sum *Summary, ctx context.Context) {
 			sig = e.opts.Signal()
 		}
 		sum.Stopped = sig
-		sum.ExitCode = ExitSIGINT
+		sum.Outcome = OutcomeSIGINT
 		if sig == "SIGTERM" {
-			sum.ExitCode = ExitSIGTERM
+			sum.Outcome = OutcomeSIGTERM
 		}
 		sum.Complete = false
 	case fatal:
-		sum.ExitCode = ExitFatal
+		sum.Outcome = OutcomeProviderStopped
 	case incomplete:
-		sum.ExitCode = ExitIncomplete
+		sum.Outcome = OutcomeIncomplete
 	default:
-		sum.ExitCode = ExitOK
+		sum.Outcome = OutcomeComplete
+	}
+	if e.opts.ExitCode != nil {
+		sum.ExitCode = e.opts.ExitCode(sum.Outcome)
 	}
 	if !sum.Complete {
 		sum.Resume = e.opts.ResumeCommand

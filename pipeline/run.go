@@ -43,6 +43,13 @@ type Options struct {
 	ProgressEvery time.Duration
 	// ResumeCommand is how the user resumes (printed and in summary.json).
 	ResumeCommand string
+	// Command describes this process in the job lock ("riskbatch run
+	// job.yaml"), for the message a second process on the job prints.
+	Command string
+	// ExitCode maps the run's outcome to the process exit code, for
+	// summary.json and the report; the table lives in cmd/riskbatch. Nil
+	// leaves exit_code 0.
+	ExitCode func(Outcome) int
 }
 
 // InputError is a problem with the input file (exit code 2).
@@ -60,7 +67,8 @@ type pairResult struct {
 	values  []string
 	billed  bool
 	notes   []string
-	journal int64 // offset of the journal record that holds it (reuse), -1 none
+	warns   []*providers.RowError // optional values left out of the request (warnings.csv)
+	journal int64                 // offset of the journal record that holds it (reuse), -1 none
 }
 
 type rowItem struct {
@@ -81,17 +89,21 @@ type provRun struct {
 	sum      *ProviderSummary
 	keyStats []keyCounters
 	dedupe   *dedupe
+	breaker  *breaker
 	ncols    int // len(prov.Columns()), asked once: some providers build the list per call
 
-	stopped   atomic.Bool // every key fatal
-	exhausted atomic.Bool // every key spent: later rows are deferred
-	mu        sync.Mutex
-	stopMsg   string
-	resetAt   time.Time
+	stopped     atomic.Bool // every key fatal, or a wrong URL
+	unreachable atomic.Bool // the circuit breaker gave up on the endpoint: later rows are deferred
+	exhausted   atomic.Bool // every key spent: later rows are deferred
+	mu          sync.Mutex
+	stopMsg     string
+	resetAt     time.Time
 	// waitingFor is the quota reset a --wait-for-quota run sleeps until.
 	waitingFor time.Time
 
 	calls, billedN, retries, throttled, inDoubt, reused, saved atomic.Int64
+
+	rejects paramsRejects // consecutive ParamsRejected answers (paramsreject.go)
 }
 
 type keyCounters struct {
@@ -114,6 +126,11 @@ type engine struct {
 
 	rowsDone atomic.Int64
 	total    int64 // rows in the file when known (TTY progress with ETA), else 0
+
+	// stopRun cancels the rows' context when the machine fails under the
+	// run (envFail); envErr is the first such failure.
+	stopRun context.CancelFunc
+	envErr  atomic.Pointer[EnvError]
 }
 
 // Run executes the job. It returns the summary (also written to
@@ -167,7 +184,22 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 	}
 
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return nil, fmt.Errorf("output dir: %w", err)
+		return nil, &EnvError{Op: "create the output dir " + outDir, Err: err}
+	}
+	// One process per job state, before anything in it is read or changed.
+	lock, err := lockJob(outDir, e.opts.Command)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.release()
+	if err := checkWritable(outDir); err != nil {
+		return nil, err
+	}
+
+	// Pre-flight: the first rows are validated locally before any call.
+	pf, err := e.preflight(inPath)
+	if err != nil {
+		return nil, err
 	}
 
 	// Job state: decide run vs resume, open the journal.
@@ -226,13 +258,23 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 		sum.Providers = append(sum.Providers, p.sum)
 	}
 
+	sum.Warnings = append(sum.Warnings, pf.warnings...)
+
 	if e.opts.TTY {
 		e.total = countRows(job, inPath)
 	}
-	stopProgress := e.startProgress(ctx)
-	rowsIn, runErr := e.stream(ctx, src, out, sum)
+	// The rows run under their own context: a signal (ctx) or a failure of
+	// the machine (envFail) stops new calls the same way.
+	rowCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	e.stopRun = stopRun
+	stopProgress := e.startProgress(rowCtx)
+	rowsIn, runErr := e.stream(rowCtx, src, out, sum)
 	stopProgress()
 
+	if envErr := e.envErr.Load(); envErr != nil {
+		return e.endOnEnvFailure(ctx, sum, out, st, envErr, &committed)
+	}
 	if runErr != nil {
 		return nil, runErr
 	}
@@ -242,15 +284,70 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 		}
 		return nil, &InputError{Err: fmt.Errorf("%s: %w", inPath, errNoRows)}
 	}
+	for _, w := range pf.warnings {
+		e.logf("warning: %s", w) // said before the first call, and again at the end
+	}
 	e.finishSummary(sum, ctx)
 	if err := out.commit(sum); err != nil {
+		if IsEnvironmental(err) {
+			return nil, &EnvError{Op: "write the results", Err: err, Resume: e.opts.ResumeCommand}
+		}
 		return nil, err
 	}
 	committed = true
 	if err := st.finish(sum.Complete); err != nil {
-		return nil, err
+		return nil, &EnvError{Op: "write the job state", Err: err, Resume: e.opts.ResumeCommand}
 	}
 	return sum, nil
+}
+
+// envFail stops the run because the machine failed under it (a journal,
+// audit or result write): no new call is made, in-flight calls finish, and
+// the message is said once. A full disk used to go on reading rows and
+// print one error per row.
+func (e *engine) envFail(op string, err error) {
+	ee := &EnvError{Op: op, Err: err, Resume: e.opts.ResumeCommand}
+	if !e.envErr.CompareAndSwap(nil, ee) {
+		return
+	}
+	e.logf("error: %v: stopping the run (no new calls); resume with: %s", ee, e.opts.ResumeCommand)
+	if e.stopRun != nil {
+		e.stopRun()
+	}
+}
+
+// endOnEnvFailure finishes a run stopped by envFail: the results and the
+// summary are written if the disk lets them, the job state stays
+// incomplete, and the outcome is OutcomeEnvironment (exit 6).
+func (e *engine) endOnEnvFailure(ctx context.Context, sum *Summary, out *outputs, st *jobState, envErr *EnvError, committed *bool) (*Summary, error) {
+	e.finishSummary(sum, ctx)
+	sum.Complete = false
+	sum.Outcome = OutcomeEnvironment
+	sum.Failure = envErr.Error()
+	sum.Resume = e.opts.ResumeCommand
+	if e.opts.ExitCode != nil {
+		sum.ExitCode = e.opts.ExitCode(sum.Outcome)
+	}
+	if err := out.commit(sum); err != nil {
+		// The disk is still failing: at least try the small summary.json.
+		_ = sinks.WriteJSONAtomic(filepath.Join(sum.OutputDir, "summary.json"), sum, 0o644)
+		return nil, envErr
+	}
+	*committed = true
+	_ = st.finish(false)
+	return sum, nil
+}
+
+// checkWritable proves the output dir takes a file before any call: a
+// read-only or unwritable dir is found now, not after the first answer.
+func checkWritable(outDir string) error {
+	f, err := os.CreateTemp(outDir, ".writable-*")
+	if err != nil {
+		return &EnvError{Op: "write to the output dir " + outDir, Err: err}
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
 }
 
 func containsHeader(header []string, col string) bool {
@@ -322,6 +419,7 @@ func (e *engine) setupProviders(quota *ratelimit.QuotaStore) error {
 			p.sum.Status[s] = 0
 		}
 		p.dedupe = newDedupe()
+		p.breaker = newBreaker(pc.Breaker)
 		if e.state != nil {
 			e.state.seedDedupe(pc.Name, p.dedupe)
 		}
@@ -382,7 +480,9 @@ func (e *engine) stream(ctx context.Context, src sources.Reader, out *outputs, s
 				}
 				ring[idx] = nil
 				if werr == nil {
-					werr = e.emit(cur, out, sum)
+					if werr = e.emit(cur, out, sum); werr != nil {
+						e.envFail("write the results", werr)
+					}
 				}
 				next++
 				e.rowsDone.Add(1)
@@ -449,6 +549,8 @@ func (e *engine) pair(ctx context.Context, p *provRun, row sources.Row) pairResu
 		switch {
 		case p.stopped.Load():
 			return pairResult{status: StatusSkipped, code: "provider_stopped", msg: p.stopReason(), journal: -1}
+		case p.unreachable.Load():
+			return e.unreachableResult(p)
 		case p.exhausted.Load() && !e.opts.WaitForQuota:
 			return pairResult{status: StatusDeferred, code: "quota", msg: p.deferReason(), journal: -1}
 		case ctx.Err() != nil:
@@ -465,6 +567,7 @@ func (e *engine) pair(ctx context.Context, p *provRun, row sources.Row) pairResu
 		res.billed = false // the bill belongs to the row that made the call
 	}
 	res.notes = req.Notes
+	res.warns = req.Warnings
 	return res
 }
 
@@ -499,8 +602,16 @@ func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *provider
 		if ctx.Err() != nil {
 			return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped before this call", journal: -1}
 		}
+		ticket, err := p.breaker.enter(ctx)
+		if err != nil {
+			if errors.Is(err, errBreakerStopped) {
+				return e.unreachableResult(p)
+			}
+			return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped before this call", journal: -1}
+		}
 		lease, err := p.pool.Acquire(ctx)
 		if err != nil {
+			p.breaker.cancel(ticket)
 			var ex *ratelimit.ExhaustedError
 			var fe *ratelimit.FatalError
 			switch {
@@ -528,6 +639,7 @@ func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *provider
 		}
 		attempt++
 		if attempt > maxAttemptsPerPair {
+			p.breaker.cancel(ticket)
 			lease.Release(ratelimit.NotSent, 0)
 			return e.failed(p, last, fmt.Sprintf("gave up after %d attempts (throttling, quota or key rotation did not settle)", maxAttemptsPerPair))
 		}
@@ -539,6 +651,20 @@ func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *provider
 		seq := e.seq.Add(1)
 		res, status, inDoubt, latency, body, sent := e.attempt(p, key, req, rowNum, seq)
 		last = res
+		switch {
+		case status != 0:
+			p.breaker.answered(ticket)
+		case res.Code == codeUnreachable:
+			if ev := p.breaker.unreachable(ticket, res.Message); ev != breakerNone {
+				e.breakerEvent(p, ev, res.Message)
+			}
+		default:
+			p.breaker.cancel(ticket)
+		}
+		if res.Code == codeJournal { // nothing was sent; envFail stopped the run
+			lease.Release(ratelimit.NotSent, 0)
+			return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped: the journal cannot be written", journal: -1}
+		}
 		billed := !inDoubt && (p.billed[res.Code] || p.billed[string(res.Outcome)])
 		if sent {
 			p.calls.Add(1)
@@ -561,13 +687,31 @@ func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *provider
 		}
 		off, jerr := e.jr.Append(jrec)
 		if jerr != nil {
-			e.logf("error: %v", jerr)
+			e.envFail("journal write", jerr)
 		}
-		_ = e.raw.Write(sinks.RawRecord{
+		if rerr := e.raw.Write(sinks.RawRecord{
 			Time: time.Now(), Row: rowNum, Provider: p.cfg.Name, Key: key.ID, Attempt: attempt, HTTPStatus: status,
 			Outcome: string(res.Outcome), Code: res.Code, Billed: billed, InDoubt: inDoubt,
 			LatencyMS: float64(latency.Microseconds()) / 1000, Body: body, Error: errText(res, status),
-		})
+		}); rerr != nil {
+			e.envFail("write raw.jsonl", rerr)
+		}
+		if res.Code == codeWrongURL {
+			lease.Release(ratelimit.NotSent, 0)
+			e.stopProvider(p, res.Message)
+			return pairResult{status: StatusSkipped, code: "provider_stopped", msg: p.stopReason(), journal: -1}
+		}
+
+		// Answers about this lookup, not the key (paramsreject.go).
+		if rows := p.rejects.observe(rowNum, res, status != 0); rows != nil {
+			e.stopOnParams(p, rows, res)
+		}
+		if res.IdentityBackoff {
+			if pr, done := e.identityBackoff(ctx, lease, retr, res, attempt); done {
+				return pr
+			}
+			continue
+		}
 
 		switch res.Outcome {
 		case providers.Hit, providers.NoHit, providers.Invalid:
@@ -608,6 +752,11 @@ func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *provider
 				fb = ratelimit.NotSent
 			}
 			lease.Release(fb, 0)
+			if res.Code == codeUnreachable {
+				// Never left: costs nothing and takes none of the row's
+				// retries; the breaker paces and eventually stops these.
+				continue
+			}
 			if res.Unknown {
 				if unknownSeen {
 					return e.failed(p, res, "unknown vendor code (raw body in raw.jsonl)")
@@ -655,7 +804,10 @@ func (e *engine) attempt(p *provRun, key providers.Key, req *providers.Request, 
 	}
 	hreq.Header["User-Agent"] = e.userAgent
 	if _, err := e.jr.Append(&JournalRecord{T: "i", Row: rowNum, P: p.cfg.Name, Seq: seq, Key: key.ID, Run: e.runNo}); err != nil {
-		return providers.Result{Outcome: providers.Transient, Code: "journal", Message: err.Error()}, 0, false, 0, nil, false
+		// No intent, no call: a call the journal does not know of could be
+		// paid for twice.
+		e.envFail("journal write", err)
+		return providers.Result{Outcome: providers.Transient, Code: codeJournal, Message: err.Error()}, 0, false, 0, nil, false
 	}
 	start := time.Now()
 	resp, err := e.client.Do(hreq)
@@ -664,7 +816,12 @@ func (e *engine) attempt(p *provRun, key providers.Key, req *providers.Request, 
 		sent = wrote.Load()
 		msg := e.red.Err(err).Error()
 		code := "network"
-		if errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err) {
+		switch {
+		case !sent && isWrongURL(err):
+			code = codeWrongURL
+		case !sent && isUnreachable(err):
+			code = codeUnreachable
+		case errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err):
 			code = "timeout"
 		}
 		return providers.Result{Outcome: providers.Transient, Code: code, Message: msg}, 0, sent, latency, nil, sent
@@ -675,7 +832,50 @@ func (e *engine) attempt(p *provRun, key providers.Key, req *providers.Request, 
 	if err != nil {
 		return providers.Result{Outcome: providers.Transient, Code: "network", Message: "reading the answer: " + e.red.Err(err).Error()}, resp.StatusCode, true, latency, body, true
 	}
+	if plainHTTPToTLS(resp.StatusCode, body) {
+		return providers.Result{Outcome: providers.Transient, Code: codeWrongURL, Message: fmt.Sprintf("%s answered %d %q: the endpoint is HTTPS, the job's URL says http://", hreq.URL.Host, resp.StatusCode, strings.TrimSpace(string(body)))}, resp.StatusCode, false, latency, body, true
+	}
 	return p.prov.Parse(resp.StatusCode, resp.Header, body), resp.StatusCode, false, latency, body, true
+}
+
+// Engine codes of attempts that did not get a vendor's answer.
+const (
+	codeUnreachable = "unreachable" // the request never reached the vendor (refused, DNS, no route)
+	codeWrongURL    = "wrong_url"   // scheme or TLS mismatch: the endpoint URL is wrong
+	codeJournal     = "journal"     // the intent could not be journaled; not sent
+)
+
+// stopProvider stops every key of p at once (a wrong URL): its remaining
+// rows are skipped, exit 4.
+func (e *engine) stopProvider(p *provRun, why string) {
+	p.mu.Lock()
+	first := p.stopMsg == ""
+	if first {
+		p.stopMsg = "wrong endpoint URL: " + e.red.Redact(why) + " (fix endpoint in the job file)"
+	}
+	p.mu.Unlock()
+	p.stopped.Store(true)
+	if first {
+		e.logf("%s: stopped: %s", p.cfg.Name, p.stopReason())
+	}
+}
+
+// breakerEvent says on the console, once each, that the circuit breaker
+// paused or stopped a provider, and why.
+func (e *engine) breakerEvent(p *provRun, ev breakerEvent, cause string) {
+	cause = e.red.Redact(cause)
+	switch ev {
+	case breakerOpened:
+		e.logf("%s: endpoint unreachable: %s — %d attempts in a row never reached the vendor; pausing the provider, one probe in %s", p.cfg.Name, cause, p.cfg.Breaker.Failures, p.cfg.Breaker.Backoff)
+	case breakerStopped:
+		p.unreachable.Store(true)
+		e.logf("%s: endpoint still unreachable after %d probe(s): %s — provider stopped, its remaining rows are deferred (resume when the endpoint is back)", p.cfg.Name, p.cfg.Breaker.Probes, cause)
+	}
+}
+
+func (e *engine) unreachableResult(p *provRun) pairResult {
+	_, cause := p.breaker.state()
+	return pairResult{status: StatusDeferred, code: codeUnreachable, msg: "endpoint unreachable, provider stopped by its circuit breaker: " + e.red.Redact(cause), journal: -1}
 }
 
 // readBody reads at most limit bytes of an answer, in one allocation when

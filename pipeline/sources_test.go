@@ -116,7 +116,7 @@ func TestSources(t *testing.T) {
 				t.Errorf("statuses %v, want %v", got, tc.want)
 			}
 			checkAnswers(t, res, rows)
-			eq(t, "exit code", sum.ExitCode, pipeline.ExitOK)
+			eq(t, "exit code", sum.Outcome, pipeline.OutcomeComplete)
 			checkXLSXMatchesCSV(t, f.outDir(), res)
 
 			c := f.counters()

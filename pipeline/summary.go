@@ -24,42 +24,41 @@ const (
 // Statuses lists every status in display order.
 var Statuses = []string{StatusHit, StatusNoHit, StatusInvalid, StatusFailed, StatusDeferred, StatusSkipped}
 
-// Exit codes (README, DESIGN.md).
-const (
-	ExitOK         = 0
-	ExitInternal   = 1
-	ExitUsage      = 2
-	ExitIncomplete = 3
-	ExitFatal      = 4
-	ExitSIGINT     = 130
-	ExitSIGTERM    = 143
-)
-
 // Summary is summary.json and the end-of-run table.
 type Summary struct {
-	Tool        string             `json:"tool"`
-	Version     string             `json:"version"`
-	Job         string             `json:"job"`
-	Input       string             `json:"input"`
-	InputFormat string             `json:"input_format"`
-	OutputDir   string             `json:"output_dir"`
-	Run         int                `json:"run"` // 1 for the first run, +1 per resume
-	StartedAt   time.Time          `json:"started_at"`
-	FinishedAt  time.Time          `json:"finished_at"`
-	Seconds     float64            `json:"duration_seconds"`
-	Complete    bool               `json:"complete"`
-	Stopped     string             `json:"stopped,omitempty"` // SIGINT / SIGTERM
-	RowsIn      int                `json:"rows_in"`
-	RowsOut     int                `json:"rows_out"`
-	RowsOK      int                `json:"rows_ok"`
-	RowsError   int                `json:"rows_error"`
-	RowsInvalid int                `json:"rows_unreadable"` // rows that could not be read at all
-	Providers   []*ProviderSummary `json:"providers"`
-	InDoubt     int                `json:"in_doubt_resent"` // calls in doubt from an earlier run, sent again by this one
-	Notes       []string           `json:"notes,omitempty"`
-	ExitCode    int                `json:"exit_code"`
-	Resume      string             `json:"resume_command,omitempty"`
-	QuotaReset  *time.Time         `json:"quota_reset_at,omitempty"`
+	Tool        string `json:"tool"`
+	Version     string `json:"version"`
+	Job         string `json:"job"`
+	Input       string `json:"input"`
+	InputFormat string `json:"input_format"`
+	// InputEncoding is the text encoding the input was read in ("utf-8",
+	// "gb18030", …; "xlsx" for a workbook), detected or from the job.
+	InputEncoding string             `json:"input_encoding,omitempty"`
+	OutputDir     string             `json:"output_dir"`
+	Run           int                `json:"run"` // 1 for the first run, +1 per resume
+	StartedAt     time.Time          `json:"started_at"`
+	FinishedAt    time.Time          `json:"finished_at"`
+	Seconds       float64            `json:"duration_seconds"`
+	Complete      bool               `json:"complete"`
+	Stopped       string             `json:"stopped,omitempty"` // SIGINT / SIGTERM
+	RowsIn        int                `json:"rows_in"`
+	RowsOut       int                `json:"rows_out"`
+	RowsOK        int                `json:"rows_ok"`
+	RowsError     int                `json:"rows_error"`
+	RowsInvalid   int                `json:"rows_unreadable"` // rows that could not be read at all
+	Providers     []*ProviderSummary `json:"providers"`
+	InDoubt       int                `json:"in_doubt_resent"` // calls in doubt from an earlier run, sent again by this one
+	Notes         []string           `json:"notes,omitempty"`
+	// Warnings are what the operator should look at even when the run
+	// completed: many invalid rows in the pre-flight, IDs stored as numbers.
+	Warnings []string `json:"warnings,omitempty"`
+	// Outcome is how the run ended; ExitCode is the process exit code for
+	// it (the table is in cmd/riskbatch and docs/state-and-resume.md).
+	Outcome    Outcome    `json:"outcome"`
+	Failure    string     `json:"failure,omitempty"` // the machine failure that stopped the run (outcome environment)
+	ExitCode   int        `json:"exit_code"`
+	Resume     string     `json:"resume_command,omitempty"`
+	QuotaReset *time.Time `json:"quota_reset_at,omitempty"`
 	// Report holds cost per hit, score distributions, decisions and the
 	// back-test (docs/report.md).
 	Report *report.Figures `json:"report,omitempty"`
@@ -79,6 +78,7 @@ type ProviderSummary struct {
 	InDoubt    int64          `json:"in_doubt"` // attempts whose answer never came after the request was sent
 	Reused     int64          `json:"reused"`   // answers taken from the journal of an earlier run
 	Deduped    int64          `json:"calls_saved"`
+	Warnings   int            `json:"warnings"` // optional values left out of requests (warnings.csv); those rows were still sent
 	HitRate    float64        `json:"hit_rate"` // hits / (hits + no-hits)
 	Stopped    string         `json:"stopped,omitempty"`
 	QuotaReset *time.Time     `json:"quota_reset_at,omitempty"`
@@ -103,13 +103,13 @@ type KeySummary struct {
 func (s *Summary) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "\nrows in %d · out %d · ok %d · with errors %d   (%.1fs)\n", s.RowsIn, s.RowsOut, s.RowsOK, s.RowsError, s.Seconds)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "provider\t%s\tcalls\tbilled\tcost\tsaved\tin doubt\t\n", strings.Join(Statuses, "\t"))
+	fmt.Fprintf(tw, "provider\t%s\tcalls\tbilled\tcost\tsaved\tin doubt\twarnings\t\n", strings.Join(Statuses, "\t"))
 	for _, p := range s.Providers {
 		var b strings.Builder
 		for _, st := range Statuses {
 			fmt.Fprintf(&b, "%d\t", p.Status[st])
 		}
-		fmt.Fprintf(tw, "%s\t%s%d\t%d\t%.2f\t%d\t%d\t\n", p.Name, b.String(), p.Calls, p.Billed, p.Cost, p.Deduped, p.InDoubt)
+		fmt.Fprintf(tw, "%s\t%s%d\t%d\t%.2f\t%d\t%d\t%d\t\n", p.Name, b.String(), p.Calls, p.Billed, p.Cost, p.Deduped, p.InDoubt, p.Warnings)
 	}
 	tw.Flush()
 	for _, p := range s.Providers {

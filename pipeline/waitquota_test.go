@@ -35,8 +35,8 @@ func TestWaitForQuota(t *testing.T) {
 	}}.load(t)
 
 	sum, log := ltRun(t, job, pipeline.Options{Clock: clock, WaitForQuota: true})
-	if sum.ExitCode != pipeline.ExitOK || !sum.Complete || sum.QuotaReset != nil {
-		t.Errorf("exit %d complete %v quota_reset_at %v; want 0, true, none", sum.ExitCode, sum.Complete, sum.QuotaReset)
+	if sum.Outcome != pipeline.OutcomeComplete || !sum.Complete || sum.QuotaReset != nil {
+		t.Errorf("outcome %s complete %v quota_reset_at %v; want 0, true, none", sum.Outcome, sum.Complete, sum.QuotaReset)
 	}
 	st := sum.Providers[0].Status
 	if st["hit"]+st["no_hit"] != 7 || st["deferred"] != 0 {

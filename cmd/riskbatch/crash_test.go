@@ -156,9 +156,9 @@ func TestCrashResume(t *testing.T) {
 	// doubt and the resume buys nothing twice.
 	t.Run("sigint", func(t *testing.T) {
 		out, job := h.trialDir(t, "sigint", h.input)
-		h.killAt(t, job, out, 0.4, syscall.SIGINT, pipeline.ExitSIGINT)
+		h.killAt(t, job, out, 0.4, syscall.SIGINT, exitSIGINT)
 		sum := crashSummary(t, out)
-		if sum.Stopped != "SIGINT" || sum.Complete || sum.ExitCode != pipeline.ExitSIGINT {
+		if sum.Stopped != "SIGINT" || sum.Complete || sum.ExitCode != exitSIGINT {
 			t.Errorf("summary after SIGINT: stopped %q complete %v exit_code %d", sum.Stopped, sum.Complete, sum.ExitCode)
 		}
 		inDoubt, _ := h.resumeAll(t, job, out)
@@ -189,7 +189,7 @@ func TestCrashResume(t *testing.T) {
 		}
 		before := h.counters(t)
 		r := h.cli(t, "resume", "--no-progress", job)
-		if r.code != pipeline.ExitUsage || !strings.Contains(r.stderr, "input file") || !strings.Contains(r.stderr, input) || !strings.Contains(r.stderr, "--force") {
+		if r.code != exitUsage || !strings.Contains(r.stderr, "input file") || !strings.Contains(r.stderr, input) || !strings.Contains(r.stderr, "--force") {
 			t.Fatalf("resume on an edited input: want exit 2 naming the input file and --force; got %s", r)
 		}
 		if after := h.counters(t); crashCalls(after) != crashCalls(before) {
@@ -473,7 +473,7 @@ wait:
 	default:
 		t.Fatalf("riskbatch %s after %v: %v, want exit %d", command[0], sig, err, want)
 	}
-	if want == pipeline.ExitSIGINT && !strings.Contains(stdout.String(), "riskbatch resume "+job) {
+	if want == exitSIGINT && !strings.Contains(stdout.String(), "riskbatch resume "+job) {
 		t.Errorf("no resume command on stdout after %v:\n%s", sig, stdout.String())
 	}
 	return killMS, stderr.String()
@@ -490,7 +490,7 @@ func (h *crashHarness) resumeAll(t *testing.T, job, out string) (inDoubt, resume
 		switch r.code {
 		case 0:
 			return inDoubt, resumes
-		case pipeline.ExitIncomplete:
+		case exitIncomplete:
 			t.Logf("resume %d: incomplete, resuming again", resumes)
 		default:
 			t.Fatalf("resume %d: %s", resumes, r)

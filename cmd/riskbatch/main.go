@@ -33,9 +33,15 @@ func newRootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "riskbatch",
 		Short:         "Send applicant lists to anti-fraud data vendors and write enriched result sheets",
+		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("riskbatch {{.Version}}\n")
+	// A wrong flag is a usage error (exit 2), like a wrong argument count.
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &usageError{msg: fmt.Sprintf("%s: %v (see riskbatch %s --help)", cmd.CommandPath(), err, cmd.Name())}
+	})
 	root.AddCommand(newRunCommand(false), newRunCommand(true), newSandboxCommand(), newVersionCommand(), newGenCommand(), newValidateCommand(), newHashCommand(), newBenchCommand())
 	return root
 }
@@ -44,34 +50,24 @@ func main() {
 	os.Exit(execute(os.Args[1:]))
 }
 
-// execute runs the CLI and maps errors to the documented exit codes in one
-// place: usage, job file and input errors are 2; anything unexpected is 1.
+// execute runs the CLI; the exit code comes from the one table in
+// exitcodes.go.
 func execute(args []string) int {
 	root := newRootCommand()
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
-		return 0
+		return exitOK
 	}
 	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintln(os.Stderr, "riskbatch:", ee.err)
-		}
-		return ee.code
+	if !errors.As(err, &ee) || ee.err != nil {
+		fmt.Fprintln(os.Stderr, "riskbatch:", err)
 	}
-	fmt.Fprintln(os.Stderr, "riskbatch:", err)
-	var ce *pipeline.ConfigError
-	var ie *pipeline.InputError
-	if errors.As(err, &ce) || errors.As(err, &ie) || isUsageError(err) {
-		return pipeline.ExitUsage
+	var env *pipeline.EnvError
+	if errors.As(err, &env) && env.Resume != "" {
+		fmt.Fprintln(os.Stderr, "riskbatch: the work done so far is journaled; once the cause is fixed, resume with:", env.Resume)
 	}
-	return pipeline.ExitInternal
-}
-
-func isUsageError(err error) bool {
-	var ue *usageError
-	return errors.As(err, &ue)
+	return exitCodeForError(err)
 }
 
 type usageError struct{ msg string }

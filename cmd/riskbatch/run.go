@@ -88,9 +88,9 @@ func runJob(parent context.Context, jobPath string, resume bool, o runOptions) e
 			return
 		}
 		name := "SIGINT"
-		code := pipeline.ExitSIGINT
+		code := exitSIGINT
 		if s == syscall.SIGTERM {
-			name, code = "SIGTERM", pipeline.ExitSIGTERM
+			name, code = "SIGTERM", exitSIGTERM
 		}
 		sigName.Store(name)
 		fmt.Fprintf(os.Stderr, "\nriskbatch: %s received: finishing in-flight calls (up to %s), then writing results; send again to quit at once\n", name, o.grace)
@@ -127,6 +127,8 @@ func runJob(parent context.Context, jobPath string, resume bool, o runOptions) e
 		Grace:         o.grace,
 		Signal:        func() string { return sigName.Load().(string) },
 		ResumeCommand: "riskbatch resume " + jobPath,
+		Command:       commandLine(resume, o, jobPath),
+		ExitCode:      exitCodeForOutcome,
 	})
 	if err != nil {
 		return err
@@ -134,21 +136,37 @@ func runJob(parent context.Context, jobPath string, resume bool, o runOptions) e
 	sum.WriteTable(os.Stdout)
 	out := job.Resolve(job.Output.Dir)
 	fmt.Fprintf(os.Stdout, "results: %s (report: %s)\n", filepath.Join(out, "results."+job.Output.Formats[0]), filepath.Join(out, "report.html"))
-	switch sum.ExitCode {
-	case pipeline.ExitOK:
-	case pipeline.ExitIncomplete:
+	for _, w := range sum.Warnings {
+		fmt.Fprintf(os.Stdout, "WARNING: %s\n", w)
+	}
+	switch sum.Outcome {
+	case pipeline.OutcomeComplete:
+	case pipeline.OutcomeIncomplete:
 		msg := "incomplete: some rows are deferred or failed"
 		if sum.QuotaReset != nil {
 			msg += fmt.Sprintf("; quotas reset at %s", sum.QuotaReset.Format("2006-01-02 15:04 -07"))
 		}
 		fmt.Fprintf(os.Stdout, "%s\nresume with: %s\n", msg, sum.Resume)
-	case pipeline.ExitFatal:
-		fmt.Fprintf(os.Stdout, "a provider was stopped by a fatal answer (see above); fix the job, then: %s\n", sum.Resume)
+	case pipeline.OutcomeProviderStopped:
+		fmt.Fprintf(os.Stdout, "a provider was stopped by a fatal answer or a wrong URL (see above); fix the job, then: %s\n", sum.Resume)
+	case pipeline.OutcomeEnvironment:
+		fmt.Fprintf(os.Stdout, "stopped: %s\nfix the cause, then resume with: %s\n", sum.Failure, sum.Resume)
 	default:
 		fmt.Fprintf(os.Stdout, "stopped by %s; resume with: %s\n", sum.Stopped, sum.Resume)
 	}
-	if sum.ExitCode != 0 {
-		return &exitError{code: sum.ExitCode}
+	if code := exitCodeForOutcome(sum.Outcome); code != exitOK {
+		return &exitError{code: code}
 	}
 	return nil
+}
+
+// commandLine describes this process for the job lock's holder message.
+func commandLine(resume bool, o runOptions, jobPath string) string {
+	switch {
+	case resume:
+		return "riskbatch resume " + jobPath
+	case o.fresh:
+		return "riskbatch run --fresh " + jobPath
+	}
+	return "riskbatch run " + jobPath
 }

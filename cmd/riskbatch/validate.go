@@ -40,7 +40,7 @@ says how many rows are invalid); 2 for a job file or input file error; with
 			}
 			rep.WriteTable(os.Stdout)
 			if strict && rep.RowsInvalid > 0 {
-				return &exitError{code: pipeline.ExitInternal, err: fmt.Errorf("--strict: %d of %d rows are unreadable or invalid for a provider (see %s)", rep.RowsInvalid, rep.RowsRead, rep.ErrorsFile)}
+				return &exitError{code: exitUsage, err: fmt.Errorf("--strict: %d of %d rows are unreadable or invalid for a provider (see %s)", rep.RowsInvalid, rep.RowsRead, rep.ErrorsFile)}
 			}
 			return nil
 		},
