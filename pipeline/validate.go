@@ -36,6 +36,10 @@ const (
 // 15-digit ID converted to 18).
 const statusNote = "note"
 
+// statusWarning marks an optional value left out of the request in the
+// validate error log (a run writes it to warnings.csv).
+const statusWarning = "warning"
+
 // CodeUnreadableRow is the reason code of a row the source could not read
 // faithfully (ragged, oversized cell); a row whose damage is U+FFFD from a
 // wrong encoding gets pii.CodeReplacementChar instead.
@@ -87,6 +91,10 @@ type ProviderValidation struct {
 	Invalid int            `json:"invalid"` // includes unreadable rows, as in a run
 	Reasons []*ReasonCount `json:"invalid_by_reason"`
 	Notes   []*ReasonCount `json:"notes"`
+	// Warnings are optional values that fail their check: the run leaves
+	// them out of the request and still sends the row (warnings.csv).
+	Warnings        int            `json:"warnings"`
+	WarningsReasons []*ReasonCount `json:"warnings_by_reason"`
 	// Duplicates are valid rows whose request equals an earlier row's (after
 	// normalization and encoding): the run pays for them once.
 	Duplicates        int                `json:"duplicates"`
@@ -242,6 +250,7 @@ func Validate(job *Job, opts ValidateOptions) (*ValidateReport, error) {
 		pv      *ProviderValidation
 		reasons *reasonSet
 		notes   *reasonSet
+		warns   *reasonSet
 		seen    map[[16]byte]int // request digest → first row that made it
 	}
 	states := make([]*provState, len(bound))
@@ -251,6 +260,7 @@ func Validate(job *Job, opts ValidateOptions) (*ValidateReport, error) {
 			pv:      &ProviderValidation{Name: bp.cfg.Name, Type: bp.cfg.Type, DuplicateExamples: []DuplicateExample{}},
 			reasons: newReasonSet(opts.Examples),
 			notes:   newReasonSet(opts.Examples),
+			warns:   newReasonSet(opts.Examples),
 			seen:    map[[16]byte]int{},
 		}
 	}
@@ -302,6 +312,14 @@ func Validate(job *Job, opts ValidateOptions) (*ValidateReport, error) {
 				continue
 			}
 			st.pv.Valid++
+			for _, w := range req.Warnings {
+				st.pv.Warnings++
+				wr := warningRecord(red, row.Num, row.Line, st.pv.Name, statusWarning, w)
+				st.warns.add(w.Code, Example{Row: row.Num, Line: row.Line, Column: w.Column, Value: w.Masked, Message: wr.Message})
+				if err := errLog.Write(wr); err != nil {
+					return nil, err
+				}
+			}
 			for _, n := range req.Notes {
 				n = red.Redact(n)
 				st.notes.add(n, Example{Row: row.Num, Line: row.Line, Message: n})
@@ -338,6 +356,7 @@ func Validate(job *Job, opts ValidateOptions) (*ValidateReport, error) {
 		pv := st.pv
 		pv.Reasons = st.reasons.sorted()
 		pv.Notes = st.notes.sorted()
+		pv.WarningsReasons = st.warns.sorted()
 		estimate(pv, st.bp.cfg)
 		rep.Calls += pv.Calls
 		if _, ok := costs[pv.Currency]; !ok {
@@ -547,6 +566,10 @@ func (r *ValidateReport) WriteTable(w io.Writer) {
 		if len(p.Notes) > 0 {
 			fmt.Fprintf(w, "%s: notes (rows still sent)\n", p.Name)
 			writeReasons(w, p.Notes)
+		}
+		if p.Warnings > 0 {
+			fmt.Fprintf(w, "%s: %d warning(s): optional values left out of the request (rows still sent)\n", p.Name, p.Warnings)
+			writeReasons(w, p.WarningsReasons)
 		}
 		if len(p.DuplicateExamples) > 0 {
 			var ex []string

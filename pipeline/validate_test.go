@@ -169,14 +169,16 @@ func TestValidateDamagedFile(t *testing.T) {
 		t.Errorf("validate reached the vendor: counters %+v, %d HTTP requests", c, sb.hits.Load())
 	}
 
-	if rep.RowsRead != 14 || rep.RowsUnreadable != 1 || rep.RowsValid != 6 || rep.RowsInvalid != 8 {
-		t.Errorf("rows read %d unreadable %d valid %d invalid %d, want 14 1 6 8", rep.RowsRead, rep.RowsUnreadable, rep.RowsValid, rep.RowsInvalid)
+	// Row 8's name (郑9) is optional for Juhe: left out with a warning, the
+	// row is valid for both providers.
+	if rep.RowsRead != 14 || rep.RowsUnreadable != 1 || rep.RowsValid != 7 || rep.RowsInvalid != 7 {
+		t.Errorf("rows read %d unreadable %d valid %d invalid %d, want 14 1 7 7", rep.RowsRead, rep.RowsUnreadable, rep.RowsValid, rep.RowsInvalid)
 	}
 
 	// Each bad row with its reason, per provider: row → code.
 	wantInvalid := map[string]map[int]string{
 		"juhe": {2: "id_sci_notation", 3: "id_excel_truncated", 4: "id_checksum", 5: "id_birthdate",
-			7: "replacement_char", 8: "name_digits", 9: "mobile_length", 14: "id_missing"},
+			7: "replacement_char", 9: "mobile_length", 14: "id_missing"},
 		"juhe_v2": {2: "id_sci_notation", 3: "id_excel_truncated", 4: "id_checksum", 5: "id_birthdate",
 			7: "replacement_char", 9: "mobile_length", 14: "id_missing"},
 	}
@@ -192,10 +194,11 @@ func TestValidateDamagedFile(t *testing.T) {
 		quota, days                 int
 	}
 	want := map[string]figures{
-		// Calls: rows 1, 6 (the 15-digit ID), 10, 11, 12 (full-width digits,
-		// another name); row 13 is row 1 with a dashed mobile.
-		"juhe": {valid: 6, invalid: 8, dups: 1, calls: 5, dupRows: map[int]int{13: 1}, keys: map[string]int{"k1": 3, "k2": 2},
-			split: pipeline.SplitQuota, cost: 2.5, qps: 20, seconds: 0.25, quota: 200, days: 1},
+		// Calls: rows 1, 6 (the 15-digit ID), 8 (sent without its bad name),
+		// 10, 11, 12 (full-width digits, another name); row 13 is row 1 with
+		// a dashed mobile.
+		"juhe": {valid: 7, invalid: 7, dups: 1, calls: 6, dupRows: map[int]int{13: 1}, keys: map[string]int{"k1": 3, "k2": 3},
+			split: pipeline.SplitQuota, cost: 3, qps: 20, seconds: 0.3, quota: 200, days: 1},
 		// Without the name, rows 12 and 13 are both row 1; row 8 is valid.
 		"juhe_v2": {valid: 7, invalid: 7, dups: 2, calls: 5, dupRows: map[int]int{12: 1, 13: 1}, keys: map[string]int{"k3": 5},
 			split: pipeline.SplitEven, cost: 1, qps: 5, seconds: 1, quota: 0, days: 1},
@@ -248,9 +251,20 @@ func TestValidateDamagedFile(t *testing.T) {
 			t.Errorf("%s notes: %+v, want row 6's 15-digit conversion", pv.Name, pv.Notes)
 		}
 	}
-	if rep.Calls != 10 || len(rep.Cost) != 1 || rep.Cost[0] != (pipeline.CostAmount{Currency: "CNY", Amount: 3.5}) ||
+	// Row 8 is sent to Juhe without its name: one warning, counted.
+	for _, pv := range rep.Providers {
+		wantWarn := map[string]int{"juhe": 1, "juhe_v2": 0}[pv.Name]
+		if pv.Warnings != wantWarn {
+			t.Errorf("%s: %d warnings, want %d", pv.Name, pv.Warnings, wantWarn)
+		}
+		if wantWarn == 1 && (len(pv.WarningsReasons) != 1 || pv.WarningsReasons[0].Code != "name_digits" ||
+			pv.WarningsReasons[0].Examples[0].Row != 8 || pv.WarningsReasons[0].Examples[0].Column != "姓名" || pv.WarningsReasons[0].Examples[0].Value != "郑*") {
+			t.Errorf("%s warnings by reason %+v, want row 8 姓名 name_digits 郑*", pv.Name, pv.WarningsReasons)
+		}
+	}
+	if rep.Calls != 11 || len(rep.Cost) != 1 || rep.Cost[0] != (pipeline.CostAmount{Currency: "CNY", Amount: 4}) ||
 		rep.Seconds == nil || *rep.Seconds != 1 || rep.SlowestProvider != "juhe_v2" || rep.Days != 1 {
-		t.Errorf("run estimate: calls %d cost %+v seconds %v (slowest %q) days %d; want 10, 3.5 CNY, 1s by juhe_v2, 1 day",
+		t.Errorf("run estimate: calls %d cost %+v seconds %v (slowest %q) days %d; want 11, 4 CNY, 1s by juhe_v2, 1 day",
 			rep.Calls, rep.Cost, fmtPtr(rep.Seconds), rep.SlowestProvider, rep.Days)
 	}
 
@@ -263,7 +277,7 @@ func TestValidateDamagedFile(t *testing.T) {
 	if err := json.Unmarshal(data, &onDisk); err != nil {
 		t.Fatal(err)
 	}
-	if onDisk.RowsRead != 14 || onDisk.Calls != 10 || len(onDisk.Providers) != 2 || onDisk.Providers[0].Calls != 5 {
+	if onDisk.RowsRead != 14 || onDisk.Calls != 11 || len(onDisk.Providers) != 2 || onDisk.Providers[0].Calls != 6 || onDisk.Providers[0].Warnings != 1 {
 		t.Errorf("validate.json: rows %d calls %d providers %d", onDisk.RowsRead, onDisk.Calls, len(onDisk.Providers))
 	}
 
@@ -280,6 +294,7 @@ func TestValidateDamagedFile(t *testing.T) {
 	wantLines := []string{
 		"7|8||invalid|replacement_char|姓名",
 		"6|7|juhe|note|note|", "6|7|juhe_v2|note|note|",
+		"8|9|juhe|warning|name_digits|姓名",
 	}
 	for prov, rows := range wantInvalid {
 		for row, code := range rows {
@@ -316,7 +331,7 @@ func TestValidateDamagedFile(t *testing.T) {
 
 	var table strings.Builder
 	rep.WriteTable(&table)
-	for _, s := range []string{"rows read 14", "id_checksum", "row 4 身份证号", "3.50 CNY", "juhe_v2: 2 duplicate request(s)"} {
+	for _, s := range []string{"rows read 14", "id_checksum", "row 4 身份证号", "4.00 CNY", "juhe_v2: 2 duplicate request(s)", "juhe: 1 warning(s)", "row 8 姓名 郑*"} {
 		if !strings.Contains(table.String(), s) {
 			t.Errorf("console table lacks %q:\n%s", s, table.String())
 		}
