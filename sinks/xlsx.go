@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -73,6 +74,59 @@ type xlsxWriter struct {
 	started  bool       // widths computed, streaming
 	err      error      // sticky
 	finished bool
+
+	colWidthCalls int // SetColWidth calls made, for the tests
+}
+
+// widthRun is a run of adjacent columns of equal width (0-based, inclusive).
+type widthRun struct {
+	first, last int
+	width       float64
+}
+
+// widthRuns groups adjacent columns of equal width.
+func widthRuns(widths []float64) []widthRun {
+	var runs []widthRun
+	for i, wd := range widths {
+		if n := len(runs); n > 0 && runs[n-1].width == wd {
+			runs[n-1].last = i
+			continue
+		}
+		runs = append(runs, widthRun{i, i, wd})
+	}
+	return runs
+}
+
+// maxColumnsWidthRuns is the widest sheet whose columns get their own
+// widths. excelize flattens its <col> list to one entry per column on every
+// SetColWidth call after the first, and then scans that list for every
+// unstyled cell it writes (prepareCellStyle): 10,000 columns cost 10,000
+// comparisons per cell. A wider sheet gets one width for all its columns,
+// set in a single call, which excelize keeps as one entry.
+const maxColumnsWidthRuns = 256
+
+// widthCalls returns the SetColWidth calls to make, first to last: one per
+// run of equal widths, last run first (excelize prepends each new <col>, so
+// the <cols> element comes out in ascending order, as Excel expects); for a
+// sheet wider than maxColumnsWidthRuns, one run of its most common width.
+func widthCalls(widths []float64) []widthRun {
+	if len(widths) == 0 {
+		return nil
+	}
+	if len(widths) > maxColumnsWidthRuns {
+		count := map[float64]int{}
+		common := widths[0]
+		for _, wd := range widths {
+			count[wd]++
+			if count[wd] > count[common] || (count[wd] == count[common] && wd > common) {
+				common = wd
+			}
+		}
+		return []widthRun{{0, len(widths) - 1, common}}
+	}
+	runs := widthRuns(widths)
+	slices.Reverse(runs)
+	return runs
 }
 
 // NewXLSX creates an XLSX result sheet at path (temp file until Commit),
@@ -267,10 +321,11 @@ func (w *xlsxWriter) newSheet() error {
 		return err
 	}
 	w.sw, w.row = sw, 0
-	// excelize prepends each new <col>; set them last to first so the
-	// <cols> element comes out in ascending order, as Excel expects.
-	for i := len(w.widths) - 1; i >= 0; i-- {
-		if err := sw.SetColWidth(i+1, i+1, w.widths[i]); err != nil {
+	// One call per run of equal widths (see widthCalls): a call per column
+	// made excelize cubic (10,000 columns never finished).
+	for _, r := range widthCalls(w.widths) {
+		w.colWidthCalls++
+		if err := sw.SetColWidth(r.first+1, r.last+1, r.width); err != nil {
 			return err
 		}
 	}

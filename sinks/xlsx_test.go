@@ -7,6 +7,7 @@ import (
 	"math"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -390,4 +391,100 @@ func TestColumnWidths(t *testing.T) {
 func hasAutoFilter(sheetXML, ref string) bool {
 	m := regexp.MustCompile(`<autoFilter ref="([^"]+)"`).FindStringSubmatch(sheetXML)
 	return m != nil && strings.ReplaceAll(m[1], "$", "") == ref
+}
+
+// writeWide writes rows×cols cells (header c1…cN) and returns the writer
+// (committed) and the runs of equal widths it computed.
+func writeWide(t *testing.T, path string, rows, cols int) (*xlsxWriter, int) {
+	t.Helper()
+	header := make([]string, cols)
+	for i := range header {
+		header[i] = "c" + strconv.Itoa(i+1)
+	}
+	rw, err := NewXLSX(path, header, XLSXOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rw.Abort()
+	row := make([]string, cols)
+	for r := 0; r < rows; r++ {
+		for c := range row {
+			row[c] = strconv.Itoa(r * c % 997)
+		}
+		if err := rw.Write(row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rw.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	w := rw.(*xlsxWriter)
+	return w, len(widthRuns(w.widths))
+}
+
+var colRE = regexp.MustCompile(`<col min="(\d+)" max="(\d+)" width="([0-9.]+)"`)
+
+// TestXLSXColumnWidthCalls: column widths are set with at most one
+// SetColWidth call per run of equal widths, never one per column (excelize
+// flattens its columns on every call: a call per column never finished at
+// 10,000 columns), and <cols> lists the columns in ascending order.
+func TestXLSXColumnWidthCalls(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name      string
+		cols      int
+		wantRuns  int
+		wantCalls int
+		wantCols  []string // the <col> elements as min-max:width
+	}{
+		// c1…c200 and values of up to 3 digits are all 8 wide: one run.
+		{"200 columns: one call per run", 200, 1, 1, []string{"1-200:8"}},
+		// c1…c999 8 wide, c1000…c9999 9, c10000 10: 3 runs, but a sheet
+		// this wide gets one width (the most common) in one call.
+		{"10,000 columns: one call", 10_000, 3, 1, []string{"1-10000:9"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, strconv.Itoa(tt.cols)+".xlsx")
+			w, runs := writeWide(t, path, 100, tt.cols)
+			if runs != tt.wantRuns || w.colWidthCalls != tt.wantCalls || w.colWidthCalls > runs {
+				t.Errorf("SetColWidth calls = %d for %d runs of equal widths, want %d for %d", w.colWidthCalls, runs, tt.wantCalls, tt.wantRuns)
+			}
+			var got []string
+			prev := 0
+			for _, m := range colRE.FindAllStringSubmatch(sheetXML(t, path, 1), -1) {
+				lo, _ := strconv.Atoi(m[1])
+				hi, _ := strconv.Atoi(m[2])
+				if lo != prev+1 || hi < lo {
+					t.Fatalf("<col min=%d max=%d> after column %d: not ascending", lo, hi, prev)
+				}
+				prev = hi
+				got = append(got, m[1]+"-"+m[2]+":"+m[3])
+			}
+			if prev != tt.cols {
+				t.Errorf("<cols> ends at column %d, want %d", prev, tt.cols)
+			}
+			if tt.wantCols != nil && !slices.Equal(got, tt.wantCols) {
+				t.Errorf("<cols> = %q, want %q", got, tt.wantCols)
+			}
+		})
+	}
+}
+
+// TestWidthCalls: runs last to first; a mixed narrow sheet makes one call
+// per run.
+func TestWidthCalls(t *testing.T) {
+	got := widthCalls([]float64{8, 8, 20, 20, 20, 8, 60})
+	want := []widthRun{{6, 6, 60}, {5, 5, 8}, {2, 4, 20}, {0, 1, 8}}
+	if !slices.Equal(got, want) {
+		t.Errorf("widthCalls = %v, want %v", got, want)
+	}
+	wide := make([]float64, 300)
+	for i := range wide {
+		wide[i] = float64(8 + i%3)
+	}
+	wide[0] = 10
+	if got := widthCalls(wide); !slices.Equal(got, []widthRun{{0, 299, 10}}) {
+		t.Errorf("widthCalls(300 columns) = %v, want one run of width 10", got)
+	}
 }
