@@ -609,6 +609,10 @@ func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *provider
 			}
 			return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped before this call", journal: -1}
 		}
+		if p.stopped.Load() { // a wrong URL stops the provider between two attempts
+			p.breaker.cancel(ticket)
+			return pairResult{status: StatusSkipped, code: "provider_stopped", msg: p.stopReason(), journal: -1}
+		}
 		lease, err := p.pool.Acquire(ctx)
 		if err != nil {
 			p.breaker.cancel(ticket)
@@ -652,6 +656,9 @@ func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *provider
 		res, status, inDoubt, latency, body, sent := e.attempt(p, key, req, rowNum, seq)
 		last = res
 		switch {
+		case res.Code == codeWrongURL:
+			e.stopProvider(p, res.Message) // before the ticket lets the next attempt go
+			p.breaker.cancel(ticket)
 		case status != 0:
 			p.breaker.answered(ticket)
 		case res.Code == codeUnreachable:
@@ -698,7 +705,6 @@ func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *provider
 		}
 		if res.Code == codeWrongURL {
 			lease.Release(ratelimit.NotSent, 0)
-			e.stopProvider(p, res.Message)
 			return pairResult{status: StatusSkipped, code: "provider_stopped", msg: p.stopReason(), journal: -1}
 		}
 
