@@ -28,14 +28,29 @@ type Collector struct {
 	bads      int
 	badLabels int // label cells that are not a label (not 0/1, not a number of days)
 	noLabel   int // empty label cells
+
+	// Row-aligned back-test state (see rowstore.go): per row its label and
+	// month, per provider its score.
+	rowLabels []byte
+	dateIdx   int // input column of the application date, -1 none
+	rowMonths []uint16
+	dates     dateStats
+	months    map[uint16]*monthAgg
+	overlap   map[uint32]*[3]int // rows by hit combination × label (good, bad, none)
+	votes     []Decision         // scratch: this row's votes
 }
 
 type provState struct {
 	plan      *provPlan
 	dec       [4]int
 	ruleFires []int
-	scores    []float32
-	labels    []byte // parallel to scores when back-testing
+	// scores holds one value per row (row-aligned): the score of a hit,
+	// NaN for an answer without a score, +Inf for no answer.
+	scores []float32
+	// swaps counts labelled and unlabelled rows by the row decision
+	// without this provider's vote × with it × label (good, bad, none).
+	swaps [4][4][3]int
+	lists listAgg
 	// labelled rows the provider answered (hit or no_hit), and of those the
 	// bad ones; labelled answers without a usable score.
 	answered, answeredBad int
@@ -47,35 +62,51 @@ type provState struct {
 
 // MissingColumnError is a back-test label column absent from the input.
 type MissingColumnError struct {
+	Key    string // the job key naming it; "" is backtest.label
 	Column string
 	Header []string
 }
 
 func (e *MissingColumnError) Error() string {
-	return fmt.Sprintf("backtest.label names column %q, which is not in the file\n  columns in the file: %s", e.Column, strings.Join(e.Header, ", "))
+	key := e.Key
+	if key == "" {
+		key = "backtest.label"
+	}
+	return fmt.Sprintf("%s names column %q, which is not in the file\n  columns in the file: %s", key, e.Column, strings.Join(e.Header, ", "))
+}
+
+func findColumn(header []string, name string) int {
+	for i, h := range header {
+		if strings.EqualFold(strings.TrimSpace(h), name) {
+			return i
+		}
+	}
+	return -1
 }
 
 // NewCollector starts collecting for plan over an input with header. The
 // label column must be in the header (*MissingColumnError otherwise).
 func NewCollector(plan *Plan, header []string) (*Collector, error) {
-	c := &Collector{plan: plan, labelIdx: -1}
+	c := &Collector{plan: plan, labelIdx: -1, dateIdx: -1}
 	if l := plan.BacktestLabel(); l != "" {
-		for i, h := range header {
-			if strings.EqualFold(strings.TrimSpace(h), l) {
-				c.labelIdx = i
-				break
-			}
-		}
-		if c.labelIdx < 0 {
+		if c.labelIdx = findColumn(header, l); c.labelIdx < 0 {
 			return nil, &MissingColumnError{Column: l, Header: header}
 		}
 	}
+	if d := plan.dateCol; plan.backtest && d != "" {
+		if c.dateIdx = findColumn(header, d); c.dateIdx < 0 {
+			return nil, &MissingColumnError{Key: "backtest.date_column", Column: d, Header: header}
+		}
+		c.months = map[uint16]*monthAgg{}
+	}
+	c.overlap = map[uint32]*[3]int{}
 	for _, pp := range plan.provs {
 		ps := &provState{plan: pp, ruleFires: make([]int, len(pp.rules))}
 		ps.bandRows = make([]int, len(pp.bands)+1)
 		ps.bandBads = make([]int, len(pp.bands)+1)
 		c.provs = append(c.provs, ps)
 	}
+	c.votes = make([]Decision, len(c.provs))
 	return c, nil
 }
 
@@ -143,6 +174,17 @@ func (c *Collector) Observe(status []string, values [][]string, input []string, 
 			}
 		}
 	}
+	month := uint16(0)
+	if c.dateIdx >= 0 {
+		month = c.dates.month(input, c.dateIdx, c.rows)
+	}
+	if c.plan.backtest {
+		c.rowLabels = append(c.rowLabels, lbl)
+		if c.dateIdx >= 0 {
+			c.rowMonths = append(c.rowMonths, month)
+		}
+	}
+	var hitMask uint32
 	worst := NoVote
 	var why []string
 	for i, ps := range c.provs {
@@ -153,6 +195,13 @@ func (c *Collector) Observe(status []string, values [][]string, input []string, 
 		}
 		st := status[i]
 		d, ri := pp.decide(st, vals)
+		c.votes[i] = d
+		if st == statusHit && i < 32 {
+			hitMask |= 1 << i
+		}
+		if st == statusHit || st == statusNoHit {
+			ps.lists.observe(pp, st, vals, lbl)
+		}
 		ps.dec[d]++
 		if ri >= 0 {
 			ps.ruleFires[ri]++
@@ -172,11 +221,15 @@ func (c *Collector) Observe(status []string, values [][]string, input []string, 
 				score, scored = x, true
 			}
 		}
-		if scored {
-			ps.scores = append(ps.scores, float32(score))
-			if c.plan.backtest {
-				ps.labels = append(ps.labels, lbl)
+		if pp.score >= 0 {
+			v := float32(math.Inf(1))
+			switch {
+			case scored:
+				v = float32(math.Max(-math.MaxFloat32, math.Min(score, math.MaxFloat32)))
+			case st == statusHit || st == statusNoHit:
+				v = float32(math.NaN())
 			}
+			ps.scores = append(ps.scores, v)
 		}
 		if lbl == labelNone || (st != statusHit && st != statusNoHit) {
 			continue
@@ -200,6 +253,7 @@ func (c *Collector) Observe(status []string, values [][]string, input []string, 
 		ps.bandRows[b]++
 		ps.bandBads[b] += bad
 	}
+	c.observeRow(status, hitMask, month, lbl)
 	if !c.plan.decisions {
 		return
 	}

@@ -76,6 +76,9 @@ type RuleCount struct {
 	Rule     string `json:"rule"`
 	Decision string `json:"decision"`
 	Rows     int    `json:"rows"`
+	// Source is where the rule comes from: a vendor document, riskbatch's
+	// suggestion, or the job file (RuleConfig.Source).
+	Source string `json:"source"`
 }
 
 // Distribution is a score column's distribution over a provider's hits.
@@ -121,6 +124,21 @@ type BacktestFigures struct {
 	// ByDecision is the bad rate of the row decisions (lift over BadRate).
 	ByDecision []Bin              `json:"by_decision,omitempty"`
 	Providers  []ProviderBacktest `json:"providers"`
+	// Binning is what the regression bins scores with (deciles or
+	// monotone); MinBinShare the monotone bins' smallest share.
+	Binning     string  `json:"binning"`
+	MinBinShare float64 `json:"min_bin_share"`
+	// Overlap counts rows by the combination of providers that hit.
+	Overlap []OverlapRow `json:"overlap"`
+	// RankCorrelation is Spearman's ρ of each pair of scores.
+	RankCorrelation []RankCorrelation `json:"rank_correlation"`
+	// Incremental is the cross-validated regression on all scores against
+	// each alone.
+	Incremental *Incremental `json:"incremental,omitempty"`
+	// Dates and Months: with backtest.date_column, the dates read and the
+	// figures by calendar month.
+	Dates  *DateFigures   `json:"dates,omitempty"`
+	Months []MonthFigures `json:"months,omitempty"`
 }
 
 // ProviderBacktest is one provider's back-test.
@@ -144,6 +162,16 @@ type ProviderBacktest struct {
 	AnsweredBadRate *float64 `json:"answered_bad_rate"`
 	// ByDecision is the bad rate by the provider's vote.
 	ByDecision []Bin `json:"by_decision,omitempty"`
+	// Monotone is the monotone binning of the scored rows, MonotoneIV its IV.
+	Monotone   []Bin    `json:"monotone_bins"`
+	MonotoneIV *float64 `json:"iv_monotone"`
+	// Cutoffs approve deciles 1..k; BandCutoffs the bands up to k.
+	Cutoffs     []Cutoff `json:"cutoffs"`
+	BandCutoffs []Cutoff `json:"band_cutoffs"`
+	// Swap is the row decision with against without the provider's vote.
+	Swap *Swap `json:"swap,omitempty"`
+	// Lists are the provider's list products by code.
+	Lists *Lists `json:"lists,omitempty"`
 }
 
 // Figures computes the figures at the end of the run.
@@ -172,7 +200,7 @@ func (c *Collector) Figures(run Run) *Figures {
 				pf.Decisions[d.String()] = ps.dec[d]
 			}
 			for j, r := range pp.rules {
-				pf.Rules = append(pf.Rules, RuleCount{Rule: r.name, Decision: r.decision.String(), Rows: ps.ruleFires[j]})
+				pf.Rules = append(pf.Rules, RuleCount{Rule: r.name, Decision: r.decision.String(), Rows: ps.ruleFires[j], Source: r.source})
 			}
 		}
 		f.Providers = append(f.Providers, pf)
@@ -211,9 +239,15 @@ func (c *Collector) backtest() *BacktestFigures {
 			continue
 		}
 		pb := ProviderBacktest{Name: pp.name, Type: pp.typ, ScoreColumn: pp.scoreCol, Answered: ps.answered}
-		samples := make([]Sample, 0, len(ps.scores))
+		n := 0
 		for j, s := range ps.scores {
-			if l := ps.labels[j]; l != labelNone {
+			if finite32(s) && c.rowLabels[j] != labelNone {
+				n++
+			}
+		}
+		samples := make([]Sample, 0, n)
+		for j, s := range ps.scores {
+			if l := c.rowLabels[j]; finite32(s) && l != labelNone {
 				samples = append(samples, Sample{Score: float64(s), Bad: l == labelBad})
 			}
 		}
@@ -221,6 +255,7 @@ func (c *Collector) backtest() *BacktestFigures {
 		pb.AnsweredBadRate = rate(ps.answeredBad, ps.answered)
 		pb.HitRate = rate(pb.Scored, pb.Answered)
 		pb.Metrics = ComputeMetrics(samples)
+		c.providerExtras(ps, &pb, samples)
 		// Bands and the "no score" row cover every answered row, so their
 		// lift is over the answered rows' bad rate (deciles: scored rows).
 		base := rate(ps.answeredBad, ps.answered)
@@ -239,6 +274,7 @@ func (c *Collector) backtest() *BacktestFigures {
 		}
 		bt.Providers = append(bt.Providers, pb)
 	}
+	c.backtestExtras(bt)
 	return bt
 }
 
@@ -266,19 +302,23 @@ func decisionBins(counts [4][2]int, base *float64, withNoVote bool) []Bin {
 // distribution summarises scores: small integer ranges get one bar per
 // value, anything else ten bars of a round width.
 func distribution(col string, scores []float32) *Distribution {
-	d := &Distribution{Column: col, Count: len(scores)}
-	if len(scores) == 0 {
-		return d
-	}
-	s := make([]float64, len(scores))
+	s := make([]float64, 0, len(scores)/2)
 	ints := true
 	sum := 0.0
-	for i, x := range scores {
-		s[i] = float64(x)
-		sum += s[i]
-		if s[i] != math.Trunc(s[i]) {
+	for _, x := range scores {
+		if !finite32(x) {
+			continue
+		}
+		v := float64(x)
+		s = append(s, v)
+		sum += v
+		if v != math.Trunc(v) {
 			ints = false
 		}
+	}
+	d := &Distribution{Column: col, Count: len(s)}
+	if len(s) == 0 {
+		return d
 	}
 	sort.Float64s(s)
 	d.Min, d.Max, d.Mean = s[0], s[len(s)-1], sum/float64(len(s))

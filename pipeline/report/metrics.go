@@ -179,32 +179,58 @@ func groupScores(s []Sample) []scoreGroup {
 	return out
 }
 
-// decileBins cuts the sorted score groups into equal-frequency deciles,
+// rawBin is a bin of consecutive score groups.
+type rawBin struct {
+	from, to   float64
+	rows, bads int
+}
+
+// cutGroups cuts sorted score groups into at most k equal-frequency bins,
 // never splitting a group of tied scores: walking up the scores, a bin is
-// closed as soon as the rows so far reach its decile boundary (k·n/10 for
-// the k-th), and the next bin aims at the first boundary beyond them. A
-// large tie therefore makes fewer, larger bins (at most 10).
-func decileBins(groups []scoreGroup, n, bads, goods int, base *float64) []Bin {
-	var out []Bin
-	cum, k := 0, 1
-	var cur *Bin
-	cb, cg := 0, 0
+// closed as soon as the rows so far reach its boundary (j·n/k for the
+// j-th), and the next bin aims at the first boundary beyond them. A large
+// tie therefore makes fewer, larger bins.
+func cutGroups(groups []scoreGroup, k int) []rawBin {
+	n := 0
 	for _, g := range groups {
-		if cur == nil {
-			out = append(out, Bin{From: ptr(g.score)})
-			cur = &out[len(out)-1]
+		n += g.rows
+	}
+	var out []rawBin
+	cum, j := 0, 1
+	open := false
+	for _, g := range groups {
+		if !open {
+			out = append(out, rawBin{from: g.score})
+			open = true
 		}
-		cur.Rows += g.rows
-		cur.Bads += g.bads
-		cur.To = ptr(g.score)
+		cur := &out[len(out)-1]
+		cur.rows += g.rows
+		cur.bads += g.bads
+		cur.to = g.score
 		cum += g.rows
-		if cum*deciles >= k*n {
-			cur = nil
-			k = cum*deciles/n + 1
+		if cum*k >= j*n {
+			open = false
+			j = cum*k/n + 1
 		}
 	}
-	for i := range out {
+	return out
+}
+
+// decileBins is the decile table of sorted score groups.
+func decileBins(groups []scoreGroup, n, bads, goods int, base *float64) []Bin {
+	return binTable(cutGroups(groups, deciles), bads, goods, base)
+}
+
+// binTable turns bins into table rows labelled 1, 2, …: bad rate, lift
+// over base, cumulative shares, WoE and IV term (emptyCell in an empty
+// cell).
+func binTable(raw []rawBin, bads, goods int, base *float64) []Bin {
+	out := make([]Bin, len(raw))
+	cb, cg := 0, 0
+	for i, r := range raw {
 		b := &out[i]
+		b.From, b.To = ptr(r.from), ptr(r.to)
+		b.Rows, b.Bads = r.rows, r.bads
 		b.Label = itoa(i + 1)
 		b.Goods = b.Rows - b.Bads
 		b.BadRate = rate(b.Bads, b.Rows)
@@ -220,19 +246,75 @@ func decileBins(groups []scoreGroup, n, bads, goods int, base *float64) []Bin {
 			b.CumGood = ptr(float64(cg) / float64(goods))
 		}
 		if bads > 0 && goods > 0 {
-			gb, bb := float64(b.Goods), float64(b.Bads)
-			if gb == 0 {
-				gb = emptyCell
-			}
-			if bb == 0 {
-				bb = emptyCell
-			}
-			pg, pb := gb/float64(goods), bb/float64(bads)
-			woe := math.Log(pg / pb)
+			woe := woeOf(b.Goods, b.Bads, goods, bads)
+			pg, pb := smooth(b.Goods)/float64(goods), smooth(b.Bads)/float64(bads)
 			b.WoE, b.IV = ptr(woe), ptr((pg-pb)*woe)
 		}
 	}
 	return out
+}
+
+// smooth is a cell count with an empty cell counted as emptyCell.
+func smooth(n int) float64 {
+	if n == 0 {
+		return emptyCell
+	}
+	return float64(n)
+}
+
+// woeOf is ln((g/G) / (b/B)) with empty cells counted as emptyCell,
+// computed as ln(g′·B / (b′·G)) with g′, b′ the doubled counts (1 for an
+// empty cell): one division of two exact integers, so bins with the same
+// bad-to-good ratio get bit-identical WoE (and tie in a regression on it).
+func woeOf(g, b, G, B int) float64 {
+	return math.Log(float64(doubled(g)*B) / float64(doubled(b)*G))
+}
+
+// doubled is 2n, or 1 for an empty cell (emptyCell = 0.5 doubled).
+func doubled(n int) int {
+	if n == 0 {
+		return 1
+	}
+	return 2 * n
+}
+
+// ivOf sums the IV terms of a bin table (nil when undefined).
+func ivOf(bins []Bin) *float64 {
+	iv := 0.0
+	for _, d := range bins {
+		if d.IV == nil {
+			return nil
+		}
+		iv += *d.IV
+	}
+	return ptr(iv)
+}
+
+// ksAUC is KS (and where it is first reached) and AUC of sorted score
+// groups, as ComputeMetrics defines them; ok is false without bad or good
+// rows.
+func ksAUC(groups []scoreGroup) (ks, ksAt, auc float64, ok bool) {
+	var B, G float64
+	for _, g := range groups {
+		B += float64(g.bads)
+		G += float64(g.rows - g.bads)
+	}
+	if B == 0 || G == 0 {
+		return 0, 0, 0, false
+	}
+	var cb, cg int
+	ks = -1
+	rankSum, pos := 0.0, 0
+	for _, g := range groups {
+		cb += g.bads
+		cg += g.rows - g.bads
+		if gap := math.Abs(float64(cb)/B - float64(cg)/G); gap > ks+1e-12 {
+			ks, ksAt = gap, g.score
+		}
+		rankSum += (float64(pos) + float64(g.rows+1)/2) * float64(g.bads)
+		pos += g.rows
+	}
+	return ks, ksAt, (rankSum - B*(B+1)/2) / (B * G), true
 }
 
 func itoa(i int) string {

@@ -13,6 +13,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 )
@@ -69,7 +70,20 @@ type RuleConfig struct {
 	Name     string `yaml:"name"`     // shown in decision_rule; default: the condition
 	When     string `yaml:"when"`     // condition over the provider's result columns; empty: any answer
 	Decision string `yaml:"decision"` // pass, review or reject
+	// Source says where the rule comes from, shown in the rules tables: a
+	// vendor document (SourceDocument…) or riskbatch's own suggestion
+	// (SourceSuggestion…) for the defaults; a job's rule may say it,
+	// default SourceJob.
+	Source string `yaml:"source"`
 }
+
+// Sources of rules (RuleConfig.Source): the first words say whether a
+// default follows a vendor's document or is riskbatch's own suggestion.
+const (
+	SourceDocument   = "vendor document"
+	SourceSuggestion = "riskbatch suggestion"
+	SourceJob        = "job file"
+)
 
 // BacktestConfig is the job's `backtest` key: the label to test each
 // provider's score against.
@@ -86,6 +100,27 @@ type BacktestConfig struct {
 	// Bands gives, by provider name, the score bands of the bad-rate table
 	// (first match wins); defaults per type in DefaultBands.
 	Bands map[string][]BandConfig `yaml:"bands"`
+	// DateColumn is the input column holding the application date
+	// (YYYY-MM-DD, YYYY/MM/DD, optionally followed by a time, or an Excel
+	// serial date); with it the back-test adds stability by calendar month.
+	DateColumn string `yaml:"date_column"`
+	// Binning is how the logistic regression bins each score before WoE:
+	// "deciles" (default) or "monotone". Both tables are always shown.
+	Binning string `yaml:"binning"`
+	// MinBinShare is the smallest share of a provider's scored rows a
+	// monotone bin may hold (default 0.05).
+	MinBinShare *float64 `yaml:"min_bin_share"`
+	// Lists gives, by provider name, the result column holding the
+	// provider's list hits (risk codes, court and blacklist entries) as
+	// items joined with "; "; defaults per type in DefaultLists.
+	Lists map[string]string `yaml:"lists"`
+}
+
+// DefaultLists is the list-product column of each vendor type.
+var DefaultLists = map[string]string{
+	"juhe":     "risk_codes",
+	"zhicheng": "risk_hits",
+	"td":       "reasons",
 }
 
 // BandConfig is one band of a provider's back-test table.
@@ -96,35 +131,46 @@ type BandConfig struct {
 
 // Enabled reports whether the job asks for a back-test.
 func (b BacktestConfig) Enabled() bool {
-	return b.Label != "" || b.DPDThreshold != nil || len(b.Scores) > 0 || len(b.Bands) > 0
+	return b.Label != "" || b.DPDThreshold != nil || len(b.Scores) > 0 || len(b.Bands) > 0 ||
+		b.DateColumn != "" || b.Binning != "" || b.MinBinShare != nil || len(b.Lists) > 0
 }
 
-// DefaultRules are the rules of each vendor type when the job gives none,
-// from the vendors' documents: Juhe below 60 low risk, above 80 high risk,
-// 60–80 decide with other rules; TD's own decision as given; Zhicheng's
-// fraud level 1–2 / 3 / 4–5 (level 0, data insufficient, is a no-hit);
-// AccuAuth any unsettled overdue order rejects.
+// DefaultRules are the rules of each vendor type when the job gives none.
+// Two follow the vendor's document: Juhe's (below 60 low risk, above 80
+// high risk, 60–80 decide with other rules) and TD's (its own result as
+// given). Two are riskbatch's own suggestion, since the documents give no
+// rule: Zhicheng's fraud level 1–2 / 3 / 4–5 (the document only says risk
+// rises from level 1 to 5; level 0, data insufficient, is a no-hit) and
+// AccuAuth's any unsettled overdue order rejects (no rule in the document).
+// Source says which, in every rules table.
 var DefaultRules = map[string][]RuleConfig{
 	"juhe": {
-		{Name: "Juhe score > 80", When: "score > 80", Decision: "reject"},
-		{Name: "Juhe score 60–80", When: "score >= 60 and score <= 80", Decision: "review"},
-		{Name: "Juhe score < 60", When: "score < 60", Decision: "pass"},
+		{Name: "Juhe score > 80", When: "score > 80", Decision: "reject", Source: juheDoc},
+		{Name: "Juhe score 60–80", When: "score >= 60 and score <= 80", Decision: "review", Source: juheDoc},
+		{Name: "Juhe score < 60", When: "score < 60", Decision: "pass", Source: juheDoc},
 	},
 	"td": {
-		{Name: "TD decline", When: "result == decline", Decision: "reject"},
-		{Name: "TD review", When: "result == review", Decision: "review"},
-		{Name: "TD accept", When: "result == accept", Decision: "pass"},
+		{Name: "TD decline", When: "result == decline", Decision: "reject", Source: tdDoc},
+		{Name: "TD review", When: "result == review", Decision: "review", Source: tdDoc},
+		{Name: "TD accept", When: "result == accept", Decision: "pass", Source: tdDoc},
 	},
 	"zhicheng": {
-		{Name: "Zhicheng fraud level 4–5", When: "fraud_level in [4, 5]", Decision: "reject"},
-		{Name: "Zhicheng fraud level 3", When: "fraud_level == 3", Decision: "review"},
-		{Name: "Zhicheng fraud level 1–2", When: "fraud_level in [1, 2]", Decision: "pass"},
+		{Name: "Zhicheng fraud level 4–5", When: "fraud_level in [4, 5]", Decision: "reject", Source: zhichengOwn},
+		{Name: "Zhicheng fraud level 3", When: "fraud_level == 3", Decision: "review", Source: zhichengOwn},
+		{Name: "Zhicheng fraud level 1–2", When: "fraud_level in [1, 2]", Decision: "pass", Source: zhichengOwn},
 	},
 	"accuauth": {
-		{Name: "AccuAuth unsettled overdue", When: "unsettled_overdue_num > 0", Decision: "reject"},
-		{Name: "AccuAuth no unsettled overdue", Decision: "pass"},
+		{Name: "AccuAuth unsettled overdue", When: "unsettled_overdue_num > 0", Decision: "reject", Source: accuauthOwn},
+		{Name: "AccuAuth no unsettled overdue", Decision: "pass", Source: accuauthOwn},
 	},
 }
+
+const (
+	juheDoc     = SourceDocument + ": Juhe riskScore, below 60 low risk, above 80 high risk (decline), 60–80 decide with other rules"
+	tdDoc       = SourceDocument + ": TD's own result (accept, review, decline)"
+	zhichengOwn = SourceSuggestion + ": the Zhicheng document only says risk rises from level 1 to 5"
+	accuauthOwn = SourceSuggestion + ": the AccuAuth document gives no decision rule"
+)
 
 // DefaultScore is the back-tested column of each vendor type.
 var DefaultScore = map[string]string{
@@ -181,6 +227,7 @@ type rule struct {
 	name     string
 	when     expr
 	decision Decision
+	source   string // RuleConfig.Source
 }
 
 type band struct {
@@ -196,6 +243,8 @@ type provPlan struct {
 	score     int // column index, -1 none
 	scoreCol  string
 	bands     []band
+	list      int // column of the list hits, -1 none
+	listCol   string
 }
 
 // Plan is the compiled decision policy and back-test setup.
@@ -205,6 +254,9 @@ type Plan struct {
 	backtest  bool
 	label     string
 	dpd       *float64
+	dateCol   string
+	monotone  bool    // the regression bins monotone (else deciles)
+	minShare  float64 // smallest share of a monotone bin
 	provs     []*provPlan
 }
 
@@ -264,12 +316,28 @@ func Compile(cfg Config, provs []Provider) (*Plan, []string) {
 		if pl.dpd != nil && *pl.dpd <= 0 {
 			add("backtest.dpd_threshold: %v must be positive (a row is bad when its days past due reach it)", *pl.dpd)
 		}
+		pl.dateCol = strings.TrimSpace(bt.DateColumn)
+		switch strings.ToLower(strings.TrimSpace(bt.Binning)) {
+		case "", "deciles":
+		case "monotone":
+			pl.monotone = true
+		default:
+			add("backtest.binning: %q is not deciles or monotone", bt.Binning)
+		}
+		pl.minShare = defaultMinBinShare
+		if bt.MinBinShare != nil {
+			pl.minShare = *bt.MinBinShare
+			if pl.minShare < 0 || pl.minShare >= 0.5 || math.IsNaN(pl.minShare) {
+				add("backtest.min_bin_share: %v must be at least 0 and below 0.5 (a share of the scored rows)", *bt.MinBinShare)
+			}
+		}
 	}
 	unknown("backtest.scores", sortedKeys(bt.Scores))
 	unknown("backtest.bands", sortedKeys(bt.Bands))
+	unknown("backtest.lists", sortedKeys(bt.Lists))
 
 	for _, p := range provs {
-		pp := &provPlan{name: p.Name, typ: p.Type, cols: p.Columns, score: -1}
+		pp := &provPlan{name: p.Name, typ: p.Type, cols: p.Columns, score: -1, list: -1}
 		cols := columnResolver(p)
 		rules, custom := cfg.Decisions.Providers[p.Name]
 		where := "decisions.providers." + p.Name
@@ -297,7 +365,11 @@ func Compile(cfg Config, provs []Provider) (*Plan, []string) {
 					name = "any answer"
 				}
 			}
-			pp.rules = append(pp.rules, rule{name: name, when: e, decision: d})
+			src := strings.TrimSpace(rc.Source)
+			if src == "" {
+				src = SourceJob
+			}
+			pp.rules = append(pp.rules, rule{name: name, when: e, decision: d, source: src})
 		}
 		scoreCol, set := bt.Scores[p.Name]
 		if !set {
@@ -312,6 +384,22 @@ func Compile(cfg Config, provs []Provider) (*Plan, []string) {
 				pp.score, pp.scoreCol = i, scoreCol
 				if p.Columns != nil {
 					pp.scoreCol = p.Columns[i]
+				}
+			}
+		}
+		listCol, set := bt.Lists[p.Name]
+		if !set {
+			listCol = DefaultLists[p.Type]
+		}
+		if listCol = strings.TrimSpace(listCol); listCol != "" {
+			i, err := cols(listCol)
+			switch {
+			case err != nil && set:
+				add("backtest.lists.%s: %v", p.Name, err)
+			case err == nil:
+				pp.list, pp.listCol = i, listCol
+				if p.Columns != nil {
+					pp.listCol = p.Columns[i]
 				}
 			}
 		}
