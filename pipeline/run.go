@@ -196,6 +196,9 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 		return nil, err
 	}
 
+	// Said first, so a wrong guess is seen before anything is bought.
+	e.logf("input: %s (%s, %s)", inPath, src.Format(), src.Encoding())
+
 	// Pre-flight: the first rows are validated locally before any call.
 	pf, err := e.preflight(inPath)
 	if err != nil {
@@ -250,7 +253,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 	}()
 
 	sum := &Summary{
-		Tool: "riskbatch", Version: e.opts.Version, Job: job.Path, Input: inPath, InputFormat: src.Format(),
+		Tool: "riskbatch", Version: e.opts.Version, Job: job.Path, Input: inPath, InputFormat: src.Format(), InputEncoding: src.Encoding(),
 		OutputDir: outDir, Run: e.runNo, StartedAt: started, Notes: append(append([]string(nil), src.Warnings()...), st.notes...),
 		InDoubt: st.inDoubt,
 	}
