@@ -300,8 +300,8 @@ footer{color:var(--muted);font-size:.8rem;margin:2rem 0 1rem}
 <p class="note">A row takes the worst vote of its providers; a provider votes only on a hit, by its first matching rule. {{.NoVote}}</p>
 <h3>Rules</h3>
 <div class="scroll"><table>
-<tr><th>provider</th><th class="t">rule</th><th class="t">decision</th><th>rows</th></tr>
-{{range $p := .Providers}}{{range .Rules}}<tr><td>{{$p.Name}}</td><td class="t">{{.Rule}}</td><td class="t">{{.Decision}}</td><td>{{.Rows}}</td></tr>
+<tr><th>provider</th><th class="t">rule</th><th class="t">decision</th><th>rows</th><th class="t">source</th></tr>
+{{range $p := .Providers}}{{range .Rules}}<tr><td>{{$p.Name}}</td><td class="t">{{.Rule}}</td><td class="t">{{.Decision}}</td><td>{{.Rows}}</td><td class="t">{{.Source}}</td></tr>
 {{end}}{{end}}</table></div>
 {{end}}
 

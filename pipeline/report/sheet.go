@@ -157,14 +157,15 @@ func (f *Figures) Sheets() []sinks.SheetSpec {
 			Charts: []sinks.SheetChart{{Kind: "bar_stacked", Title: "Decisions", Categories: 0, Series: []int{1, 2, 3, 4},
 				Colors: []string{"2E7D32", "F9A825", "C62828", "B0BEC5"}}},
 		}
-		rules := sinks.SheetBlock{Title: "Rules", Header: []string{"provider", "rule", "decision", "rows"}, Formats: []string{"", "", "", "int"}}
+		rules := sinks.SheetBlock{Title: "Rules", Header: []string{"provider", "rule", "decision", "rows", "source"}, Formats: []string{"", "", "", "int", ""},
+			Note: "source: a vendor document, riskbatch's own suggestion where the document gives no rule, or the job file"}
 		for _, pf := range f.Providers {
 			if pf.Decisions == nil {
 				continue
 			}
 			dec.Rows = append(dec.Rows, []any{pf.Name, pf.Decisions["pass"], pf.Decisions["review"], pf.Decisions["reject"], pf.Decisions["no_vote"]})
 			for _, rc := range pf.Rules {
-				rules.Rows = append(rules.Rows, []any{pf.Name, rc.Rule, rc.Decision, rc.Rows})
+				rules.Rows = append(rules.Rows, []any{pf.Name, rc.Rule, rc.Decision, rc.Rows, rc.Source})
 			}
 		}
 		sum.Blocks = append(sum.Blocks, dec, rules)
