@@ -127,6 +127,8 @@ type engine struct {
 	rowsDone atomic.Int64
 	total    int64 // rows in the file when known (TTY progress with ETA), else 0
 
+	excel excelCheck // XLSX ID/mobile cells stored as numbers (excelcheck.go)
+
 	// stopRun cancels the rows' context when the machine fails under the
 	// run (envFail); envErr is the first such failure.
 	stopRun context.CancelFunc
@@ -539,6 +541,9 @@ func (e *engine) process(ctx context.Context, it *rowItem) {
 // pair resolves one (row, provider) pair: reuse from the journal, local
 // validation, dedupe, then calls.
 func (e *engine) pair(ctx context.Context, p *provRun, row sources.Row) pairResult {
+	if res, bad := e.excelDamage(p, row); bad {
+		return res // Excel damage, named as such (excelcheck.go)
+	}
 	rec := providers.Record{Row: row.Num, Binding: p.binding, Values: row.Values}
 	req, err := p.prov.Prepare(rec)
 	if err != nil {

@@ -135,7 +135,7 @@ func TestSources(t *testing.T) {
 				e := errs[0]
 				eq(t, "errors.csv row", e.Row, "3")
 				eq(t, "errors.csv line (Excel row)", e.Line, "4")
-				eq(t, "errors.csv code", e.Code, "id_sci_notation")
+				eq(t, "errors.csv code", e.Code, "id_stored_as_number") // the reader knows the cell is a number
 				eq(t, "errors.csv column", e.Column, "身份证号")
 				eq(t, "errors.csv status", e.Status, "invalid")
 			}

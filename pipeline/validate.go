@@ -265,6 +265,7 @@ func Validate(job *Job, opts ValidateOptions) (*ValidateReport, error) {
 		}
 	}
 	unreadable := newReasonSet(opts.Examples)
+	var excel excelCheck // XLSX ID/mobile cells stored as numbers, as in a run (excelcheck.go)
 	maskers := columnMaskers(bound, header)
 
 	for {
@@ -295,7 +296,7 @@ func Validate(job *Job, opts ValidateOptions) (*ValidateReport, error) {
 		rowOK := true
 		for _, st := range states {
 			rec := providers.Record{Row: row.Num, Binding: st.bp.binding, Values: row.Values}
-			req, err := st.bp.prov.Prepare(rec)
+			req, err := excel.prepare(st.bp, rec, row)
 			if err != nil {
 				rowOK = false
 				pr := invalidResult(err, red)
@@ -345,6 +346,7 @@ func Validate(job *Job, opts ValidateOptions) (*ValidateReport, error) {
 			rep.RowsInvalid++
 		}
 	}
+	rep.Notes = append(rep.Notes, excel.warnings()...)
 	if rep.RowsRead == 0 {
 		return nil, &InputError{Err: fmt.Errorf("%s: %w", inPath, errNoRows)}
 	}
