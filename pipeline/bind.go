@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/riskbatch/riskbatch/providers"
@@ -64,9 +65,55 @@ func bindProviders(job *Job, inPath string, header []string) ([]boundProvider, e
 		out = append(out, boundProvider{cfg: pc, prov: prov, binding: b})
 	}
 	if len(missing) > 0 {
-		return nil, &InputError{Err: fmt.Errorf("%s: %s\n  columns in the file: %s", inPath, strings.Join(missing, "\n  "), strings.Join(header, ", "))}
+		return nil, &InputError{Err: fmt.Errorf("%s: %s\n  columns in the file: %s", inPath, strings.Join(missing, "\n  "), headerList(header))}
 	}
 	return out, nil
+}
+
+// bindForResults is bindProviders for run and validate, which also checks
+// that the result sheet will fit (checkOutputWidth); hash writes no result
+// sheet.
+func bindForResults(job *Job, inPath string, header []string) ([]boundProvider, error) {
+	bound, err := bindProviders(job, inPath, header)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOutputWidth(job, inPath, len(header), resultColumns(bound)); err != nil {
+		return nil, err
+	}
+	return bound, nil
+}
+
+// headerList lists the header for a message, the first 50 names of a wide one.
+func headerList(header []string) string {
+	const show = 50
+	if len(header) <= show {
+		return strings.Join(header, ", ")
+	}
+	return fmt.Sprintf("%s, … (%d columns)", strings.Join(header[:show], ", "), len(header))
+}
+
+// resultColumns is the most columns the run adds to the input's in the
+// result sheets: per provider its status, its result columns and its
+// decision, then the row's decision and decision_rule.
+func resultColumns(bound []boundProvider) int {
+	n := 2
+	for _, bp := range bound {
+		n += 2 + len(bp.prov.Columns())
+	}
+	return n
+}
+
+// checkOutputWidth refuses, before any call, an input whose columns and
+// the result columns do not fit the 16,384 columns of an Excel sheet when
+// the job writes results.xlsx (exit 2). The input alone is bounded by
+// sources.MaxColumns.
+func checkOutputWidth(job *Job, inPath string, inputCols, resultCols int) error {
+	if !slices.Contains(job.Output.Formats, "xlsx") || inputCols+resultCols <= sources.MaxColumns {
+		return nil
+	}
+	return &InputError{Err: fmt.Errorf("%s: %d input columns + %d result columns = %d, more than the %d columns of an Excel sheet (results.xlsx): remove unused columns from the input, or write only CSV (output.formats: [csv])",
+		inPath, inputCols, resultCols, inputCols+resultCols, sources.MaxColumns)}
 }
 
 // invalidResult turns a Prepare error into the pair's invalid result: the

@@ -174,7 +174,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 
 	// Bind every provider to the header before anything else: a missing
 	// column is an input error (exit 2) before any call.
-	bound, err := bindProviders(job, inPath, header)
+	bound, err := bindForResults(job, inPath, header)
 	if err != nil {
 		return nil, err
 	}

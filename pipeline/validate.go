@@ -213,7 +213,7 @@ func Validate(job *Job, opts ValidateOptions) (*ValidateReport, error) {
 	}
 	defer src.Close()
 	header := src.Header()
-	bound, err := bindProviders(job, inPath, header)
+	bound, err := bindForResults(job, inPath, header)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,108 @@
+package pipeline_test
+
+import (
+	"bufio"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/sources"
+)
+
+// writeWideCSV writes the applicants with extra pass-through columns x1…xN
+// after the usual four.
+func writeWideCSV(t *testing.T, path string, rows []applicant, extra int) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	w.WriteString(strings.Join(header, ","))
+	for i := 1; i <= extra; i++ {
+		w.WriteString(",x" + strconv.Itoa(i))
+	}
+	w.WriteString("\n")
+	for _, r := range rows {
+		w.WriteString(strings.Join(r.values(), ","))
+		for i := 1; i <= extra; i++ {
+			w.WriteString(",v")
+		}
+		w.WriteString("\n")
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWideInput: 10,000 input columns run to the end with an XLSX result;
+// an input whose columns plus the result columns exceed the 16,384 columns
+// of a sheet is refused before any call (exit 2) naming the file and the
+// limit, unless the job writes only CSV.
+func TestWideInput(t *testing.T) {
+	hits := hitPeople(t, 0, 2)
+	rows := []applicant{person(hits[0], "R1"), person(hits[1], "R2")}
+
+	f := newFixture(t, nil)
+	writeWideCSV(t, filepath.Join(f.dir, "wide.csv"), rows, 10_000-len(header))
+	job := f.job(map[string]string{"INPUT": "wide.csv"})
+	job.Output.Formats = []string{"csv", "xlsx"}
+	sum := f.mustRun(job, pipeline.Options{})
+	eq(t, "outcome", sum.Outcome, pipeline.OutcomeComplete)
+	eq(t, "rows ok", sum.RowsOK, 2)
+	res := readResults(t, f.outDir())
+	if len(res.header) <= 10_000 || res.header[9_999] != "x9996" || res.get(0, "juhe_status") != "hit" {
+		t.Errorf("results.csv: %d columns, column 10000 %q, row 1 status %q", len(res.header), res.header[9_999], res.get(0, "juhe_status"))
+	}
+	if _, err := os.Stat(filepath.Join(f.outDir(), "results.xlsx")); err != nil {
+		t.Error(err)
+	}
+
+	f2 := newFixture(t, nil)
+	path := filepath.Join(f2.dir, "too_wide.csv")
+	writeWideCSV(t, path, rows, sources.MaxColumns-len(header)-2)
+	job = f2.job(map[string]string{"INPUT": "too_wide.csv"})
+	job.Output.Formats = []string{"xlsx"}
+	for _, step := range []string{"validate", "run"} {
+		var err error
+		if step == "validate" {
+			_, err = pipeline.Validate(job, pipeline.ValidateOptions{Version: "test"})
+		} else {
+			_, err, _ = f2.runJob(job, pipeline.Options{})
+		}
+		var ie *pipeline.InputError
+		if !errors.As(err, &ie) || !strings.Contains(err.Error(), path+": 16382 input columns + ") || !strings.Contains(err.Error(), "more than the 16384 columns of an Excel sheet (results.xlsx)") {
+			t.Errorf("%s: error %v, want an input error naming the file and the limit", step, err)
+		}
+	}
+	calls, _ := totalCalls(f2.counters())
+	eq(t, "calls for a refused input", calls, int64(0))
+
+	job.Output.Formats = []string{"csv"}
+	if _, err := pipeline.Validate(job, pipeline.ValidateOptions{Version: "test"}); err != nil {
+		t.Errorf("CSV only: %v", err)
+	}
+}
+
+// TestInputLimitIsInputError: a file over a sources limit is an input
+// error (exit 2) before any call.
+func TestInputLimitIsInputError(t *testing.T) {
+	f := newFixture(t, nil)
+	path := filepath.Join(f.dir, "header.csv")
+	writeWideCSV(t, path, nil, sources.MaxColumns) // 16,388 columns
+	job := f.job(map[string]string{"INPUT": "header.csv"})
+	_, err, _ := f.runJob(job, pipeline.Options{})
+	var ie *pipeline.InputError
+	if !errors.As(err, &ie) || !errors.Is(err, sources.ErrLimit) || !strings.Contains(err.Error(), path+": the header (line 1) has 16388 columns, more than the 16384-column limit") {
+		t.Errorf("Run = %v, want an input error naming the file and the column limit", err)
+	}
+	calls, _ := totalCalls(f.counters())
+	eq(t, "calls", calls, int64(0))
+}
