@@ -109,6 +109,35 @@ func wideSheet(rows, cols int) func(w io.Writer) {
 	}
 }
 
+// wideApplicants is wideSheet with applicant columns first (姓名, 身份证号,
+// 手机号, then c4…cN), so that a job binds to it and reads every row.
+func wideApplicants(rows, cols int) func(w io.Writer) {
+	return func(w io.Writer) {
+		for r := 1; r <= rows; r++ {
+			fmt.Fprintf(w, `<row r="%d">`, r)
+			for c := 1; c <= cols; c++ {
+				var v string
+				switch {
+				case r == 1 && c <= 3:
+					v = []string{"姓名", "身份证号", "手机号"}[c-1]
+				case r == 1:
+					v = "c" + strconv.Itoa(c)
+				case c == 1:
+					v = "张三"
+				case c == 2:
+					v = "110101199003074513"
+				case c == 3:
+					v = fmt.Sprintf("138%08d", r)
+				default:
+					v = strconv.Itoa(r*c%97) + "x"
+				}
+				fmt.Fprintf(w, `<c t="inlineStr"><is><t>%s</t></is></c>`, v)
+			}
+			io.WriteString(w, `</row>`)
+		}
+	}
+}
+
 // writeWideHeaderCSV writes a CSV whose only line is a header of n fields
 // of one letter ("a,a,a…", 2n bytes), then one data row.
 func writeWideHeaderCSV(t testing.TB, path string, n int) {
@@ -133,18 +162,47 @@ func writeWideHeaderCSV(t testing.TB, path string, n int) {
 	}
 }
 
+// writeWideRowCSV writes an applicant header and one row of n one-letter
+// fields (2n bytes: under the record limit when n is 4 M).
+func writeWideRowCSV(t testing.TB, path string, n int) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw := bufio.NewWriterSize(f, 1<<16)
+	bw.WriteString("姓名,身份证号,手机号\n")
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteByte('a')
+	}
+	bw.WriteString("\n张三,110101199003074513,13800138000\n")
+	if err := bw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestWriteBombs writes the full-size bombs of BENCHMARKS.md into
 // $RISKBATCH_BOMB_DIR (skipped when unset):
 //
 //	header-25m.csv        a 50 MB one-line header of 25 M fields
+//	row-4m.csv            a valid header, then one 8 MB row of 4 M fields
 //	sst-20m.xlsx          20 M one-character shared strings (~800 KB zipped)
-//	wide-100x10000.xlsx   100 rows × 10,000 columns (header "c1"…)
+//	sst-20m-nocount.xlsx  the same without the count attributes
+//	wide-100x10000.xlsx   100 rows × 10,000 columns (姓名, 身份证号, 手机号, c4…)
 func TestWriteBombs(t *testing.T) {
 	dir := os.Getenv("RISKBATCH_BOMB_DIR")
 	if dir == "" {
 		t.Skip("RISKBATCH_BOMB_DIR not set")
 	}
 	writeWideHeaderCSV(t, filepath.Join(dir, "header-25m.csv"), 25_000_000)
+	writeWideRowCSV(t, filepath.Join(dir, "row-4m.csv"), 4_000_000)
 	writeWorkbook(t, filepath.Join(dir, "sst-20m.xlsx"), sheetRefsToSST, sstBomb(20_000_000, true))
-	writeWorkbook(t, filepath.Join(dir, "wide-100x10000.xlsx"), wideSheet(100, 10_000), nil)
+	writeWorkbook(t, filepath.Join(dir, "sst-20m-nocount.xlsx"), sheetRefsToSST, sstBomb(20_000_000, false))
+	writeWorkbook(t, filepath.Join(dir, "wide-100x10000.xlsx"), wideApplicants(100, 10_000), nil)
 }

@@ -32,6 +32,7 @@ var (
 	utf16BEBOM = []byte{0xFE, 0xFF}
 
 	errRecordTooLarge = errors.New("record too large")
+	errTooManyFields  = errors.New("too many fields")
 )
 
 type csvReader struct {
@@ -96,6 +97,9 @@ func openCSV(path string, opts Options) (_ Reader, err error) {
 	// its own.
 	r.recLimit = max(recordLimit, 4*int64(opts.MaxCellBytes))
 	r.guard = &recordGuard{r: text, limit: MaxHeaderBytes}
+	if delim < utf8.RuneSelf {
+		r.guard.delim = byte(delim)
+	}
 	r.cr = csv.NewReader(r.guard)
 	r.cr.Comma = delim
 	r.cr.FieldsPerRecord = -1 // ragged rows are reported per row, not fatal
@@ -294,7 +298,7 @@ func detectDelimiter(sample []byte, atEOF bool) rune {
 // readHeader returns the first record that is not blank.
 func (r *csvReader) readHeader() ([]string, int, error) {
 	for {
-		r.guard.n = 0
+		r.guard.reset()
 		rec, err := r.cr.Read()
 		if err == io.EOF {
 			return nil, 0, fmt.Errorf("%s: %w (the file holds only blank lines)", r.path, ErrNoHeader)
@@ -339,7 +343,7 @@ func (r *csvReader) Next() (Row, error) {
 		return Row{}, io.EOF
 	}
 	for {
-		r.guard.n = 0
+		r.guard.reset()
 		rec, err := r.cr.Read()
 		if err == io.EOF {
 			r.done = true
@@ -376,6 +380,9 @@ func (r *csvReader) Next() (Row, error) {
 func (r *csvReader) fatal(err error) error {
 	if errors.Is(err, errRecordTooLarge) {
 		return fmt.Errorf("%s: the record after line %d is larger than %d MiB: unterminated quoted field, or a runaway line?", r.path, r.lastLine, r.guard.limit>>20)
+	}
+	if errors.Is(err, errTooManyFields) {
+		return limitError(r.path, fmt.Sprintf("the record after line %d has more than %d fields (the header has %d): a runaway line?", r.lastLine, maxRecordDelims, len(r.check.header)))
 	}
 	return fmt.Errorf("%s: read error after line %d: %w", r.path, r.lastLine, err)
 }
@@ -420,16 +427,36 @@ func (r *csvReader) Close() error {
 // bytes, so a runaway quoted field becomes a clear error instead of an OOM.
 // The count is reset before each record; csv.Reader's read-ahead makes it
 // approximate by a few KiB, which is irrelevant at this scale.
+//
+// For CSV it also counts the delimiter bytes (an upper bound of the fields:
+// quoted delimiters count too): encoding/csv splits a whole record into
+// fields before anyone can look at it, and a few MiB of "a,a,a…" are
+// millions of strings.
 type recordGuard struct {
 	r        io.Reader
 	n, limit int64
+	delim    byte  // 0: fields not counted
+	delims   int64 // delimiters seen since the reset
 }
+
+// maxRecordDelims bounds the delimiters of one CSV record: 64 times the
+// most columns, far more than any real row (even one with long quoted
+// prose) and 1/4 of what 8 MiB of one-letter fields would make.
+const maxRecordDelims = 64 * MaxColumns
+
+func (g *recordGuard) reset() { g.n, g.delims = 0, 0 }
 
 func (g *recordGuard) Read(p []byte) (int, error) {
 	if g.n > g.limit {
 		return 0, errRecordTooLarge
 	}
+	if g.delims > maxRecordDelims {
+		return 0, errTooManyFields
+	}
 	n, err := g.r.Read(p)
 	g.n += int64(n)
+	if g.delim != 0 {
+		g.delims += int64(bytes.Count(p[:n], []byte{g.delim}))
+	}
 	return n, err
 }

@@ -288,7 +288,7 @@ func TestCSVHugeCell(t *testing.T) {
 
 // TestCSVRunawayRecord: an unterminated quote must end in a clear fatal
 // error, not in csv.Reader buffering the whole file. The limit is lowered so
-// the test does not need a 64 MiB file.
+// the test does not need an 8 MiB file.
 func TestCSVRunawayRecord(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "runaway.csv")
 	data := "name,id_number,mobile\nAlice,\"unterminated" + strings.Repeat("\nmore,text,here", 10000) + "\n"

@@ -39,7 +39,7 @@ func TestInputLimits(t *testing.T) {
 		opts Options
 		want string
 	}{
-		{"CSV header over 4 MiB", bigHeader, Options{}, bigHeader + ": the header row is larger than the 4 MiB limit"},
+		{"CSV header over 1 MiB", bigHeader, Options{}, bigHeader + ": the header row is larger than the 1 MiB limit"},
 		{"CSV over 16,384 columns", manyCols, Options{}, manyCols + ": the header (line 1) has 16385 columns, more than the 16384-column limit"},
 		{"shared strings declared over the limit", sstDeclared, small, sstDeclared + ": the workbook has 1001 shared strings or more, more than the 1000-string limit"},
 		{"shared strings over the limit, undeclared", sstHidden, small, sstHidden + ": the workbook has 1001 shared strings or more, more than the 1000-string limit"},
@@ -176,5 +176,23 @@ func TestHeaderWarningsCapped(t *testing.T) {
 	}
 	if header[1] != "a (2)" || header[4999] != "a (5000)" {
 		t.Errorf("header %q … %q", header[1], header[4999])
+	}
+}
+
+// TestCSVRowTooManyFields: a data row of millions of tiny fields (under the
+// byte limit) stops the file with a limit error instead of becoming
+// millions of strings; the rows before it were read.
+func TestCSVRowTooManyFields(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "row.csv")
+	writeWideRowCSV(t, path, maxRecordDelims+100_000)
+	r, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	_, err = r.Next()
+	want := path + ": the record after line 1 has more than 1048576 fields (the header has 3)"
+	if err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, ErrLimit) {
+		t.Errorf("Next = %v, want %q", err, want)
 	}
 }

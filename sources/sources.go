@@ -24,9 +24,10 @@ const DefaultMaxCellBytes = 1 << 20
 // them. They keep a hostile or broken file from using more than a few
 // hundred megabytes.
 const (
-	// MaxHeaderBytes bounds the CSV header record (10,000 columns of 100
-	// bytes is 1 MB).
-	MaxHeaderBytes = 4 << 20
+	// MaxHeaderBytes bounds the CSV header record: 16,384 names of 64
+	// bytes. encoding/csv splits what it has read into fields before it
+	// reports the limit, so this also bounds the memory of a refusal.
+	MaxHeaderBytes = 1 << 20
 	// MaxColumns is the most input columns: the columns of an Excel sheet
 	// (XFD). A result sheet adds each provider's columns, so an XLSX output
 	// needs fewer input columns; the pipeline checks that when it binds.
