@@ -163,6 +163,10 @@ type MonthProvider struct {
 	Scored  int      `json:"scored"`
 	PSI     *float64 `json:"psi"`
 	Flag    string   `json:"flag,omitempty"`
+	// PSINoise is the PSI sampling alone gives on average between two
+	// samples of this month's and the first month's size from one
+	// distribution: (bins − 1)·(1/n + 1/n₀). A PSI near it is noise.
+	PSINoise *float64 `json:"psi_noise"`
 }
 
 func finite32(x float32) bool {
@@ -472,6 +476,9 @@ func (c *Collector) monthFigures() []MonthFigures {
 			mp := &out[pos[m]].Providers[p]
 			mp.Scored = v.n
 			mp.PSI = v.psi
+			if !v.base {
+				mp.PSINoise = ptr(float64(v.bins-1) * (1/float64(v.n) + 1/float64(v.n0)))
+			}
 			if v.psi != nil {
 				switch {
 				case *v.psi >= psiShift:
@@ -486,8 +493,9 @@ func (c *Collector) monthFigures() []MonthFigures {
 }
 
 type monthPSI struct {
-	n   int
-	psi *float64
+	n, bins, n0 int
+	base        bool // the first month, the baseline
+	psi         *float64
 }
 
 // psiByMonth is the PSI of each month's scores against the first month
@@ -545,7 +553,7 @@ func psiByMonth(scores []float32, months []uint16) map[uint16]monthPSI {
 			a, b := smooth(c[j])/float64(n), smooth(e[j])/float64(ne)
 			psi += (a - b) * math.Log(a/b)
 		}
-		out[m] = monthPSI{n: n, psi: ptr(psi)}
+		out[m] = monthPSI{n: n, bins: len(to), n0: ne, base: m == first, psi: ptr(psi)}
 	}
 	return out
 }

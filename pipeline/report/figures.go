@@ -255,7 +255,6 @@ func (c *Collector) backtest() *BacktestFigures {
 		pb.AnsweredBadRate = rate(ps.answeredBad, ps.answered)
 		pb.HitRate = rate(pb.Scored, pb.Answered)
 		pb.Metrics = ComputeMetrics(samples)
-		c.providerExtras(ps, &pb, samples)
 		// Bands and the "no score" row cover every answered row, so their
 		// lift is over the answered rows' bad rate (deciles: scored rows).
 		base := rate(ps.answeredBad, ps.answered)
@@ -272,6 +271,7 @@ func (c *Collector) backtest() *BacktestFigures {
 		if c.plan.decisions {
 			pb.ByDecision = decisionBins(ps.decBad, base, true)
 		}
+		c.providerExtras(ps, &pb, samples)
 		bt.Providers = append(bt.Providers, pb)
 	}
 	c.backtestExtras(bt)

@@ -47,6 +47,7 @@ type btProvView struct {
 	DecileRows         [][]string
 	BandRows           [][]string
 	DecisionRows       [][]string
+	Extra              []tableView // cut-offs, monotone bins, swaps, list hits
 }
 
 type htmlView struct {
@@ -65,6 +66,7 @@ type htmlView struct {
 	BTFacts     []kv
 	BTProviders []btProvView
 	BTDecisions [][]string
+	BTCross     []tableView // overlap, rank correlation, incremental value, months
 	Generated   string
 }
 
@@ -196,8 +198,10 @@ func (f *Figures) htmlView() htmlView {
 			bv.DecileRows = binRows(pb.Deciles, true)
 			bv.BandRows = binRows(append(append([]Bin(nil), pb.Bands...), pb.Unscored), false)
 			bv.DecisionRows = binRows(pb.ByDecision, false)
+			bv.Extra = f.providerViews(pb)
 			v.BTProviders = append(v.BTProviders, bv)
 		}
+		v.BTCross = f.crossViews()
 	}
 	return v
 }
@@ -319,6 +323,7 @@ footer{color:var(--muted);font-size:.8rem;margin:2rem 0 1rem}
 <div class="scroll"><table><tr><th>decision</th><th>rows</th><th>bads</th><th>bad rate</th><th>lift</th></tr>
 {{range $.BTDecisions}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</table></div>{{end}}
+{{range $.BTCross}}{{template "table" .}}{{end}}
 {{range $.BTProviders}}<h3>{{.Name}} <span class="note">{{.Column}}</span></h3>
 <div class="grid"><div class="card"><h4>KS</h4>{{.KS}}</div><div class="card"><h4>ROC</h4>{{.ROC}}</div><div class="card"><h4>bad rate by decile <span class="note">(1 = lowest scores)</span></h4>{{.Deciles}}</div></div>
 <div class="scroll"><table><tr><th>decile</th><th>scores</th><th>rows</th><th>bads</th><th>bad rate</th><th>lift</th><th>cum bad</th><th>cum good</th><th>WoE</th><th>IV</th></tr>
@@ -330,9 +335,16 @@ footer{color:var(--muted);font-size:.8rem;margin:2rem 0 1rem}
 {{if .DecisionRows}}<div class="scroll"><table><tr><th>{{.Name}} vote</th><th>rows</th><th>bads</th><th>bad rate</th><th>lift</th></tr>
 {{range .DecisionRows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</table></div>{{end}}
+{{range .Extra}}{{template "table" .}}{{end}}
 {{end}}{{end}}
 <footer>{{.Generated}} · figures defined in docs/report.md</footer>
 </main>
 </body>
 </html>
-`))
+{{define "table"}}<h4>{{.Title}}</h4>
+{{if .Charts}}<div class="grid">{{range .Charts}}<div class="card">{{.}}</div>{{end}}</div>{{end}}
+<div class="scroll"><table><tr>{{range .Head}}<th>{{.}}</th>{{end}}</tr>
+{{range .Rows}}<tr>{{range .}}<td{{if .Key}} data-figure="{{.Key}}"{{end}}>{{.Value}}</td>{{end}}</tr>
+{{end}}</table></div>
+{{if .Note}}<p class="note">{{.Note}}</p>{{end}}
+{{end}}`))

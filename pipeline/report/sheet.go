@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/riskbatch/riskbatch/sinks"
 )
@@ -215,12 +216,12 @@ func hexColor(c string) string {
 func (f *Figures) backtestHeadline() sinks.SheetBlock {
 	b := sinks.SheetBlock{
 		Title:   "Back-test",
-		Header:  []string{"provider", "score", "KS", "AUC", "Gini", "IV", "hit rate", "bad rate", "scored", "answered"},
-		Formats: []string{"", "", "metric", "metric", "metric", "metric", "pct", "pct", "int", "int"},
+		Header:  []string{"provider", "score", "KS", "AUC", "Gini", "IV", "hit rate", "bad rate", "scored", "answered", "IV (monotone)"},
+		Formats: []string{"", "", "metric", "metric", "metric", "metric", "pct", "pct", "int", "int", "metric"},
 		Charts:  []sinks.SheetChart{{Kind: "col", Title: "KS and AUC", Categories: 0, Series: []int{2, 3}, Colors: []string{"C62828", "1565C0"}}},
 	}
 	for _, pb := range f.Backtest.Providers {
-		b.Rows = append(b.Rows, []any{pb.Name, pb.ScoreColumn, fp(pb.KS), fp(pb.AUC), fp(pb.Gini), fp(pb.IV), fp(pb.HitRate), fp(pb.BadRate), pb.Scored, pb.Answered})
+		b.Rows = append(b.Rows, []any{pb.Name, pb.ScoreColumn, fp(pb.KS), fp(pb.AUC), fp(pb.Gini), fp(pb.IV), fp(pb.HitRate), fp(pb.BadRate), pb.Scored, pb.Answered, fp(pb.MonotoneIV)})
 	}
 	return b
 }
@@ -268,12 +269,20 @@ func (f *Figures) backtestSheet(head sinks.SheetBlock) sinks.SheetSpec {
 			"IV over equal-frequency deciles (tied scores kept in one bin; 0.5 in empty cells). Higher scores must mean riskier.",
 		},
 	}
+	if d := bt.Dates; d != nil {
+		line := fmt.Sprintf("application date %s: %d rows dated, %d empty, %d unreadable", d.Column, d.Dated, d.Empty, d.Bad)
+		if len(d.BadExamples) > 0 {
+			line += " (" + strings.Join(d.BadExamples, ", ") + ")"
+		}
+		s.Lines = append(s.Lines, line)
+	}
 	s.Blocks = append(s.Blocks, head)
 	if len(bt.ByDecision) > 0 {
 		b := binBlock("Bad rate by row decision", "decision", bt.ByDecision, false)
 		b.Note = "lift over the bad rate of every labelled row"
 		s.Blocks = append(s.Blocks, b)
 	}
+	s.Blocks = append(s.Blocks, f.crossBlocks()...)
 	for _, pb := range bt.Providers {
 		dec := binBlock(fmt.Sprintf("%s: deciles of %s (ascending)", pb.Name, pb.ScoreColumn), "decile", pb.Deciles, true)
 		dec.Note = "lift over the scored rows' bad rate"
@@ -314,6 +323,7 @@ func (f *Figures) backtestSheet(head sinks.SheetBlock) sinks.SheetSpec {
 			}
 			s.Blocks = append(s.Blocks, ks, roc)
 		}
+		s.Blocks = append(s.Blocks, f.providerBlocks(pb)...)
 	}
 	return s
 }
