@@ -125,7 +125,7 @@ func wideApplicants(rows, cols int) func(w io.Writer) {
 				case c == 1:
 					v = "张三"
 				case c == 2:
-					v = "110101199003074513"
+					v = "110101199003074514"
 				case c == 3:
 					v = fmt.Sprintf("138%08d", r)
 				default:
@@ -178,7 +178,7 @@ func writeWideRowCSV(t testing.TB, path string, n int) {
 		}
 		bw.WriteByte('a')
 	}
-	bw.WriteString("\n张三,110101199003074513,13800138000\n")
+	bw.WriteString("\n张三,110101199003074514,13800138000\n")
 	if err := bw.Flush(); err != nil {
 		t.Fatal(err)
 	}
