@@ -159,7 +159,7 @@ func (c *excelCheck) prepare(bp boundProvider, rec providers.Record, row sources
 func (e *engine) excelDamage(p *provRun, row sources.Row) (pairResult, bool) {
 	damage, warning := e.excel.check(p.cfg.Type, p.prov, p.binding, row)
 	if warning != "" {
-		e.logf("warning: %s", warning)
+		e.warnf("%s", warning)
 	}
 	if damage == nil {
 		return pairResult{}, false

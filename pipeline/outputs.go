@@ -168,6 +168,8 @@ func (e *engine) emit(it *rowItem, o *outputs, sum *Summary) error {
 	sum.RowsOut++
 	if ok {
 		sum.RowsOK++
+	} else {
+		e.rowsErr.Add(1)
 	}
 	return nil
 }
@@ -213,7 +215,7 @@ func (e *engine) finishSummary(sum *Summary, ctx context.Context) {
 		s := p.sum
 		s.Calls = p.calls.Load()
 		s.Billed = p.billedN.Load()
-		s.Cost = float64(s.Billed) * p.cfg.PricePerCall
+		s.Cost = roundCost(float64(s.Billed) * p.cfg.PricePerCall)
 		s.Retries = p.retries.Load()
 		s.Throttled = p.throttled.Load()
 		s.InDoubt = p.inDoubt.Load()

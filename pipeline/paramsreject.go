@@ -69,7 +69,7 @@ func (e *engine) stopOnParams(p *provRun, rows []int, res providers.Result) {
 	}
 	p.mu.Unlock()
 	if first {
-		e.logf("%s: provider stopped: %s", p.cfg.Name, msg)
+		e.errorf("%s: provider stopped: %s", p.cfg.Name, msg)
 	}
 }
 

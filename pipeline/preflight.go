@@ -86,7 +86,7 @@ func (e *engine) preflight(inPath string) (preflightResult, error) {
 			continue
 		}
 		pf.warnings = append(pf.warnings, msg)
-		e.logf("WARNING: %s", msg)
+		e.warnf("%s", msg)
 	}
 	if len(refuse) > 0 {
 		return pf, &InputError{Err: fmt.Errorf("%s: pre-flight refused the run before any call (max_invalid_share %.0f%% in the job):\n  %s",

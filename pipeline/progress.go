@@ -71,27 +71,13 @@ func (e *engine) startProgress(ctx interface{ Done() <-chan struct{} }) func() {
 				}
 				return
 			case <-t.C:
-				done := e.rowsDone.Load()
+				snap := e.progressSnapshot(time.Since(start))
 				if bar != nil {
-					desc := "rows"
-					if w := e.waiting(); w != "" {
-						desc = "rows (" + w + ")"
-					}
-					bar.Describe(desc)
-					_ = bar.Set64(done)
+					bar.Describe(snap.barDescription())
+					_ = bar.Set64(snap.rows)
 					continue
 				}
-				el := time.Since(start).Seconds()
-				var calls, billed int64
-				for _, p := range e.provs {
-					calls += p.calls.Load()
-					billed += p.billedN.Load()
-				}
-				line := fmt.Sprintf("progress: %d rows (%.0f rows/s), %d calls, %d billed, %s elapsed", done, float64(done)/el, calls, billed, time.Since(start).Round(time.Second))
-				if w := e.waiting(); w != "" {
-					line += "; " + w
-				}
-				e.logf("%s", line)
+				e.log.Info(snap.line(), snap.attrs()...)
 			}
 		}
 	}()
@@ -100,6 +86,96 @@ func (e *engine) startProgress(ctx interface{ Done() <-chan struct{} }) func() {
 		wg.Wait()
 		fmt.Fprint(e.opts.Log, "")
 	}
+}
+
+// progressSnap is what the progress display shows at one moment.
+type progressSnap struct {
+	rows, total, calls, billed, errors, throttled int64
+	elapsed                                       time.Duration
+	cost                                          []string // per currency, "117000.00 IDR"
+	waiting                                       string
+}
+
+func (e *engine) progressSnapshot(elapsed time.Duration) progressSnap {
+	s := progressSnap{rows: e.rowsDone.Load(), total: e.total, errors: e.rowsErr.Load(), elapsed: elapsed, waiting: e.waiting()}
+	costs := map[string]float64{}
+	var currencies []string
+	for _, p := range e.provs {
+		s.calls += p.calls.Load()
+		b := p.billedN.Load()
+		s.billed += b
+		s.throttled += p.throttled.Load()
+		if p.cfg.PricePerCall > 0 {
+			if _, ok := costs[p.cfg.Currency]; !ok {
+				currencies = append(currencies, p.cfg.Currency)
+			}
+			costs[p.cfg.Currency] += float64(b) * p.cfg.PricePerCall
+		}
+	}
+	for _, c := range currencies {
+		s.cost = append(s.cost, strings.TrimSpace(fmt.Sprintf("%.2f %s", costs[c], c)))
+	}
+	return s
+}
+
+// eta is the time left at the average pace so far (0 when unknown).
+func (s progressSnap) eta() time.Duration {
+	if s.total <= 0 || s.rows <= 0 || s.rows >= s.total {
+		return 0
+	}
+	left := float64(s.total-s.rows) / float64(s.rows) * float64(s.elapsed)
+	return time.Duration(left).Round(time.Second)
+}
+
+// line is the plain progress line of piped output (cron logs): every
+// figure an operator reading the log later wants, total and ETA included
+// when the row count is known.
+func (s progressSnap) line() string {
+	var b strings.Builder
+	rate := float64(s.rows) / max(s.elapsed.Seconds(), 1e-9)
+	if s.total > 0 {
+		fmt.Fprintf(&b, "progress: %d/%d rows (%.1f%%), %.0f rows/s", s.rows, s.total, 100*float64(s.rows)/float64(s.total), rate)
+		if eta := s.eta(); eta > 0 {
+			fmt.Fprintf(&b, ", ETA %s", eta)
+		}
+	} else {
+		fmt.Fprintf(&b, "progress: %d rows, %.0f rows/s", s.rows, rate)
+	}
+	fmt.Fprintf(&b, " · %d calls, %d billed", s.calls, s.billed)
+	if len(s.cost) > 0 {
+		fmt.Fprintf(&b, ", cost %s", strings.Join(s.cost, " + "))
+	}
+	fmt.Fprintf(&b, " · %d rows with errors · %d throttled · %s elapsed", s.errors, s.throttled, s.elapsed.Round(time.Second))
+	if s.waiting != "" {
+		b.WriteString("; " + s.waiting)
+	}
+	return b.String()
+}
+
+// attrs are the same figures as structured fields (JSON logs).
+func (s progressSnap) attrs() []any {
+	a := []any{"rows", s.rows, "calls", s.calls, "billed", s.billed, "rows_with_errors", s.errors, "throttled", s.throttled, "elapsed_s", int64(s.elapsed.Seconds())}
+	if s.total > 0 {
+		a = append(a, "total", s.total, "eta_s", int64(s.eta().Seconds()))
+	}
+	if len(s.cost) > 0 {
+		a = append(a, "cost", strings.Join(s.cost, " + "))
+	}
+	return a
+}
+
+// barDescription is the terminal bar's label: calls, cost, errors and
+// throttles beside the row count the bar itself shows.
+func (s progressSnap) barDescription() string {
+	d := fmt.Sprintf("rows · %d calls", s.calls)
+	if len(s.cost) > 0 {
+		d += " · " + strings.Join(s.cost, " + ")
+	}
+	d += fmt.Sprintf(" · %d errors · %d throttled", s.errors, s.throttled)
+	if s.waiting != "" {
+		d += " (" + s.waiting + ")"
+	}
+	return d
 }
 
 // totalOrSpinner is the bar's total: the row count, or -1 (a spinner) when unknown.

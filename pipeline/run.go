@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -18,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/riskbatch/riskbatch/pipeline/logging"
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/ratelimit"
 	"github.com/riskbatch/riskbatch/sinks"
@@ -46,6 +48,9 @@ type Options struct {
 	// Command describes this process in the job lock ("riskbatch run
 	// job.yaml"), for the message a second process on the job prints.
 	Command string
+	// Logger receives the run's messages (levels, text or JSON); nil logs
+	// plain text lines to Log.
+	Logger *slog.Logger
 	// ExitCode maps the run's outcome to the process exit code, for
 	// summary.json and the report; the table lives in cmd/riskbatch. Nil
 	// leaves exit_code 0.
@@ -125,12 +130,15 @@ type engine struct {
 	userAgent []string // the User-Agent header value, shared by every request (never modified)
 
 	rowsDone atomic.Int64
-	total    int64 // rows in the file when known (TTY progress with ETA), else 0
+	rowsErr  atomic.Int64 // rows written with an error, for the progress display
+	total    int64        // rows in the file when known (TTY progress with ETA), else 0
 
 	excel excelCheck // XLSX ID/mobile cells stored as numbers (excelcheck.go)
 
 	// stopRun cancels the rows' context when the machine fails under the
 	// run (envFail); envErr is the first such failure.
+	log *slog.Logger
+
 	stopRun context.CancelFunc
 	envErr  atomic.Pointer[EnvError]
 }
@@ -152,11 +160,27 @@ func Run(ctx context.Context, job *Job, opts Options) (*Summary, error) {
 		opts.ProgressEvery = 5 * time.Second
 	}
 	e := &engine{job: job, opts: opts, red: NewRedactor(job.Secrets()), userAgent: []string{"riskbatch/" + opts.Version}}
+	e.log = opts.Logger
+	if e.log == nil {
+		e.log, _ = logging.New(opts.Log, logging.Options{Redact: e.red.Redact})
+	}
 	return e.run(ctx)
 }
 
-func (e *engine) logf(format string, args ...any) {
-	fmt.Fprintln(e.opts.Log, e.red.Redact(fmt.Sprintf(format, args...)))
+// logf, warnf, errorf and debugf log a message at their level; the
+// message is redacted here and again by the logger's handler.
+func (e *engine) logf(format string, args ...any)  { e.logAt(slog.LevelInfo, format, args...) }
+func (e *engine) warnf(format string, args ...any) { e.logAt(slog.LevelWarn, format, args...) }
+func (e *engine) errorf(format string, args ...any) {
+	e.logAt(slog.LevelError, format, args...)
+}
+func (e *engine) debugf(format string, args ...any) { e.logAt(slog.LevelDebug, format, args...) }
+
+func (e *engine) logAt(level slog.Level, format string, args ...any) {
+	if !e.log.Enabled(context.Background(), level) {
+		return
+	}
+	e.log.Log(context.Background(), level, e.red.Redact(fmt.Sprintf(format, args...)))
 }
 
 func (e *engine) run(ctx context.Context) (*Summary, error) {
@@ -199,7 +223,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 	}
 
 	// Said first, so a wrong guess is seen before anything is bought.
-	e.logf("input: %s (%s, %s)", inPath, src.Format(), src.Encoding())
+	e.logf("input: %s (%s; encoding %s)", inPath, src.Format(), src.Encoding())
 
 	// Pre-flight: the first rows are validated locally before any call.
 	pf, err := e.preflight(inPath)
@@ -265,9 +289,10 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 
 	sum.Warnings = append(sum.Warnings, pf.warnings...)
 
-	if e.opts.TTY {
-		e.total = countRows(job, inPath)
-	}
+	// The row count gives the progress display its total and ETA, on a
+	// terminal and in cron logs alike (one streaming pass over a CSV;
+	// XLSX files are not read twice).
+	e.total = countRows(job, inPath)
 	// The rows run under their own context: a signal (ctx) or a failure of
 	// the machine (envFail) stops new calls the same way.
 	rowCtx, stopRun := context.WithCancel(ctx)
@@ -290,7 +315,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 		return nil, &InputError{Err: fmt.Errorf("%s: %w", inPath, errNoRows)}
 	}
 	for _, w := range pf.warnings {
-		e.logf("warning: %s", w) // said before the first call, and again at the end
+		e.warnf("%s", w) // said before the first call, and again at the end
 	}
 	e.finishSummary(sum, ctx)
 	if err := out.commit(sum); err != nil {
@@ -315,7 +340,7 @@ func (e *engine) envFail(op string, err error) {
 	if !e.envErr.CompareAndSwap(nil, ee) {
 		return
 	}
-	e.logf("error: %v: stopping the run (no new calls); resume with: %s", ee, e.opts.ResumeCommand)
+	e.errorf("%v: stopping the run (no new calls); resume with: %s", ee, e.opts.ResumeCommand)
 	if e.stopRun != nil {
 		e.stopRun()
 	}
@@ -753,12 +778,12 @@ func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *provider
 			}
 			lease.ReleaseWithReason(fb, res.RetryAfter, fmt.Sprintf("%s %s", res.Code, e.red.Redact(res.Message)))
 			if fb == ratelimit.PauseProvider {
-				e.logf("%s: vendor code %s (per-IP limit): pausing the whole provider", p.cfg.Name, res.Code)
+				e.warnf("%s: vendor code %s (per-IP limit): pausing the whole provider", p.cfg.Name, res.Code)
 			}
 			continue
 		case providers.Fatal:
 			lease.ReleaseWithReason(ratelimit.Fatal, 0, fmt.Sprintf("key %s: %s %s", key.ID, res.Code, e.red.Redact(res.Message)))
-			e.logf("%s: key %s stopped: vendor answered %s %s", p.cfg.Name, key.ID, res.Code, e.red.Redact(res.Message))
+			e.errorf("%s: key %s stopped: vendor answered %s %s", p.cfg.Name, key.ID, res.Code, e.red.Redact(res.Message))
 			continue
 		default: // transient
 			fb := ratelimit.Sent
@@ -870,7 +895,7 @@ func (e *engine) stopProvider(p *provRun, why string) {
 	p.mu.Unlock()
 	p.stopped.Store(true)
 	if first {
-		e.logf("%s: stopped: %s", p.cfg.Name, p.stopReason())
+		e.errorf("%s: stopped: %s", p.cfg.Name, p.stopReason())
 	}
 }
 
@@ -880,10 +905,10 @@ func (e *engine) breakerEvent(p *provRun, ev breakerEvent, cause string) {
 	cause = e.red.Redact(cause)
 	switch ev {
 	case breakerOpened:
-		e.logf("%s: endpoint unreachable: %s — %d attempts in a row never reached the vendor; pausing the provider, one probe in %s", p.cfg.Name, cause, p.cfg.Breaker.Failures, p.cfg.Breaker.Backoff)
+		e.warnf("%s: endpoint unreachable: %s — %d attempts in a row never reached the vendor; pausing the provider, one probe in %s", p.cfg.Name, cause, p.cfg.Breaker.Failures, p.cfg.Breaker.Backoff)
 	case breakerStopped:
 		p.unreachable.Store(true)
-		e.logf("%s: endpoint still unreachable after %d probe(s): %s — provider stopped, its remaining rows are deferred (resume when the endpoint is back)", p.cfg.Name, p.cfg.Breaker.Probes, cause)
+		e.errorf("%s: endpoint still unreachable after %d probe(s): %s — provider stopped, its remaining rows are deferred (resume when the endpoint is back)", p.cfg.Name, p.cfg.Breaker.Probes, cause)
 	}
 }
 

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -109,7 +110,7 @@ func (s *Summary) WriteTable(w io.Writer) {
 		for _, st := range Statuses {
 			fmt.Fprintf(&b, "%d\t", p.Status[st])
 		}
-		fmt.Fprintf(tw, "%s\t%s%d\t%d\t%.2f\t%d\t%d\t%d\t\n", p.Name, b.String(), p.Calls, p.Billed, p.Cost, p.Deduped, p.InDoubt, p.Warnings)
+		fmt.Fprintf(tw, "%s\t%s%d\t%d\t%s\t%d\t%d\t%d\t\n", p.Name, b.String(), p.Calls, p.Billed, FormatCost(p.Cost, p.Currency), p.Deduped, p.InDoubt, p.Warnings)
 	}
 	tw.Flush()
 	for _, p := range s.Providers {
@@ -140,4 +141,19 @@ func sortedKeys(m map[string]int) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// roundCost removes float dust from a cost (0.1 × 2268 is
+// 226.79999999999998 in binary floating point): costs are kept to a
+// millionth, far below any currency's smallest unit.
+func roundCost(c float64) float64 { return math.Round(c*1e6) / 1e6 }
+
+// FormatCost shows a cost with its currency: two decimals, none for
+// currencies without minor units in practice (IDR, JPY, KRW, VND).
+func FormatCost(c float64, currency string) string {
+	switch strings.ToUpper(currency) {
+	case "IDR", "JPY", "KRW", "VND":
+		return strings.TrimSpace(fmt.Sprintf("%.0f %s", c, currency))
+	}
+	return strings.TrimSpace(fmt.Sprintf("%.2f %s", c, currency))
 }

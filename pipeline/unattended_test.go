@@ -83,7 +83,7 @@ func TestPreflight(t *testing.T) {
 		}
 		eq(t, "outcome", sum.Outcome, pipeline.OutcomeComplete)
 		eq(t, "input_encoding", sum.InputEncoding, "utf-8")
-		if !strings.Contains(log, "input: ") || !strings.Contains(log, "(csv, utf-8)") {
+		if !strings.Contains(log, "input: ") || !strings.Contains(log, "encoding utf-8)") {
 			t.Errorf("the input's encoding is not said at the start:\n%s", log)
 		}
 		want := "juhe: 4 of the first 10 rows (40%) are invalid and will not be sent (id_checksum 4)"

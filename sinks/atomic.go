@@ -2,6 +2,7 @@ package sinks
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -134,14 +135,18 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 }
 
 // WriteJSONAtomic writes v as indented JSON (two spaces, trailing newline)
-// with WriteFileAtomic.
+// with WriteFileAtomic. `<`, `>` and `&` stay as they are: the files are
+// read by people and scripts, not embedded in HTML ("score > 80", not
+// "score \u003e 80").
 func WriteJSONAtomic(path string, v any, perm os.FileMode) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("sinks: encode %s: %w", filepath.Base(path), err)
 	}
-	data = append(data, '\n')
-	return WriteFileAtomic(path, data, perm)
+	return WriteFileAtomic(path, buf.Bytes(), perm)
 }
 
 // bufferedAtomic is an atomicFile behind a large bufio.Writer.

@@ -234,7 +234,7 @@ func TestWriteJSONAtomic(t *testing.T) {
 		want string
 	}{
 		{"struct-0600", summary{3, 3, "中文 <ok> & fine", map[string]int{"juhe": 3}}, 0o600,
-			"{\n  \"rows_in\": 3,\n  \"rows_out\": 3,\n  \"note\": \"中文 \\u003cok\\u003e \\u0026 fine\",\n  \"by_provider\": {\n    \"juhe\": 3\n  }\n}\n"},
+			"{\n  \"rows_in\": 3,\n  \"rows_out\": 3,\n  \"note\": \"中文 <ok> & fine\",\n  \"by_provider\": {\n    \"juhe\": 3\n  }\n}\n"},
 		{"slice-0644", []int{1, 2}, 0o644, "[\n  1,\n  2\n]\n"},
 	}
 	for _, tc := range tests {

@@ -5,11 +5,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/logging"
 	_ "github.com/riskbatch/riskbatch/providers/all"
 )
 
@@ -29,7 +31,50 @@ func (e *exitError) Error() string {
 	return e.err.Error()
 }
 
+// cliLog holds the global logging flags and the logger built from them
+// before a command runs (-v, --quiet, --log-format).
+type cliLog struct {
+	verbose, quiet bool
+	format         string
+	log            *slog.Logger
+}
+
+// logger returns the configured logger, or plain text at info level when
+// the flags were never parsed (a usage error before any command ran).
+func (c *cliLog) logger() *slog.Logger {
+	if c.log == nil {
+		c.log, _ = logging.New(os.Stderr, logging.Options{})
+	}
+	return c.log
+}
+
+func (c *cliLog) setup() error {
+	if c.verbose && c.quiet {
+		return &usageError{msg: "-v and --quiet contradict each other"}
+	}
+	level := slog.LevelInfo
+	switch {
+	case c.verbose:
+		level = slog.LevelDebug
+	case c.quiet:
+		level = slog.LevelWarn
+	}
+	l, err := logging.New(os.Stderr, logging.Options{Format: c.format, Level: level})
+	if err != nil {
+		return &usageError{msg: "--log-format: " + err.Error()}
+	}
+	c.log = l
+	return nil
+}
+
 func newRootCommand() *cobra.Command {
+	cmd, _ := newRoot()
+	return cmd
+}
+
+// newRoot builds the command tree and the logging state its commands share.
+func newRoot() (*cobra.Command, *cliLog) {
+	cl := &cliLog{}
 	root := &cobra.Command{
 		Use:           "riskbatch",
 		Short:         "Send applicant lists to anti-fraud data vendors and write enriched result sheets",
@@ -42,8 +87,13 @@ func newRootCommand() *cobra.Command {
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{msg: fmt.Sprintf("%s: %v (see riskbatch %s --help)", cmd.CommandPath(), err, cmd.Name())}
 	})
-	root.AddCommand(newRunCommand(false), newRunCommand(true), newSandboxCommand(), newVersionCommand(), newGenCommand(), newValidateCommand(), newHashCommand(), newBenchCommand())
-	return root
+	root.PersistentFlags().BoolVarP(&cl.verbose, "verbose", "v", false, "also log debug messages (the embedded sandbox's address, …)")
+	root.PersistentFlags().BoolVarP(&cl.quiet, "quiet", "q", false, "log only warnings and errors (no progress lines)")
+	root.PersistentFlags().StringVar(&cl.format, "log-format", logging.FormatText, "log format on stderr: text, or json (one JSON object per line)")
+	_ = root.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{logging.FormatText, logging.FormatJSON}, cobra.ShellCompDirectiveNoFileComp))
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return cl.setup() }
+	root.AddCommand(newRunCommand(cl, false), newRunCommand(cl, true), newSandboxCommand(), newVersionCommand(), newGenCommand(), newValidateCommand(), newHashCommand(), newBenchCommand())
+	return root, cl
 }
 
 func main() {
@@ -53,19 +103,20 @@ func main() {
 // execute runs the CLI; the exit code comes from the one table in
 // exitcodes.go.
 func execute(args []string) int {
-	root := newRootCommand()
+	root, cl := newRoot()
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
 		return exitOK
 	}
+	log := cl.logger()
 	var ee *exitError
 	if !errors.As(err, &ee) || ee.err != nil {
-		fmt.Fprintln(os.Stderr, "riskbatch:", err)
+		log.Error(err.Error())
 	}
 	var env *pipeline.EnvError
 	if errors.As(err, &env) && env.Resume != "" {
-		fmt.Fprintln(os.Stderr, "riskbatch: the work done so far is journaled; once the cause is fixed, resume with:", env.Resume)
+		log.Error("the work done so far is journaled; once the cause is fixed, resume with: " + env.Resume)
 	}
 	return exitCodeForError(err)
 }

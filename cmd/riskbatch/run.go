@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -23,14 +24,14 @@ type runOptions struct {
 }
 
 // newRunCommand builds `run` (resume=false) or `resume` (resume=true).
-func newRunCommand(resume bool) *cobra.Command {
+func newRunCommand(cl *cliLog, resume bool) *cobra.Command {
 	var o runOptions
 	cmd := &cobra.Command{
 		Use:   "run JOB",
 		Short: "Run a job: read the input, call the providers, write the results",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runJob(cmd.Context(), args[0], resume, o)
+			return runJob(cmd.Context(), cl.logger(), args[0], resume, o)
 		},
 	}
 	if resume {
@@ -57,7 +58,7 @@ func exactArgs(n int) cobra.PositionalArgs {
 	}
 }
 
-func runJob(parent context.Context, jobPath string, resume bool, o runOptions) error {
+func runJob(parent context.Context, log *slog.Logger, jobPath string, resume bool, o runOptions) error {
 	job, err := pipeline.LoadJob(jobPath, nil)
 	if err != nil {
 		return err
@@ -93,14 +94,14 @@ func runJob(parent context.Context, jobPath string, resume bool, o runOptions) e
 			name, code = "SIGTERM", exitSIGTERM
 		}
 		sigName.Store(name)
-		fmt.Fprintf(os.Stderr, "\nriskbatch: %s received: finishing in-flight calls (up to %s), then writing results; send again to quit at once\n", name, o.grace)
+		log.Warn(fmt.Sprintf("%s received: finishing in-flight calls (up to %s), then writing results; send again to quit at once", name, o.grace))
 		cancel()
 		select {
 		case <-sigs:
-			fmt.Fprintln(os.Stderr, "riskbatch: second signal: exiting now; resume with: riskbatch resume", jobPath)
+			log.Warn("second signal: exiting now; resume with: riskbatch resume " + jobPath)
 			os.Exit(code)
 		case <-time.After(o.grace + 30*time.Second):
-			fmt.Fprintln(os.Stderr, "riskbatch: in-flight calls did not finish in time; exiting")
+			log.Error("in-flight calls did not finish in time; exiting")
 			os.Exit(code)
 		case <-parent.Done():
 		}
@@ -112,13 +113,15 @@ func runJob(parent context.Context, jobPath string, resume bool, o runOptions) e
 			return err
 		}
 		defer stop()
-		fmt.Fprintf(os.Stderr, "riskbatch: embedded sandbox on http://%s (sandbox: true in the job)\n", addr)
+		log.Debug(fmt.Sprintf("embedded sandbox on http://%s (sandbox: true in the job)", addr))
 	}
 
-	tty := !o.noProgress && term.IsTerminal(int(os.Stderr.Fd()))
+	// The bar is for a person at a terminal; JSON logs get progress records.
+	tty := !o.noProgress && term.IsTerminal(int(os.Stderr.Fd())) && log.Handler().Enabled(context.Background(), slog.LevelInfo) && !isJSONLog(log)
 	sum, err := pipeline.Run(ctx, job, pipeline.Options{
 		Version:       version,
 		Log:           os.Stderr,
+		Logger:        log,
 		TTY:           tty,
 		Resume:        resume,
 		Fresh:         o.fresh,
@@ -169,4 +172,9 @@ func commandLine(resume bool, o runOptions, jobPath string) string {
 		return "riskbatch run --fresh " + jobPath
 	}
 	return "riskbatch run " + jobPath
+}
+
+func isJSONLog(l *slog.Logger) bool {
+	_, ok := l.Handler().(*slog.JSONHandler)
+	return ok
 }

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/riskbatch/riskbatch/pipeline"
+)
+
+// TestCLIConventions: the flags and exit codes users of restic, rclone and
+// kubectl expect.
+func TestCLIConventions(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		args   []string
+		exit   int
+		stdout string
+		stderr string
+	}{
+		{[]string{"--version"}, 0, "riskbatch dev", ""},
+		{[]string{"run", "--bogus", "job.yaml"}, exitUsage, "", "unknown flag: --bogus"},
+		{[]string{"frobnicate"}, exitUsage, "", `unknown command "frobnicate"`},
+		{[]string{"run"}, exitUsage, "", "expected 1 argument"},
+		{[]string{"--log-format", "xml", "version"}, exitUsage, "", "--log-format"},
+		{[]string{"-v", "--quiet", "version"}, exitUsage, "", "contradict"},
+	}
+	for _, tc := range tests {
+		r := runCLI(t, dir, tc.args...)
+		if r.code != tc.exit || !strings.Contains(r.stdout, tc.stdout) || !strings.Contains(r.stderr, tc.stderr) {
+			t.Errorf("riskbatch %v: %s\nwant exit %d, stdout with %q, stderr with %q", tc.args, r, tc.exit, tc.stdout, tc.stderr)
+		}
+	}
+}
+
+// TestJSONLog: with --log-format json every stderr line is one JSON object
+// with a level and a message, and no line holds the key, even when the
+// vendor rejects it (the key is in the request that failed).
+func TestJSONLog(t *testing.T) {
+	dir := t.TempDir()
+	writeCSVFile(t, filepath.Join(dir, "applicants.csv"), cliHeader, cliRows(20))
+	writeJob(t, dir, jobSpec{Key: "wrong-key-3f9d21"})
+	r := runCLI(t, dir, "--log-format", "json", "-v", "run", "--no-progress", "job.yaml")
+	if r.code != exitProviderStopped {
+		t.Fatalf("run with a wrong key: %s", r)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	levels := map[string]int{}
+	for _, line := range lines {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Errorf("stderr line is not JSON: %q (%v)", line, err)
+			continue
+		}
+		lvl, _ := rec["level"].(string)
+		msg, _ := rec["msg"].(string)
+		if lvl == "" || msg == "" {
+			t.Errorf("line without level or msg: %q", line)
+		}
+		levels[lvl]++
+	}
+	if strings.Contains(r.stderr+r.stdout, "wrong-key-3f9d21") {
+		t.Errorf("the key is in the output:\n%s", r)
+	}
+	if levels["ERROR"] == 0 || levels["DEBUG"] == 0 || levels["INFO"] == 0 {
+		t.Errorf("levels seen %v: want the key stop as ERROR, the sandbox address as DEBUG (-v), the input as INFO", levels)
+	}
+	// --quiet keeps warnings and errors only.
+	r = runCLI(t, dir, "--log-format", "json", "--quiet", "run", "--no-progress", "--fresh", "job.yaml")
+	for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+		if strings.Contains(line, `"level":"INFO"`) || strings.Contains(line, `"level":"DEBUG"`) {
+			t.Errorf("--quiet wrote %q", line)
+		}
+	}
+}
+
+// TestCostWithCurrency: the console table shows each cost with its
+// currency, and summary.json has no float dust.
+func TestCostWithCurrency(t *testing.T) {
+	dir := t.TempDir()
+	writeCSVFile(t, filepath.Join(dir, "applicants.csv"), cliHeader, cliRows(30))
+	writeJob(t, dir, jobSpec{})
+	r := runCLI(t, dir, "run", "--no-progress", "job.yaml")
+	if r.code != 0 {
+		t.Fatalf("run: %s", r)
+	}
+	sum := readSummaryFile(t, filepath.Join(dir, "out"))
+	p := sum.Providers[0]
+	want := pipeline.FormatCost(p.Cost, "CNY")
+	if !strings.Contains(r.stdout, want) {
+		t.Errorf("stdout does not show the cost as %q:\n%s", want, r.stdout)
+	}
+	if got := float64(p.Billed) * 0.5; p.Cost != got {
+		t.Errorf("summary cost %v, want %v", p.Cost, got)
+	}
+}
+
