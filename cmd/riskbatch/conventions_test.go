@@ -95,4 +95,3 @@ func TestCostWithCurrency(t *testing.T) {
 		t.Errorf("summary cost %v, want %v", p.Cost, got)
 	}
 }
-
