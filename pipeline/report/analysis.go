@@ -3,6 +3,7 @@ package report
 import (
 	"math"
 	"math/bits"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -384,9 +385,10 @@ func (c *Collector) backtestExtras(bt *BacktestFigures) {
 			scored = append(scored, ps)
 		}
 	}
+	var sc rankScratch
 	for i := range scored {
 		for j := i + 1; j < len(scored); j++ {
-			n, rho := spearman(scored[i].scores, scored[j].scores)
+			n, rho := sc.spearman(scored[i].scores, scored[j].scores)
 			bt.RankCorrelation = append(bt.RankCorrelation, RankCorrelation{A: scored[i].plan.name, B: scored[j].plan.name, Rows: n, Spearman: rho})
 		}
 	}
@@ -398,24 +400,31 @@ func (c *Collector) backtestExtras(bt *BacktestFigures) {
 	}
 }
 
+// rankScratch holds spearman's buffers, reused from pair to pair.
+type rankScratch struct {
+	idx, ord []int32
+	ra, rb   []float32
+}
+
 // spearman is Spearman's ρ of two row-aligned score columns over the rows
 // where both are finite: Pearson's correlation of their average ranks.
-func spearman(a, b []float32) (int, *float64) {
-	var idx []int32
+func (sc *rankScratch) spearman(a, b []float32) (int, *float64) {
+	sc.idx = sc.idx[:0]
 	for i := range a {
 		if i < len(b) && finite32(a[i]) && finite32(b[i]) {
-			idx = append(idx, int32(i))
+			sc.idx = append(sc.idx, int32(i))
 		}
 	}
-	n := len(idx)
+	n := len(sc.idx)
 	if n < 2 {
 		return n, nil
 	}
-	ra, rb := avgRanks(idx, a), avgRanks(idx, b)
+	sc.ra = sc.avgRanks(sc.ra, a)
+	sc.rb = sc.avgRanks(sc.rb, b)
 	mean := float64(n+1) / 2
 	var sab, saa, sbb float64
-	for i := range ra {
-		x, y := float64(ra[i])-mean, float64(rb[i])-mean
+	for i := range n {
+		x, y := float64(sc.ra[i])-mean, float64(sc.rb[i])-mean
 		sab += x * y
 		saa += x * x
 		sbb += y * y
@@ -426,15 +435,17 @@ func spearman(a, b []float32) (int, *float64) {
 	return n, ptr(sab / math.Sqrt(saa*sbb))
 }
 
-// avgRanks ranks s over the rows idx (1 = lowest), ties sharing their
-// mean rank; the result is parallel to idx.
-func avgRanks(idx []int32, s []float32) []float32 {
-	ord := make([]int32, len(idx))
-	for i := range ord {
-		ord[i] = int32(i)
+// avgRanks ranks s over the rows sc.idx (1 = lowest) into r, ties sharing
+// their mean rank; r is parallel to sc.idx.
+func (sc *rankScratch) avgRanks(r []float32, s []float32) []float32 {
+	idx := sc.idx
+	sc.ord = sc.ord[:0]
+	for i := range idx {
+		sc.ord = append(sc.ord, int32(i))
 	}
+	ord := sc.ord
 	sort.Slice(ord, func(i, j int) bool { return s[idx[ord[i]]] < s[idx[ord[j]]] })
-	r := make([]float32, len(idx))
+	r = slices.Grow(r[:0], len(idx))[:len(idx)]
 	for i := 0; i < len(ord); {
 		j := i
 		for j < len(ord) && s[idx[ord[j]]] == s[idx[ord[i]]] {

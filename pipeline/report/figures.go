@@ -2,7 +2,7 @@ package report
 
 import (
 	"math"
-	"sort"
+	"slices"
 	"time"
 )
 
@@ -233,19 +233,26 @@ func (c *Collector) backtest() *BacktestFigures {
 		counts[nv][1] += counts[NoVote][1]
 		bt.ByDecision = decisionBins(counts, bt.BadRate, false)
 	}
+	// One buffer of samples, as large as the largest provider's, serves
+	// every provider in turn.
+	most := 0
 	for _, ps := range c.provs {
-		pp := ps.plan
-		if pp.score < 0 {
-			continue
-		}
-		pb := ProviderBacktest{Name: pp.name, Type: pp.typ, ScoreColumn: pp.scoreCol, Answered: ps.answered}
 		n := 0
 		for j, s := range ps.scores {
 			if finite32(s) && c.rowLabels[j] != labelNone {
 				n++
 			}
 		}
-		samples := make([]Sample, 0, n)
+		most = max(most, n)
+	}
+	buf := make([]Sample, 0, most)
+	for _, ps := range c.provs {
+		pp := ps.plan
+		if pp.score < 0 {
+			continue
+		}
+		pb := ProviderBacktest{Name: pp.name, Type: pp.typ, ScoreColumn: pp.scoreCol, Answered: ps.answered}
+		samples := buf[:0]
 		for j, s := range ps.scores {
 			if l := c.rowLabels[j]; finite32(s) && l != labelNone {
 				samples = append(samples, Sample{Score: float64(s), Bad: l == labelBad})
@@ -302,7 +309,14 @@ func decisionBins(counts [4][2]int, base *float64, withNoVote bool) []Bin {
 // distribution summarises scores: small integer ranges get one bar per
 // value, anything else ten bars of a round width.
 func distribution(col string, scores []float32) *Distribution {
-	s := make([]float64, 0, len(scores)/2)
+	hits := 0
+	for _, x := range scores {
+		if finite32(x) {
+			hits++
+		}
+	}
+	// One float32 per hit (the scores are float32 already).
+	s := make([]float32, 0, hits)
 	ints := true
 	sum := 0.0
 	for _, x := range scores {
@@ -310,7 +324,7 @@ func distribution(col string, scores []float32) *Distribution {
 			continue
 		}
 		v := float64(x)
-		s = append(s, v)
+		s = append(s, x)
 		sum += v
 		if v != math.Trunc(v) {
 			ints = false
@@ -320,19 +334,19 @@ func distribution(col string, scores []float32) *Distribution {
 	if len(s) == 0 {
 		return d
 	}
-	sort.Float64s(s)
-	d.Min, d.Max, d.Mean = s[0], s[len(s)-1], sum/float64(len(s))
+	slices.Sort(s)
+	d.Min, d.Max, d.Mean = float64(s[0]), float64(s[len(s)-1]), sum/float64(len(s))
 	if n := len(s); n%2 == 1 {
-		d.Median = s[n/2]
+		d.Median = float64(s[n/2])
 	} else {
-		d.Median = (s[n/2-1] + s[n/2]) / 2
+		d.Median = (float64(s[n/2-1]) + float64(s[n/2])) / 2
 	}
 	if ints && d.Max-d.Min <= 20 {
 		for v := d.Min; v <= d.Max; v++ {
 			d.Bins = append(d.Bins, HistBin{Label: fmtNum(v), From: v, To: v + 1})
 		}
 		for _, x := range s {
-			d.Bins[int(x-d.Min)].Count++
+			d.Bins[int(float64(x)-d.Min)].Count++
 		}
 		return d
 	}
@@ -355,7 +369,7 @@ func distribution(col string, scores []float32) *Distribution {
 		d.Bins = append(d.Bins, HistBin{Label: label, From: from, To: to})
 	}
 	for _, x := range s {
-		i := int((x - start) / width)
+		i := int((float64(x) - start) / width)
 		if i >= n {
 			i = n - 1
 		}

@@ -100,8 +100,9 @@ func (c *Collector) incremental(scored []*provState) *Incremental {
 
 	// Bins and WoE per provider and fold, from the training rows.
 	bins := make([][cvFolds]foldBin, P)
+	var idx []int32 // reused from provider to provider
 	for p, ps := range scored {
-		var idx []int32
+		idx = idx[:0]
 		var nsG, nsB [cvFolds]int // answers without a score, by fold
 		for i := 0; i < n; i++ {
 			if !inPop(i) {
