@@ -46,6 +46,8 @@ type Job struct {
 	Path string `yaml:"-"`
 	// secrets are every credential value, for redaction.
 	secrets []string
+	// offline: loaded by LoadJobOffline (credentials may be empty).
+	offline bool
 }
 
 // InputConfig names the input file.
@@ -142,6 +144,17 @@ var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}`)
 // LoadJob reads, interpolates and validates a job file. getenv is
 // os.LookupEnv in production; tests pass their own.
 func LoadJob(path string, getenv func(string) (string, bool)) (*Job, error) {
+	return loadJob(path, getenv, false)
+}
+
+// LoadJobOffline loads a job for the commands that make no call (validate,
+// hash): a credential whose variable is unset is left empty instead of
+// being an error, so a job can be checked on a machine without the keys.
+func LoadJobOffline(path string, getenv func(string) (string, bool)) (*Job, error) {
+	return loadJob(path, getenv, true)
+}
+
+func loadJob(path string, getenv func(string) (string, bool), offline bool) (*Job, error) {
 	if getenv == nil {
 		getenv = os.LookupEnv
 	}
@@ -159,7 +172,7 @@ func LoadJob(path string, getenv func(string) (string, bool)) (*Job, error) {
 	// Interpolate ${VAR} in scalar values (never in keys), collecting every
 	// missing variable so the user fixes them in one go.
 	missing := map[string]bool{}
-	interpolate(&root, getenv, missing)
+	interpolate(&root, getenv, missing, offline, false)
 	if len(missing) > 0 {
 		names := make([]string, 0, len(missing))
 		for n := range missing {
@@ -184,7 +197,7 @@ func LoadJob(path string, getenv func(string) (string, bool)) (*Job, error) {
 			}
 		}
 	}
-	job := &Job{Path: path}
+	job := &Job{Path: path, offline: offline}
 	if err := root.Decode(job); err != nil {
 		if !errors.As(err, &te) {
 			return nil, configErr("job file %s: %s", path, redactYAMLError(err.Error()))
@@ -220,7 +233,9 @@ func redactYAMLError(msg string) string {
 	return regexp.MustCompile("`[^`]*`").ReplaceAllString(msg, "`…`")
 }
 
-func interpolate(n *yaml.Node, getenv func(string) (string, bool), missing map[string]bool) {
+// interpolate replaces ${VAR} references below n. With offline set, a
+// missing variable under a credentials: mapping is left empty.
+func interpolate(n *yaml.Node, getenv func(string) (string, bool), missing map[string]bool, offline, inCreds bool) {
 	if n.Kind == yaml.ScalarNode {
 		if strings.Contains(n.Value, "${") {
 			n.Value = varRef.ReplaceAllStringFunc(n.Value, func(m string) string {
@@ -231,7 +246,9 @@ func interpolate(n *yaml.Node, getenv func(string) (string, bool), missing map[s
 				if strings.Contains(m, ":") {
 					return sub[2]
 				}
-				missing[sub[1]] = true
+				if !(offline && inCreds) {
+					missing[sub[1]] = true
+				}
 				return ""
 			})
 			// A plain scalar takes the type its new value spells, as if the
@@ -253,7 +270,8 @@ func interpolate(n *yaml.Node, getenv func(string) (string, bool), missing map[s
 		if n.Kind == yaml.MappingNode && i%2 == 0 {
 			continue
 		}
-		interpolate(c, getenv, missing)
+		creds := inCreds || (n.Kind == yaml.MappingNode && n.Content[i-1].Value == "credentials")
+		interpolate(c, getenv, missing, offline, creds)
 	}
 }
 
@@ -376,7 +394,7 @@ func (j *Job) validate() error {
 			known := map[string]bool{}
 			for _, c := range spec.Credentials {
 				known[c.Name] = true
-				if c.Required && key.Credentials[c.Name] == "" {
+				if c.Required && key.Credentials[c.Name] == "" && !j.offline {
 					add("%s: credentials.%s is required", kw, c.Name)
 				}
 			}

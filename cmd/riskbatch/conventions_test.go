@@ -95,3 +95,21 @@ func TestCostWithCurrency(t *testing.T) {
 		t.Errorf("summary cost %v, want %v", p.Cost, got)
 	}
 }
+
+// TestOfflineCommandsNeedNoKeys: validate and hash make no call, so an
+// unset credential variable is no error there; run still names it.
+func TestOfflineCommandsNeedNoKeys(t *testing.T) {
+	dir := t.TempDir()
+	writeCSVFile(t, filepath.Join(dir, "applicants.csv"), cliHeader, cliRows(10))
+	writeJob(t, dir, jobSpec{Key: "${RISKBATCH_TEST_KEY_NEVER_SET}"})
+	if r := runCLI(t, dir, "validate", "job.yaml"); r.code != 0 {
+		t.Errorf("validate without the key's variable: %s", r)
+	}
+	if r := runCLI(t, dir, "hash", "--digest", "md5", "job.yaml"); r.code != 0 {
+		t.Errorf("hash without the key's variable: %s", r)
+	}
+	r := runCLI(t, dir, "run", "job.yaml")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "RISKBATCH_TEST_KEY_NEVER_SET") {
+		t.Errorf("run without the key's variable: %s; want exit 2 naming it", r)
+	}
+}
