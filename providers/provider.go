@@ -124,6 +124,12 @@ type Request struct {
 	// serves both. Providers derive it from everything that goes on the wire
 	// except credentials.
 	Dedupe [32]byte
+	// Identity identifies the lookup independently of how it is encoded on
+	// the wire: a digest (DedupeKey) of the normalised plaintext fields and
+	// the options that change the vendor's answer, never of a per-key or
+	// per-account encoding (Juhe's AES, a digest option). The answer cache
+	// keys on it (an HMAC of it); zero means the lookup is not cached.
+	Identity [32]byte
 	// Payload is provider-private.
 	Payload any
 	// Notes are non-fatal remarks about the row for the error log (e.g. a

@@ -135,6 +135,7 @@ var (
 // MD5 already computed upstream and sent as mobile_md5.
 func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 	var ps []param
+	plainMobile := "" // the normalised mobile before mobile_encoding: Request.Identity
 	raw := rec.Get("mobile")
 	if h, d, ok := pii.DetectHashed(raw, pii.None); ok {
 		if d != pii.MD5 {
@@ -146,6 +147,7 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 		if err != nil {
 			return nil, invalid(rec, "mobile", err, pii.MaskMobile(raw))
 		}
+		plainMobile = norm
 		if c.md5 {
 			ps = append(ps, param{"mobile_md5", pii.Hash(pii.MD5, norm)})
 		} else {
@@ -189,7 +191,14 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 	for _, p := range ps {
 		parts = append(parts, p.name, p.value)
 	}
-	return &providers.Request{Dedupe: providers.DedupeKey(parts...), Payload: payload{params: ps}, Warnings: warns}, nil
+	ident := []string{"accuauth"}
+	for _, p := range ps {
+		if p.name == "mobile_md5" && plainMobile != "" {
+			p = param{"mobile", plainMobile}
+		}
+		ident = append(ident, p.name, p.value)
+	}
+	return &providers.Request{Dedupe: providers.DedupeKey(parts...), Identity: providers.DedupeKey(ident...), Payload: payload{params: ps}, Warnings: warns}, nil
 }
 
 func (c *Client) encoding() string {

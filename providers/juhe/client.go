@@ -165,6 +165,7 @@ type payload struct {
 func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 	p := payload{idType: c.idCrypto, phoneType: c.phCrypto, nmType: c.nmCrypto}
 	var notes []string
+	var ident [3]string // normalised plaintext (or the digest passed through): Request.Identity
 
 	raw := rec.Get("idcard")
 	if raw == "" {
@@ -173,6 +174,7 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 	if h, d, ok := pii.DetectHashed(raw, c.hashed64); ok {
 		// Already hashed upstream: pass through with the matching crypto type.
 		p.idcard, p.idType = h, d
+		ident[0] = d.String() + ":" + h
 	} else {
 		norm, note, err := pii.ChineseID(raw)
 		if err != nil {
@@ -182,6 +184,7 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 			notes = append(notes, note)
 		}
 		p.idcard = pii.Hash(p.idType, norm)
+		ident[0] = norm
 	}
 
 	raw = rec.Get("mobile")
@@ -190,12 +193,14 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 	}
 	if h, d, ok := pii.DetectHashed(raw, c.hashed64); ok {
 		p.mobile, p.phoneType = h, d
+		ident[1] = d.String() + ":" + h
 	} else {
 		norm, err := pii.ChineseMobile(raw)
 		if err != nil {
 			return nil, invalid(rec, "mobile", err, pii.MaskMobile(raw))
 		}
 		p.mobile = pii.Hash(p.phoneType, norm)
+		ident[1] = norm
 	}
 
 	// The name is optional (realname 必填 否): one that fails its check is
@@ -205,10 +210,12 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 		if raw = rec.Get("name"); raw != "" {
 			if h, d, ok := pii.DetectHashed(raw, c.hashed64); ok && d == pii.MD5 {
 				p.name, p.nmType = h, d
+				ident[2] = d.String() + ":" + h
 			} else if norm, err := pii.Name(raw); err != nil {
 				warnings = append(warnings, warning(rec, "name", err, pii.MaskName(raw)))
 			} else {
 				p.name = pii.Hash(p.nmType, norm)
+				ident[2] = norm
 			}
 		}
 	}
@@ -218,6 +225,7 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 	return &providers.Request{
 		Dedupe: providers.DedupeKey("juhe", c.product, p.idcard, p.mobile, p.name,
 			p.idType.String(), p.phoneType.String(), p.nmType.String(), strconv.FormatBool(c.aes)),
+		Identity: providers.DedupeKey("juhe", c.product, ident[0], ident[1], ident[2]),
 		Payload:  p,
 		Notes:    notes,
 		Warnings: warnings,

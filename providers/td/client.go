@@ -261,7 +261,10 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 	if err != nil {
 		return nil, fmt.Errorf("td: encode body: %w", err)
 	}
-	return &providers.Request{Dedupe: providers.DedupeKey("td", string(enc)), Payload: payload{body: enc}, Notes: notes, Warnings: warns}, nil
+	// The body is plaintext (no per-key encoding): its digest is also the
+	// lookup's identity (Request.Identity).
+	d := providers.DedupeKey("td", string(enc))
+	return &providers.Request{Dedupe: d, Identity: d, Payload: payload{body: enc}, Notes: notes, Warnings: warns}, nil
 }
 
 func invalid(rec providers.Record, field, code, reason, masked string) error {

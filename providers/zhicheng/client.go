@@ -308,8 +308,12 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zhicheng: encoding params: %w", err)
 	}
+	// The params are plaintext (no per-key encoding): the wire digest is
+	// also the lookup's identity (Request.Identity).
+	d := providers.DedupeKey("zhicheng", APIName, c.queryReason, string(body))
 	return &providers.Request{
-		Dedupe:   providers.DedupeKey("zhicheng", APIName, c.queryReason, string(body)),
+		Dedupe:   d,
+		Identity: d,
 		Payload:  payload{params: string(body)},
 		Notes:    notes,
 		Warnings: warns,
