@@ -109,7 +109,8 @@ func TestXLSXCells(t *testing.T) {
 		// Row 4 (row 3 absent): text ID, boolean, cells without r.
 		io.WriteString(w, `<row r="4"><c t="inlineStr"><is><r><t>Bo</t></r><r><t>b</t></r></is></c><c t="inlineStr"><is><t>330328199001017024</t></is></c><c t="b"><v>1</v></c></row>`)
 		io.WriteString(w, `<row r="5"><c r="A5" t="inlineStr"><is><t>`+strings.Repeat("y", 40)+`</t></is></c><c r="B5"><v>1</v></c></row>`)
-		io.WriteString(w, `<row r="6"><c r="A6" t="inlineStr"><is><t>Eve</t></is></c></row>`)
+		// Row 6: cells out of order, an empty shared-string cell.
+		io.WriteString(w, `<row r="6"><c r="C6" t="s"><v></v></c><c r="B6"><v>7</v></c><c r="A6" t="inlineStr"><is><t>Eve</t></is></c></row>`)
 	}, func(w io.Writer) {
 		io.WriteString(w, `<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="4" uniqueCount="4">`+
 			`<si><t>name</t></si><si><t>id_number</t></si><si><t xml:space="preserve">note_x005F_x</t></si>`+
@@ -133,7 +134,7 @@ func TestXLSXCells(t *testing.T) {
 		{2, []string{"Alice", "3.30328199001017E+17", "13800138000", "x\r"}, []bool{false, true, true, false}, ""},
 		{4, []string{"Bob", "330328199001017024", "1", ""}, nil, ""},
 		{5, []string{"", "1", "", ""}, []bool{false, true, false, false}, path + ` sheet "Sheet1" row 5 column "name": cell is 40 bytes, larger than the 32-byte limit: value dropped`},
-		{6, []string{"Eve", "", "", ""}, nil, ""},
+		{6, []string{"Eve", "7", "", ""}, []bool{false, true, false, false}, ""},
 	}
 	if len(rows) != len(want) {
 		t.Fatalf("got %d rows, want %d: %+v", len(rows), len(want), rows)
@@ -158,7 +159,7 @@ func TestXLSXCells(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r2.Close()
-	if _, err := r2.Next(); err == nil || err == io.EOF || !strings.Contains(err.Error(), beyond+` sheet "Sheet1" row 2: cell reference "XFE2" invalid or out of order`) {
+	if _, err := r2.Next(); err == nil || err == io.EOF || !strings.Contains(err.Error(), beyond+` sheet "Sheet1" row 2: cell reference "XFE2" is invalid (beyond column XFD?): corrupt XLSX`) {
 		t.Errorf("Next = %v, want a corrupt-cell error", err)
 	}
 }

@@ -480,9 +480,11 @@ func (r *xlsxReader) readRow() error {
 				for _, a := range t.Attr {
 					switch a.Name.Local {
 					case "r":
+						// Cells out of order are placed by their reference,
+						// as Excel would after its repair.
 						c, err := columnOf(a.Value)
-						if err != nil || c <= col {
-							return fmt.Errorf("%s sheet %q row %d: cell reference %q invalid or out of order: corrupt XLSX", r.path, r.sheet, r.rowNum, a.Value)
+						if err != nil {
+							return fmt.Errorf("%s sheet %q row %d: cell reference %q is invalid (beyond column XFD?): corrupt XLSX", r.path, r.sheet, r.rowNum, a.Value)
 						}
 						next = c
 					case "t":
@@ -534,6 +536,9 @@ func (r *xlsxReader) endCell(col int, typ string, hasV bool, size int) error {
 	numeric := false
 	switch typ {
 	case "s":
+		if len(r.text) == 0 {
+			return nil // <v/>: an empty cell, as excelize reads it
+		}
 		idx, err := strconv.Atoi(strings.TrimSpace(string(r.text)))
 		var ok bool
 		if err == nil && r.sst != nil {
