@@ -51,7 +51,7 @@ func bindProviders(job *Job, inPath string, header []string) ([]boundProvider, e
 		spec, _ := providers.Lookup(pc.Type)
 		prov, err := spec.New(providers.Config{Name: pc.Name, Endpoint: pc.Endpoint, Options: pc.Options})
 		if err != nil {
-			return nil, configErr("job file %s: provider %q: %v", job.Path, pc.Name, err)
+			return nil, pc.optionError(job.Path, err)
 		}
 		b, miss := providers.NewBinding(header, prov.Inputs(), pc.Columns)
 		for _, m := range miss {

@@ -42,6 +42,10 @@ type Job struct {
 	Decisions report.DecisionConfig `yaml:"decisions"`
 	Backtest  report.BacktestConfig `yaml:"backtest"`
 
+	// Cache is the answer cache across runs (cacheconfig.go); a provider
+	// uses it only when it says cache: {max_age: …}.
+	Cache CacheConfig `yaml:"cache"`
+
 	// Path is the job file; relative paths in it are resolved from its directory.
 	Path string `yaml:"-"`
 	// secrets are every credential value, for redaction.
@@ -90,7 +94,9 @@ type ProviderConfig struct {
 	TimeZone      string            `yaml:"time_zone"`
 	Retry         RetryConfig       `yaml:"retry"`
 	Breaker       BreakerConfig     `yaml:"circuit_breaker"`
-	Keys          []KeyConfig       `yaml:"keys"`
+	// optionLines: where each key of options is in the job file (for errors).
+	optionLines map[string]int
+	Keys        []KeyConfig `yaml:"keys"`
 }
 
 // BreakerConfig is the provider's circuit breaker for failures before a
@@ -208,10 +214,82 @@ func loadJob(path string, getenv func(string) (string, bool), offline bool) (*Jo
 		sort.SliceStable(errs, func(a, b int) bool { return yamlErrLine(errs[a]) < yamlErrLine(errs[b]) })
 		return nil, configErr("job file %s: yaml: unmarshal errors:\n  %s", path, redactYAMLError(strings.Join(errs, "\n  ")))
 	}
+	recordOptionLines(&root, job)
 	if err := job.validate(); err != nil {
 		return nil, err
 	}
 	return job, nil
+}
+
+// recordOptionLines remembers where each provider's options are in the
+// file: the providers decode their options from a map, which has no line
+// numbers, and an error must point at the user's line.
+func recordOptionLines(root *yaml.Node, job *Job) {
+	doc := root
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
+		doc = doc.Content[0]
+	}
+	provs := mappingValue(doc, "providers")
+	if provs == nil || provs.Kind != yaml.SequenceNode {
+		return
+	}
+	for i, item := range provs.Content {
+		if i >= len(job.Providers) {
+			break
+		}
+		opts := mappingValue(item, "options")
+		if opts == nil || opts.Kind != yaml.MappingNode {
+			continue
+		}
+		lines := map[string]int{"": opts.Line}
+		for k := 0; k+1 < len(opts.Content); k += 2 {
+			lines[opts.Content[k].Value] = opts.Content[k].Line
+		}
+		job.Providers[i].optionLines = lines
+	}
+}
+
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for k := 0; k+1 < len(n.Content); k += 2 {
+		if n.Content[k].Value == key {
+			return n.Content[k+1]
+		}
+	}
+	return nil
+}
+
+// optionError places a provider option error at its line in the job file.
+func (p *ProviderConfig) optionError(jobPath string, err error) error {
+	var lines []string
+	for _, e := range flattenErrors(err) {
+		key := ""
+		var oe *providers.OptionError
+		if errors.As(e, &oe) {
+			key = oe.Key
+		} else if m := optionKeyPrefix.FindStringSubmatch(e.Error()); m != nil {
+			key = m[1] // the providers' own checks say "options.<key> …"
+		}
+		if n := p.optionLines[key]; key != "" && n > 0 {
+			lines = append(lines, fmt.Sprintf("line %d: provider %q: %v", n, p.Name, e))
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("provider %q: %v", p.Name, e))
+	}
+	sort.SliceStable(lines, func(a, b int) bool { return yamlErrLine(lines[a]) < yamlErrLine(lines[b]) })
+	return configErr("job file %s:\n  %s", jobPath, strings.Join(lines, "\n  "))
+}
+
+var optionKeyPrefix = regexp.MustCompile(`^options\.([A-Za-z0-9_]+)`)
+
+// flattenErrors lists the errors an errors.Join holds (or err itself).
+func flattenErrors(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 var yamlLine = regexp.MustCompile(`^line (\d+):`)
@@ -412,6 +490,7 @@ func (j *Job) validate() error {
 		}
 	}
 	errs = append(errs, j.validateReport()...)
+	errs = append(errs, j.validateCache()...)
 	if len(errs) > 0 {
 		return configErr("job file %s:\n  %s", j.Path, strings.Join(errs, "\n  "))
 	}

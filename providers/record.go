@@ -1,9 +1,11 @@
 package providers
 
 import (
-	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
+	"reflect"
+	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -149,20 +151,139 @@ func DedupeKey(parts ...string) [32]byte {
 	return out
 }
 
-// DecodeOptions decodes a provider's options map into dst, rejecting
-// unknown keys so a typo in the job is an error, not a silent default.
+// DecodeOptions decodes a provider's options map into dst (a pointer to a
+// struct with yaml tags), rejecting unknown keys so a typo in the job is an
+// error, not a silent default. Every problem is an *OptionError naming the
+// option (with a "did you mean" for a near miss) and saying what value is
+// wanted in the user's words, not Go's type names; they are joined.
 func DecodeOptions(opts map[string]any, dst any) error {
 	if len(opts) == 0 {
 		return nil
 	}
-	raw, err := yaml.Marshal(opts)
-	if err != nil {
-		return err
+	fields := optionFields(dst)
+	keys := make([]string, 0, len(opts))
+	for k := range opts {
+		keys = append(keys, k)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)
-	if err := dec.Decode(dst); err != nil {
-		return fmt.Errorf("options: %w", err)
+	sort.Strings(keys)
+	var errs []error
+	for _, k := range keys {
+		ft, ok := fields[k]
+		if !ok {
+			msg := "unknown option"
+			if near := nearest(k, fields); near != "" {
+				msg += fmt.Sprintf(" (did you mean %s?)", near)
+			}
+			names := make([]string, 0, len(fields))
+			for n := range fields {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			errs = append(errs, &OptionError{Key: k, Msg: msg + "; options of this provider: " + strings.Join(names, ", ")})
+			continue
+		}
+		// One key at a time, so a type error is attributed to its option.
+		raw, err := yaml.Marshal(map[string]any{k: opts[k]})
+		if err != nil {
+			errs = append(errs, &OptionError{Key: k, Msg: err.Error()})
+			continue
+		}
+		if err := yaml.Unmarshal(raw, dst); err != nil {
+			errs = append(errs, &OptionError{Key: k, Msg: "want " + describeType(ft)})
+		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// OptionError is a problem with one provider option.
+type OptionError struct {
+	Key string // the option as written in the job
+	Msg string
+}
+
+func (e *OptionError) Error() string { return fmt.Sprintf("options.%s: %s", e.Key, e.Msg) }
+
+// optionFields maps the yaml names of dst's fields to their types.
+func optionFields(dst any) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	t := reflect.TypeOf(dst)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return out
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+// describeType says what value a field takes, in a job writer's words.
+func describeType(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if t.PkgPath() == "time" && t.Name() == "Duration" {
+			return "a duration such as 30s or 5m"
+		}
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a text value"
+	case reflect.Slice, reflect.Array:
+		return "a list of " + strings.TrimPrefix(describeType(t.Elem()), "a ")
+	case reflect.Map, reflect.Struct:
+		return "a mapping of keys to values"
+	case reflect.Pointer:
+		return describeType(t.Elem())
+	}
+	return "a value of another kind"
+}
+
+// nearest returns the known name closest to k when it is a plausible typo
+// (edit distance at most 2, or a third of the name), else "".
+func nearest(k string, fields map[string]reflect.Type) string {
+	best, bestD := "", 0
+	for n := range fields {
+		d := editDistance(k, n)
+		if best == "" || d < bestD || (d == bestD && n < best) {
+			best, bestD = n, d
+		}
+	}
+	if best == "" || bestD > max(2, len(k)/3) {
+		return ""
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b (bytes).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
