@@ -45,6 +45,9 @@ type Options struct {
 	ProgressEvery time.Duration
 	// ResumeCommand is how the user resumes (printed and in summary.json).
 	ResumeCommand string
+	// Limit makes the run a trial of the first Limit rows (0: all). A
+	// later run without it continues from the trial's answers.
+	Limit int
 	// Command describes this process in the job lock ("riskbatch run
 	// job.yaml"), for the message a second process on the job prints.
 	Command string
@@ -293,6 +296,10 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 	// terminal and in cron logs alike (one streaming pass over a CSV;
 	// XLSX files are not read twice).
 	e.total = countRows(job, inPath)
+	if st.limit > 0 {
+		e.total = min(e.total, int64(st.limit))
+		sum.TrialLimit = st.limit
+	}
 	// The rows run under their own context: a signal (ctx) or a failure of
 	// the machine (envFail) stops new calls the same way.
 	rowCtx, stopRun := context.WithCancel(ctx)
@@ -532,6 +539,9 @@ func (e *engine) stream(ctx context.Context, src sources.Reader, out *outputs, s
 		if err != nil {
 			readErr = &InputError{Err: err}
 			break
+		}
+		if e.state != nil && e.state.limit > 0 && rowsIn >= e.state.limit {
+			break // a --limit trial: the rest of the file is for the full run
 		}
 		rowsIn++
 		slots <- struct{}{}

@@ -32,6 +32,9 @@ type manifest struct {
 	Settings    string           `json:"settings_sha256"`
 	SettingsDoc json.RawMessage  `json:"settings"`
 	Runs        int              `json:"runs"`
+	// Limit is the row limit of a `run --limit N` trial (0: the whole
+	// file). A later plain run continues from the trial's journal.
+	Limit int `json:"trial_limit,omitempty"`
 	Complete    bool             `json:"complete"`
 	Created     time.Time        `json:"created"`
 	Updated     time.Time        `json:"updated"`
@@ -51,6 +54,7 @@ type jobState struct {
 	reader   *os.File // read side of the journal, for answers reused by offset
 	notes    []string
 	inDoubt  int
+	limit    int // rows this run reads: a --limit trial (0 = all)
 	prior    map[string][]priorAnswer // provider → final answers from earlier runs
 }
 
@@ -147,10 +151,16 @@ func openJobState(outDir string, job *Job, inPath string, opts Options) (*jobSta
 		resumeCmd = "riskbatch resume " + job.Path
 	}
 	now := time.Now().UTC()
+	// A plain run after a --limit trial continues from the trial's journal
+	// (its answers are reused, like a resume), now over the whole file.
+	continueTrial := !opts.Resume && !opts.Fresh && old != nil && old.Limit > 0
+	if continueTrial {
+		st.notes = append(st.notes, fmt.Sprintf("continuing from a --limit %d trial: its answers are reused", old.Limit))
+	}
 	switch {
 	case opts.Resume && old == nil:
 		return nil, configErr("nothing to resume in %s: no job state (run the job with `riskbatch run %s`)", outDir, job.Path)
-	case opts.Resume:
+	case opts.Resume || continueTrial:
 		var changed []string
 		if old.Input.SHA256 != fp.SHA256 {
 			changed = append(changed, fmt.Sprintf("input file %s changed since the state was made (size %d → %d bytes, modified %s → %s, content hash differs)",
@@ -167,6 +177,12 @@ func openJobState(outDir string, job *Job, inPath string, opts Options) (*jobSta
 		}
 		st.manifest = *old
 		st.manifest.Runs++
+		if opts.Resume {
+			st.limit = old.Limit // resuming a trial continues the trial
+		} else {
+			st.manifest.Limit = opts.Limit
+			st.limit = opts.Limit
+		}
 		st.manifest.Input = fp
 		st.manifest.Settings, st.manifest.SettingsDoc = shash, sdoc
 		if err := st.load(jpath); err != nil {
@@ -179,7 +195,8 @@ func openJobState(outDir string, job *Job, inPath string, opts Options) (*jobSta
 		if err := os.Remove(jpath); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("job state: %w", err)
 		}
-		st.manifest = manifest{Format: 1, Created: now, Runs: 1, Input: fp, Settings: shash, SettingsDoc: sdoc}
+		st.manifest = manifest{Format: 1, Created: now, Runs: 1, Input: fp, Settings: shash, SettingsDoc: sdoc, Limit: opts.Limit}
+		st.limit = opts.Limit
 	}
 	removeStaleTemps(outDir)
 	st.manifest.ToolVersion = opts.Version

@@ -34,22 +34,25 @@ type Summary struct {
 	InputFormat string `json:"input_format"`
 	// InputEncoding is the text encoding the input was read in ("utf-8",
 	// "gb18030", …; "xlsx" for a workbook), detected or from the job.
-	InputEncoding string             `json:"input_encoding,omitempty"`
-	OutputDir     string             `json:"output_dir"`
-	Run           int                `json:"run"` // 1 for the first run, +1 per resume
-	StartedAt     time.Time          `json:"started_at"`
-	FinishedAt    time.Time          `json:"finished_at"`
-	Seconds       float64            `json:"duration_seconds"`
-	Complete      bool               `json:"complete"`
-	Stopped       string             `json:"stopped,omitempty"` // SIGINT / SIGTERM
-	RowsIn        int                `json:"rows_in"`
-	RowsOut       int                `json:"rows_out"`
-	RowsOK        int                `json:"rows_ok"`
-	RowsError     int                `json:"rows_error"`
-	RowsInvalid   int                `json:"rows_unreadable"` // rows that could not be read at all
-	Providers     []*ProviderSummary `json:"providers"`
-	InDoubt       int                `json:"in_doubt_resent"` // calls in doubt from an earlier run, sent again by this one
-	Notes         []string           `json:"notes,omitempty"`
+	InputEncoding string    `json:"input_encoding,omitempty"`
+	OutputDir     string    `json:"output_dir"`
+	Run           int       `json:"run"` // 1 for the first run, +1 per resume
+	StartedAt     time.Time `json:"started_at"`
+	FinishedAt    time.Time `json:"finished_at"`
+	Seconds       float64   `json:"duration_seconds"`
+	Complete      bool      `json:"complete"`
+	Stopped       string    `json:"stopped,omitempty"` // SIGINT / SIGTERM
+	// TrialLimit is N for a `run --limit N` trial: only the first N rows
+	// were read, and a later run without --limit reuses their answers.
+	TrialLimit  int                `json:"trial_limit,omitempty"`
+	RowsIn      int                `json:"rows_in"`
+	RowsOut     int                `json:"rows_out"`
+	RowsOK      int                `json:"rows_ok"`
+	RowsError   int                `json:"rows_error"`
+	RowsInvalid int                `json:"rows_unreadable"` // rows that could not be read at all
+	Providers   []*ProviderSummary `json:"providers"`
+	InDoubt     int                `json:"in_doubt_resent"` // calls in doubt from an earlier run, sent again by this one
+	Notes       []string           `json:"notes,omitempty"`
 	// Warnings are what the operator should look at even when the run
 	// completed: many invalid rows in the pre-flight, IDs stored as numbers.
 	Warnings []string `json:"warnings,omitempty"`

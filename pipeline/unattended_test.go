@@ -139,3 +139,31 @@ func TestBusyJob(t *testing.T) {
 		t.Errorf("%d calls made by a refused run", calls)
 	}
 }
+
+// TestLimitTrial: `run --limit 5` processes the first 5 of 12 rows and says
+// it is a trial; the following full run reuses those 5 answers and buys
+// only the other 7.
+func TestLimitTrial(t *testing.T) {
+	f := newFixture(t, nil)
+	var rows []applicant
+	for i := range 12 {
+		rows = append(rows, person(i, ref(i)))
+	}
+	writeCSV(t, filepath.Join(f.dir, "in.csv"), utf8Plain, rows, nil)
+	job := f.job(nil)
+	sum := f.mustRun(job, pipeline.Options{Limit: 5})
+	eq(t, "trial rows in", sum.RowsIn, 5)
+	eq(t, "trial_limit", sum.TrialLimit, 5)
+	eq(t, "trial result rows", len(readResults(t, f.outDir()).rows), 5)
+	calls, _ := totalCalls(f.counters())
+	eq(t, "trial calls", calls, int64(5))
+
+	sum = f.mustRun(f.job(nil), pipeline.Options{})
+	eq(t, "full rows in", sum.RowsIn, 12)
+	eq(t, "full trial_limit", sum.TrialLimit, 0)
+	eq(t, "full outcome", sum.Outcome, pipeline.OutcomeComplete)
+	eq(t, "answers reused", sum.Providers[0].Reused, int64(5))
+	calls, _ = totalCalls(f.counters())
+	eq(t, "calls in all", calls, int64(12))
+	checkAccounting(t, f.outDir(), sum, inputValues(rows))
+}

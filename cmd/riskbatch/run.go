@@ -19,6 +19,7 @@ import (
 
 type runOptions struct {
 	fresh, force, waitForQuota, noProgress bool
+	limit                                  int
 	grace                                  time.Duration
 	cpuProfile, memProfile                 string
 }
@@ -40,6 +41,7 @@ func newRunCommand(cl *cliLog, resume bool) *cobra.Command {
 		cmd.Flags().BoolVar(&o.force, "force", false, "resume even if the input file or result-affecting settings changed")
 	} else {
 		cmd.Flags().BoolVar(&o.fresh, "fresh", false, "discard the state of an incomplete run and start over")
+		cmd.Flags().IntVar(&o.limit, "limit", 0, "a trial: process only the first N rows; a later run without --limit reuses their answers")
 	}
 	cmd.Flags().BoolVar(&o.waitForQuota, "wait-for-quota", false, "when every key is spent, sleep until the quota resets instead of deferring rows (nightly jobs)")
 	cmd.Flags().BoolVar(&o.noProgress, "no-progress", false, "no progress bar even on a terminal")
@@ -59,6 +61,9 @@ func exactArgs(n int) cobra.PositionalArgs {
 }
 
 func runJob(parent context.Context, log *slog.Logger, jobPath string, resume bool, o runOptions) error {
+	if o.limit < 0 {
+		return &usageError{msg: fmt.Sprintf("--limit %d: want a number of rows (> 0)", o.limit)}
+	}
 	job, err := pipeline.LoadJob(jobPath, nil)
 	if err != nil {
 		return err
@@ -131,6 +136,7 @@ func runJob(parent context.Context, log *slog.Logger, jobPath string, resume boo
 		Signal:        func() string { return sigName.Load().(string) },
 		ResumeCommand: "riskbatch resume " + jobPath,
 		Command:       commandLine(resume, o, jobPath),
+		Limit:         o.limit,
 		ExitCode:      exitCodeForOutcome,
 	})
 	if err != nil {
@@ -139,6 +145,9 @@ func runJob(parent context.Context, log *slog.Logger, jobPath string, resume boo
 	sum.WriteTable(os.Stdout)
 	out := job.Resolve(job.Output.Dir)
 	fmt.Fprintf(os.Stdout, "results: %s (report: %s)\n", filepath.Join(out, "results."+job.Output.Formats[0]), filepath.Join(out, "report.html"))
+	if sum.TrialLimit > 0 {
+		fmt.Fprintf(os.Stdout, "partial trial: only the first %d rows were processed; `riskbatch run %s` (without --limit) does the whole file and reuses these answers\n", sum.TrialLimit, jobPath)
+	}
 	for _, w := range sum.Warnings {
 		fmt.Fprintf(os.Stdout, "WARNING: %s\n", w)
 	}
