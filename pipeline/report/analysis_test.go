@@ -95,12 +95,21 @@ func feedMulti(t *testing.T, bt BacktestConfig) *Figures {
 	return coll.Figures(Run{})
 }
 
+// maxDev is the largest difference nearTo has seen, and how many figures
+// it compared (logged by TestAgreesWithSklearn).
+var maxDev struct {
+	dev float64
+	n   int
+}
+
 func nearTo(t *testing.T, what string, got *float64, want float64) {
 	t.Helper()
 	if got == nil {
 		t.Errorf("%s = undefined, want %.9f", what, want)
 		return
 	}
+	maxDev.dev = max(maxDev.dev, math.Abs(*got-want))
+	maxDev.n++
 	if math.Abs(*got-want) > tol {
 		t.Errorf("%s = %.9f, sklearn/pandas %.9f", what, *got, want)
 	}
@@ -110,6 +119,8 @@ func nearTo(t *testing.T, what string, got *float64, want float64) {
 // scikit-learn and pandas computed (testdata/reference.py), to 1e-6.
 func TestAgreesWithSklearn(t *testing.T) {
 	exp := readExpected(t)
+	maxDev.dev, maxDev.n = 0, 0
+	defer func() { t.Logf("%d figures agree with scikit-learn/pandas, largest difference %.3g", maxDev.n, maxDev.dev) }()
 	for _, binning := range []string{"deciles", "monotone"} {
 		t.Run(binning, func(t *testing.T) {
 			bt := feedMulti(t, BacktestConfig{Label: "label", DateColumn: "date", Binning: binning}).Backtest
