@@ -120,7 +120,9 @@ func nearTo(t *testing.T, what string, got *float64, want float64) {
 func TestAgreesWithSklearn(t *testing.T) {
 	exp := readExpected(t)
 	maxDev.dev, maxDev.n = 0, 0
-	defer func() { t.Logf("%d figures agree with scikit-learn/pandas, largest difference %.3g", maxDev.n, maxDev.dev) }()
+	defer func() {
+		t.Logf("%d figures agree with scikit-learn/pandas, largest difference %.3g", maxDev.n, maxDev.dev)
+	}()
 	for _, binning := range []string{"deciles", "monotone"} {
 		t.Run(binning, func(t *testing.T) {
 			bt := feedMulti(t, BacktestConfig{Label: "label", DateColumn: "date", Binning: binning}).Backtest
