@@ -19,6 +19,7 @@ import (
 
 	"github.com/riskbatch/riskbatch/pipeline/report"
 	"github.com/riskbatch/riskbatch/providers"
+	"github.com/riskbatch/riskbatch/ratelimit"
 )
 
 // Job is a job file: what to read, which providers to call with which keys,
@@ -97,6 +98,12 @@ type ProviderConfig struct {
 	// optionLines: where each key of options is in the job file (for errors).
 	optionLines map[string]int
 	Keys        []KeyConfig `yaml:"keys"`
+
+	// Cache serves answers younger than max_age from the answer cache;
+	// Budget caps the billed cost over all passes of the job
+	// (cacheconfig.go, budget.go).
+	Cache  *ProviderCacheConfig `yaml:"cache"`
+	Budget *BudgetConfig        `yaml:"budget"`
 }
 
 // BreakerConfig is the provider's circuit breaker for failures before a
@@ -520,3 +527,16 @@ func (p *ProviderConfig) Fingerprint(k KeyConfig) string {
 func (k KeyConfig) Key() providers.Key { return providers.Key{ID: k.ID, Credentials: k.Credentials} }
 
 var errNoRows = errors.New("input has a header but no data rows")
+
+// QuotaStateDir is the per-user directory of the daily quota counters the
+// job's keys share with every other job: state_dir, else the default.
+func (j *Job) QuotaStateDir() (string, error) {
+	if j.StateDir != "" {
+		return j.Resolve(j.StateDir), nil
+	}
+	dir, err := ratelimit.DefaultStateDir()
+	if err != nil {
+		return "", fmt.Errorf("quota state: %w", err)
+	}
+	return dir, nil
+}

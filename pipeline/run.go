@@ -77,6 +77,8 @@ type pairResult struct {
 	notes   []string
 	warns   []*providers.RowError // optional values left out of the request (warnings.csv)
 	journal int64                 // offset of the journal record that holds it (reuse), -1 none
+	source  string                // SourceCache for an answer from the answer cache (cacheuse.go)
+	fetched int64                 // the cached answer's fetch time, unix ms
 }
 
 type rowItem struct {
@@ -99,6 +101,8 @@ type provRun struct {
 	dedupe   *dedupe
 	breaker  *breaker
 	ncols    int // len(prov.Columns()), asked once: some providers build the list per call
+	// cache is the answer cache, when the provider has cache: (cacheuse.go).
+	cache *provCache
 
 	stopped     atomic.Bool // every key fatal, or a wrong URL
 	unreachable atomic.Bool // the circuit breaker gave up on the endpoint: later rows are deferred
@@ -137,6 +141,8 @@ type engine struct {
 	total    int64        // rows in the file when known (TTY progress with ETA), else 0
 
 	excel excelCheck // XLSX ID/mobile cells stored as numbers (excelcheck.go)
+	// cache is the answer cache across runs, nil when no provider uses it (cacheuse.go).
+	cache answerStore
 
 	// stopRun cancels the rows' context when the machine fails under the
 	// run (envFail); envErr is the first such failure.
@@ -263,6 +269,10 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 	if err := e.setupProviders(quota); err != nil {
 		return nil, err
 	}
+	if err := e.openCache(); err != nil {
+		return nil, err
+	}
+	defer e.closeCache()
 	defer func() {
 		for _, p := range e.provs {
 			p.pool.Close()
@@ -324,6 +334,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 	for _, w := range pf.warnings {
 		e.warnf("%s", w) // said before the first call, and again at the end
 	}
+	sum.Warnings = append(sum.Warnings, e.excel.warnings()...) // numbers in ID/mobile columns (excelcheck.go)
 	e.finishSummary(sum, ctx)
 	if err := out.commit(sum); err != nil {
 		if IsEnvironmental(err) {
@@ -408,14 +419,9 @@ func (e *engine) openQuota() (*ratelimit.QuotaStore, error) {
 	if !need {
 		return nil, nil
 	}
-	dir := e.job.StateDir
-	if dir != "" {
-		dir = e.job.Resolve(dir)
-	} else {
-		var err error
-		if dir, err = ratelimit.DefaultStateDir(); err != nil {
-			return nil, fmt.Errorf("quota state: %w", err)
-		}
+	dir, err := e.job.QuotaStateDir()
+	if err != nil {
+		return nil, err
 	}
 	qs, err := ratelimit.OpenQuotaStore(dir)
 	if err != nil {
@@ -589,6 +595,9 @@ func (e *engine) pair(ctx context.Context, p *provRun, row sources.Row) pairResu
 	// identical row) is still used, so a resume on a day whose quota is
 	// spent keeps every answer it has.
 	res, shared, prior := p.dedupe.do(req.Dedupe, func() pairResult {
+		if r, ok := e.fromCache(ctx, p, row.Num, req.Identity, digestHex(req.Dedupe)); ok {
+			return r // a young answer from the answer cache: no call (cacheuse.go)
+		}
 		switch {
 		case p.stopped.Load():
 			return pairResult{status: StatusSkipped, code: "provider_stopped", msg: p.stopReason(), journal: -1}
@@ -599,7 +608,7 @@ func (e *engine) pair(ctx context.Context, p *provRun, row sources.Row) pairResu
 		case ctx.Err() != nil:
 			return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped before this call", journal: -1}
 		}
-		return e.call(ctx, p, row.Num, req)
+		return e.toCache(p, req.Identity, e.call(ctx, p, row.Num, req))
 	})
 	switch {
 	case prior:
@@ -743,6 +752,7 @@ func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *provider
 			Time: time.Now(), Row: rowNum, Provider: p.cfg.Name, Key: key.ID, Attempt: attempt, HTTPStatus: status,
 			Outcome: string(res.Outcome), Code: res.Code, Billed: billed, InDoubt: inDoubt,
 			LatencyMS: float64(latency.Microseconds()) / 1000, Body: body, Error: errText(res, status),
+			Pass: e.runNo, Source: p.rawSource(),
 		}); rerr != nil {
 			e.envFail("write raw.jsonl", rerr)
 		}

@@ -151,6 +151,40 @@ func (s *QuotaStore) Used(fingerprint, day string) (int, error) {
 	return used, err
 }
 
+// Status returns the units used for day and whether the vendor declared the
+// day spent, without creating anything: a key never used has no file.
+func (s *QuotaStore) Status(fingerprint, day string) (used int, exhausted bool, err error) {
+	name, err := quotaFileName(fingerprint)
+	if err != nil {
+		return 0, false, err
+	}
+	if _, err := os.Stat(filepath.Join(s.dir, name)); errors.Is(err, os.ErrNotExist) {
+		return 0, false, nil
+	}
+	err = s.update(fingerprint, day, func(r *quotaRecord) (bool, error) {
+		if r.day == day {
+			used, exhausted = r.used, r.exhausted
+		}
+		return false, nil
+	})
+	return used, exhausted, err
+}
+
+// Reset sets the key's count for day back to zero and forgets the vendor's
+// "spent" for that day (`riskbatch quota --reset`: the vendor raised or
+// reset the quota by hand). It returns the count it replaced.
+func (s *QuotaStore) Reset(fingerprint, day string) (was int, err error) {
+	err = s.update(fingerprint, day, func(r *quotaRecord) (bool, error) {
+		if r.day != day {
+			return false, nil
+		}
+		was = r.used
+		r.used, r.exhausted = 0, false
+		return true, nil
+	})
+	return was, err
+}
+
 // MarkExhausted records that the vendor declared fingerprint's quota for day spent: the
 // vendor's view wins, so the count becomes the limit (the last one Reserve saw) and every
 // later Reserve for that day fails, in every process.

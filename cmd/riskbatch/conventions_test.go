@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -111,5 +114,35 @@ func TestOfflineCommandsNeedNoKeys(t *testing.T) {
 	r := runCLI(t, dir, "run", "job.yaml")
 	if r.code != exitUsage || !strings.Contains(r.stderr, "RISKBATCH_TEST_KEY_NEVER_SET") {
 		t.Errorf("run without the key's variable: %s; want exit 2 naming it", r)
+	}
+}
+
+// TestQuotaCommand: `riskbatch quota` shows today's count of each key that
+// a run used, --reset needs --yes, and --reset --yes sets it to zero.
+func TestQuotaCommand(t *testing.T) {
+	dir := t.TempDir()
+	writeCSVFile(t, filepath.Join(dir, "applicants.csv"), cliHeader, cliRows(12))
+	job := writeJob(t, dir, jobSpec{})
+	b, _ := os.ReadFile(job)
+	withQuota := strings.Replace(string(b), "      - id: juhe-1\n", "      - id: juhe-1\n        daily_quota: 100\n", 1)
+	if err := os.WriteFile(job, []byte(withQuota), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, dir, "run", "--no-progress", "job.yaml"); r.code != 0 {
+		t.Fatalf("run: %s", r)
+	}
+	sum := readSummaryFile(t, filepath.Join(dir, "out"))
+	calls := sum.Providers[0].Calls
+	r := runCLI(t, dir, "quota", "job.yaml")
+	want := regexp.MustCompile(fmt.Sprintf(`juhe\s+juhe-1\s+\d{4}-\d\d-\d\d\s+%d\s+100\s+%d\s+active`, calls, 100-calls))
+	if r.code != 0 || !want.MatchString(r.stdout) {
+		t.Fatalf("quota: %s\nwant a line matching %s", r, want)
+	}
+	if r := runCLI(t, dir, "quota", "--reset", "job.yaml"); r.code != exitUsage || !strings.Contains(r.stderr, "--yes") {
+		t.Errorf("quota --reset without --yes: %s", r)
+	}
+	r = runCLI(t, dir, "quota", "--reset", "--yes", "job.yaml")
+	if r.code != 0 || !regexp.MustCompile(`juhe-1\s+\S+\s+0\s+100\s+100\s+active`).MatchString(r.stdout) || !strings.Contains(r.stderr, fmt.Sprintf("reset from %d to 0", calls)) {
+		t.Errorf("quota --reset --yes: %s", r)
 	}
 }
