@@ -143,5 +143,9 @@ func TestExcelNumbers(t *testing.T) {
 	if n := strings.Count(log, `warning: column "手机号" holds mobile numbers stored as numbers`); n != 1 {
 		t.Errorf("mobile column warned %d times, want once:\n%s", n, log)
 	}
+	// summary.json carries the warnings too.
+	if w := strings.Join(readSummary(t, f.outDir()).Warnings, "\n"); !strings.Contains(w, `column "身份证号" holds ID numbers stored as numbers`) || !strings.Contains(w, `column "手机号" holds mobile numbers`) {
+		t.Errorf("summary.json warnings %q", w)
+	}
 	checkNoSecrets(t, f.outDir())
 }
