@@ -19,10 +19,16 @@ import (
 // The schedule is pure arithmetic on times it is given; the pool passes its pacing clock's
 // now, which is how the tests drive it with a fake clock.
 type schedule struct {
-	burst    int
-	interval time.Duration // at the current rate
-	tat      time.Time     // theoretical arrival time of the next call
-	started  bool          // a call was granted (see first)
+	burst  int
+	margin float64 // share of the rate left unused (see burstOneMargin in pool.go)
+	// floor is the interval at the current rate; interval, floor/(1−margin), is the one the
+	// schedule runs on. A grant that comes late (a timer fires up to a millisecond late:
+	// Go's poller sleeps in whole milliseconds) moves the schedule: catching up would
+	// bring the next grant closer than interval and spend the margin on the timer instead
+	// of on the vendor's side (measured: a zero-tolerance bucket then throttles 1% of calls).
+	floor, interval time.Duration
+	tat             time.Time // theoretical arrival time of the next call
+	started         bool      // a call was granted (see first)
 	// recent are the last burst grant times, oldest first (a ring by next), kept so that a
 	// change of rate can rebuild tat at the new interval from what was really granted.
 	recent []time.Time
@@ -30,11 +36,17 @@ type schedule struct {
 	n      int // grants in recent (≤ burst)
 }
 
-func newSchedule(qps float64, burst int) *schedule {
+func newSchedule(qps, margin float64, burst int) *schedule {
 	if burst < 1 {
 		burst = 1
 	}
-	return &schedule{burst: burst, interval: intervalOf(qps), recent: make([]time.Time, burst)}
+	s := &schedule{burst: burst, margin: margin, recent: make([]time.Time, burst)}
+	s.setIntervals(qps)
+	return s
+}
+
+func (s *schedule) setIntervals(qps float64) {
+	s.floor, s.interval = intervalOf(qps), intervalOf(qps*(1-s.margin))
 }
 
 // intervalOf is the time between calls at qps, rounded up to the nanosecond so that the
@@ -60,8 +72,12 @@ func (s *schedule) delay(now time.Time) time.Duration {
 // grant records a call granted at now; the caller has checked delay(now) == 0.
 func (s *schedule) grant(now time.Time) {
 	if !s.started {
-		// A key's first call starts from one token, not a full burst: see dropBurst in
-		// pool.go for why. One token left at now is tat = now + (burst−1)·interval.
+		// A key's first call starts from one token, not a full burst: the vendor's bucket
+		// for the key starts full when our first request arrives, and that request (on a
+		// new connection) is often the slowest of the first burst; spending our own full
+		// burst at once would leave us ahead of the vendor's refill by that delay from
+		// then on. Starting at one token keeps the vendor's burst as slack for jitter.
+		// One token left at now is tat = now + (burst−1)·interval.
 		s.started = true
 		s.tat = now.Add(s.tolerance())
 	}
@@ -79,7 +95,7 @@ func (s *schedule) grant(now time.Time) {
 // (with burst 1: never earlier than the last grant + the new interval), and a faster one
 // takes effect from the next grant on without pulling anything earlier than promised.
 func (s *schedule) setRate(qps float64) {
-	s.interval = intervalOf(qps)
+	s.setIntervals(qps)
 	if s.n == 0 {
 		return
 	}
@@ -94,6 +110,13 @@ func (s *schedule) setRate(qps float64) {
 	}
 	if tat.After(s.tat) {
 		s.tat = tat
+	}
+}
+
+// holdUntil makes the next call wait until at least t.
+func (s *schedule) holdUntil(t time.Time) {
+	if t.After(s.tat) {
+		s.tat = t
 	}
 }
 

@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -196,7 +197,7 @@ func TestScheduleUnderLoad(t *testing.T) {
 									id, rs[m].g.n, rs[m].g.at.Sub(rs[0].g.at), tc.burst, rs[m-tc.burst].g.at.Sub(rs[0].g.at), gap, rs[m].g.interval)
 							}
 						}
-						if tc.burst == 1 && gap == rs[m].g.interval {
+						if tc.burst == 1 && gap == rs[m].g.pace {
 							exact++
 						}
 					}
@@ -219,11 +220,72 @@ func TestScheduleUnderLoad(t *testing.T) {
 					t.Errorf("%d grants recorded, want %d", got, grants)
 				}
 				// Exact, not merely safe: with 256 callers waiting, a key at full rate
-				// is granted on the interval to the nanosecond.
+				// is granted on its pacing interval to the nanosecond.
 				if tc.burst == 1 && exact < total*9/10 {
 					t.Errorf("only %d of %d gaps exactly one interval (%v)", exact, total, interval)
 				}
 				t.Logf("%d grants, %d gaps checked, %d exactly one interval, lowest rates %v", grants, total, exact, minQPS)
+			})
+		})
+	}
+}
+
+// move sets the fake clock d later without firing anything (a test's own step of time).
+func (c *fakePace) move(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// TestBurstOneFirstCallAlone: a burst-1 key's second call waits for the first one's answer,
+// then one interval, however long that answer takes; a burst-5 key does not wait.
+func TestBurstOneFirstCallAlone(t *testing.T) {
+	tests := []struct {
+		burst int
+		want  time.Duration // second grant after the first
+	}{
+		{1, 100*time.Millisecond + 20*time.Millisecond}, // the answer at +100ms, then 1/50 s
+		{5, 20 * time.Millisecond},                      // one token at the start, the next 1/50 s later
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("burst %d", tc.burst), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				pace := newFakePace()
+				p := newPool(t, PoolConfig{Pace: pace, Keys: []KeyConfig{{ID: "A", QPS: 50, Burst: tc.burst}}})
+				first := acquire(t, p)
+				got := make(chan *Lease, 1)
+				go func() {
+					l, err := p.Acquire(context.Background())
+					if err != nil {
+						t.Error(err)
+					}
+					got <- l
+				}()
+				// Time passes while the first call is out (the answer takes 100ms).
+				for range 100 {
+					synctest.Wait()
+					if len(got) == 1 {
+						break
+					}
+					if !pace.advance() {
+						pace.move(time.Millisecond)
+					}
+				}
+				if len(got) == 0 {
+					first.Release(Sent, 0)
+				}
+				for len(got) == 0 {
+					synctest.Wait()
+					if len(got) == 0 && !pace.advance() {
+						t.Fatal("second Acquire blocked with no timer pending")
+					}
+				}
+				second := <-got
+				if gap := second.grant.at.Sub(first.grant.at); gap != tc.want {
+					t.Fatalf("second grant %v after the first, want %v", gap, tc.want)
+				}
+				first.Release(Sent, 0)
+				second.Release(Sent, 0)
 			})
 		})
 	}

@@ -387,8 +387,8 @@ func TestThrottled(t *testing.T) {
 		for _, want := range []float64{500, 250, 125, 100, 100} {
 			acquire(t, p).Release(Throttled, 0)
 			s := stat(t, p, "A")
-			if s.QPS != want || k.sched.interval != intervalOf(want) {
-				t.Fatalf("after throttle QPS = %v (interval %v), want %v", s.QPS, k.sched.interval, want)
+			if s.QPS != want || k.sched.floor != intervalOf(want) {
+				t.Fatalf("after throttle QPS = %v (interval %v), want %v", s.QPS, k.sched.floor, want)
 			}
 		}
 		if s := stat(t, p, "A"); s.Throttled != 5 || s.State != "active" {
@@ -406,8 +406,8 @@ func TestThrottled(t *testing.T) {
 			}
 			prev = q
 		}
-		if k.sched.interval != time.Millisecond {
-			t.Fatalf("interval %v after recovery, want 1ms", k.sched.interval)
+		if k.sched.floor != time.Millisecond {
+			t.Fatalf("interval %v after recovery, want 1ms", k.sched.floor)
 		}
 	})
 	t.Run("retry-after pauses the key, others go on", func(t *testing.T) {
