@@ -171,6 +171,12 @@ type Spec struct {
 	// New builds a provider from the job's options (decode them with
 	// DecodeOptions so unknown keys are rejected) and endpoint URL.
 	New func(cfg Config) (Provider, error)
+	// Options returns a new value of the provider's options struct: its
+	// yaml and doc tags describe every option (`riskbatch providers`).
+	Options func() any
+	// Example are options that build a provider for documentation (the
+	// required ones filled in); nil when the defaults do.
+	Example map[string]any
 }
 
 // Credential names one credential of a key.

@@ -287,3 +287,32 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// OptionDoc describes one provider option for people (CLI, docs).
+type OptionDoc struct {
+	Name string // as written in the job
+	Want string // the kind of value, in words
+	Doc  string
+}
+
+// OptionDocs lists a spec's options from its Options struct's yaml and doc
+// tags, in declaration order.
+func OptionDocs(spec Spec) []OptionDoc {
+	if spec.Options == nil {
+		return nil
+	}
+	t := reflect.TypeOf(spec.Options())
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out []OptionDoc
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		out = append(out, OptionDoc{Name: name, Want: describeType(f.Type), Doc: f.Tag.Get("doc")})
+	}
+	return out
+}

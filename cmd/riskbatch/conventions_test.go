@@ -146,3 +146,23 @@ func TestQuotaCommand(t *testing.T) {
 		t.Errorf("quota --reset --yes: %s", r)
 	}
 }
+
+// TestProvidersCommand: the registry as users see it.
+func TestProvidersCommand(t *testing.T) {
+	dir := t.TempDir()
+	r := runCLI(t, dir, "providers")
+	for _, k := range []string{"juhe", "zhicheng", "td", "accuauth"} {
+		if r.code != 0 || !strings.Contains(r.stdout, k) {
+			t.Errorf("providers does not list %s: %s", k, r)
+		}
+	}
+	r = runCLI(t, dir, "providers", "zhicheng")
+	for _, want := range []string{"query_reason", "a text value", "query_corp_addr_detection", "true or false", "inputs", "name", "yes", "result columns"} {
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("providers zhicheng does not show %q: %s", want, r)
+		}
+	}
+	if r := runCLI(t, dir, "providers", "nosuch"); r.code != exitUsage || !strings.Contains(r.stderr, "known: ") {
+		t.Errorf("providers nosuch: %s", r)
+	}
+}

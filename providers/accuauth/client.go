@@ -32,18 +32,20 @@ func init() {
 		},
 		TimeZone: TimeZone,
 		New:      New,
+		Options:  func() any { return &Options{} },
+		Example:  nil,
 	})
 }
 
 // Options are the job's options for an AccuAuth provider.
 type Options struct {
 	// Body is the request body encoding: form (default) or json.
-	Body string `yaml:"body"`
+	Body string `yaml:"body" doc:"request body encoding: form (default) or json"`
 	// MobileEncoding is plain (send mobile, default) or md5 (send mobile_md5).
-	MobileEncoding string `yaml:"mobile_encoding"`
+	MobileEncoding string `yaml:"mobile_encoding" doc:"plain (send mobile, default) or md5 (send mobile_md5)"`
 	// MobileForm is the normalized form of the mobile, before any MD5:
 	// local (08…, default) or country_code (628…).
-	MobileForm string `yaml:"mobile_form"`
+	MobileForm string `yaml:"mobile_form" doc:"normalized form of the mobile before any MD5: local (08…, default) or country_code (628…)"`
 }
 
 // Client is the AccuAuth provider.

@@ -35,25 +35,27 @@ func init() {
 		},
 		TimeZone: "Asia/Shanghai",
 		New:      New,
+		Options:  func() any { return &Options{} },
+		Example:  nil,
 	})
 }
 
 // Options are the job's options for a Juhe provider.
 type Options struct {
 	// Product is "query" or "queryV2"; empty: taken from the endpoint path.
-	Product string `yaml:"product"`
+	Product string `yaml:"product" doc:"query or queryV2; empty: taken from the endpoint path"`
 	// Method is GET or POST (default POST: the key stays out of URLs and logs).
-	Method string `yaml:"method"`
+	Method string `yaml:"method" doc:"GET or POST (default POST: the key stays out of URLs and logs)"`
 	// Realname sends the name when the file has a name column (default true).
-	Realname *bool `yaml:"realname"`
+	Realname *bool `yaml:"realname" doc:"send the name when the file has a name column (default true)"`
 	// IDCrypto, PhoneCrypto: none|md5|sha256|sm3; NameCrypto: none|md5.
-	IDCrypto    string `yaml:"id_crypto"`
-	PhoneCrypto string `yaml:"phone_crypto"`
-	NameCrypto  string `yaml:"name_crypto"`
+	IDCrypto    string `yaml:"id_crypto" doc:"how the ID number is sent: none, md5, sha256 or sm3"`
+	PhoneCrypto string `yaml:"phone_crypto" doc:"how the mobile is sent: none, md5, sha256 or sm3"`
+	NameCrypto  string `yaml:"name_crypto" doc:"how the name is sent: none or md5"`
 	// AES encrypts each field (after its digest) with the key's OpenID.
-	AES bool `yaml:"aes"`
+	AES bool `yaml:"aes" doc:"encrypt each field (after its digest) with the key's OpenID (AES-128-ECB)"`
 	// Hashed64 says what a 64-hex value already in the file is: sha256 or sm3.
-	Hashed64 string `yaml:"hashed_64"`
+	Hashed64 string `yaml:"hashed_64" doc:"what a 64-hex value already in the file is: sha256 or sm3"`
 }
 
 // Client is the Juhe provider.

@@ -42,19 +42,21 @@ func init() {
 		},
 		TimeZone: DefaultTimeZone,
 		New:      New,
+		Options:  func() any { return &Options{} },
+		Example:  map[string]any{"channel": "example"},
 	})
 }
 
 // Options are the job's options for a TD provider.
 type Options struct {
 	// Channel is the 渠道标识 assigned by TD (required).
-	Channel string `yaml:"channel"`
+	Channel string `yaml:"channel" doc:"渠道标识 assigned by TD (required)"`
 	// DecisionEvent is the event of rows whose decision_event cell is
 	// empty or absent; a cell overrides it.
-	DecisionEvent string `yaml:"decision_event"`
+	DecisionEvent string `yaml:"decision_event" doc:"event of rows whose decision_event cell is empty or absent"`
 	// TimeZone is the IANA zone of event times without an offset
 	// (default Asia/Shanghai).
-	TimeZone string `yaml:"time_zone"`
+	TimeZone string `yaml:"time_zone" doc:"IANA zone of event times without an offset (default Asia/Shanghai)"`
 }
 
 // Client is the TD provider.

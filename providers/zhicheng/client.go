@@ -30,23 +30,25 @@ func init() {
 		},
 		TimeZone: "Asia/Shanghai",
 		New:      New,
+		Options:  func() any { return &Options{} },
+		Example:  nil,
 	})
 }
 
 // Options are the job's options for a Zhicheng provider.
 type Options struct {
 	// QueryReason is query_reason (字典 1); default LOAN_AUDIT.
-	QueryReason string `yaml:"query_reason"`
+	QueryReason string `yaml:"query_reason" doc:"query_reason (字典 1); default LOAN_AUDIT"`
 	// AmountBusiness is the product type code (字典 7); default "0".
-	AmountBusiness string `yaml:"amount_business"`
+	AmountBusiness string `yaml:"amount_business" doc:"product type code (字典 7); default \"0\""`
 	// AddrDetectionTypes asks for personal address verdicts (字典 8).
-	AddrDetectionTypes []string `yaml:"addr_detection_types"`
+	AddrDetectionTypes []string `yaml:"addr_detection_types" doc:"personal address verdicts to ask for (字典 8)"`
 	// QueryCorpAddrDetection asks for the corporate address verdict.
-	QueryCorpAddrDetection bool `yaml:"query_corp_addr_detection"`
+	QueryCorpAddrDetection bool `yaml:"query_corp_addr_detection" doc:"ask for the corporate address verdict"`
 	// AddressEncoding is how family_addr, corp_addr and contacts are sent:
 	// "object" (nested JSON, as the document's example) or "string" (a JSON
 	// string holding the object, as its table says). Default "object".
-	AddressEncoding string `yaml:"address_encoding"`
+	AddressEncoding string `yaml:"address_encoding" doc:"how family_addr, corp_addr and contacts are sent: object (default) or string"`
 }
 
 // Client is the Zhicheng provider.
