@@ -106,3 +106,47 @@ func TestInputLimitIsInputError(t *testing.T) {
 	calls, _ := totalCalls(f.counters())
 	eq(t, "calls", calls, int64(0))
 }
+
+// TestLateBadByteRun: 300 UTF-8 rows with one \xff in row 299 (issue 11:
+// every name used to be mis-decoded as GB18030 and sent). The file is read
+// as UTF-8: every other row goes out with its name intact, row 299 is
+// unreadable (line, column and byte named) and never sent.
+func TestLateBadByteRun(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("..", "sources", "testdata", "utf8_late_bad_byte.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, nil)
+	if err := os.WriteFile(filepath.Join(f.dir, "in.csv"), src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum := f.mustRun(f.job(nil), pipeline.Options{})
+	eq(t, "input_encoding", sum.InputEncoding, "utf-8")
+	eq(t, "rows in", sum.RowsIn, 300)
+	eq(t, "rows out", sum.RowsOut, 300)
+
+	lines := strings.Split(strings.TrimSuffix(string(src), "\n"), "\n")[1:]
+	res := readResults(t, f.outDir())
+	if len(res.rows) != 300 {
+		t.Fatalf("results.csv has %d rows", len(res.rows))
+	}
+	for i := range res.rows {
+		in := strings.Split(lines[i], ",")
+		if i == 298 {
+			eq(t, "row 299 status", res.get(i, "juhe_status"), "invalid")
+			continue
+		}
+		if res.get(i, "姓名") != in[0] || res.get(i, "juhe_status") == "invalid" {
+			t.Errorf("row %d: name %q status %q, want %q sent", i+1, res.get(i, "姓名"), res.get(i, "juhe_status"), in[0])
+		}
+	}
+	errs := readErrors(t, f.outDir())
+	if len(errs) != 1 || errs[0].Row != "299" || errs[0].Line != "300" || errs[0].Code != "unreadable_row" ||
+		!strings.Contains(errs[0].Message, `line 300 column "姓名": contains invalid characters (U+FFFD): byte 0xFF at byte 4 of the cell is not valid UTF-8`) {
+		t.Errorf("errors.csv = %+v, want row 299 unreadable, naming line 300, 姓名 and the byte", errs)
+	}
+	c := f.counters()
+	calls, _ := totalCalls(c)
+	eq(t, "sandbox calls", calls, int64(299))
+	eq(t, "calls for row 299", identityCalls(c, strings.Split(lines[298], ",")[1]), int64(0))
+}
