@@ -59,6 +59,10 @@ type JournalRecord struct {
 	V   []string `json:"v,omitempty"` // result columns
 	B   bool     `json:"b,omitempty"` // billed
 	D   string   `json:"d,omitempty"` // dedupe digest (hex, 16 bytes)
+	// Src is "cache" for an answer served from the answer cache (no call;
+	// At is when the vendor gave it, unix ms); empty for a vendor's answer.
+	Src string `json:"src,omitempty"`
+	At  int64  `json:"at,omitempty"`
 }
 
 // appendJournalRecord appends r as the JSON object encoding/json writes for
@@ -107,6 +111,11 @@ func appendJournalRecord(b []byte, r *JournalRecord) []byte {
 		b = append(b, `,"b":true`...)
 	}
 	b = str(b, "d", r.D)
+	b = str(b, "src", r.Src)
+	if r.At != 0 {
+		b = append(b, `,"at":`...)
+		b = strconv.AppendInt(b, r.At, 10)
+	}
 	return append(b, '}')
 }
 

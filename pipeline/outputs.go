@@ -34,6 +34,10 @@ func (e *engine) openOutputs(dir string, header []string) (*outputs, error) {
 			cols = append(cols, p.cfg.Name+"_"+c.Name)
 			numeric = append(numeric, c.Numeric)
 		}
+		for i, c := range p.cfg.cacheColumns() { // <p>_source, <p>_age_days (cacheuse.go)
+			cols = append(cols, c)
+			numeric = append(numeric, i == 1)
+		}
 	}
 	rep, err := e.newReporter(header, len(cols))
 	if err != nil {
@@ -131,6 +135,7 @@ func (e *engine) emit(it *rowItem, o *outputs, sum *Summary) error {
 				return fmt.Errorf("row %d provider %s: %w", it.row.Num, p.cfg.Name, err)
 			}
 			r.values = rec.V
+			r.source, r.fetched = rec.Src, rec.At
 			if r.msg == "" && r.status == StatusInvalid {
 				r.msg = "vendor rejected the row: " + rec.M
 			}
@@ -146,6 +151,10 @@ func (e *engine) emit(it *rowItem, o *outputs, sum *Summary) error {
 			o.buf[pos+c] = v
 		}
 		pos += cols
+		if p.cfg.Cache != nil {
+			o.buf[pos], o.buf[pos+1] = e.cacheCells(r)
+			pos += 2
+		}
 		p.sum.Status[r.status]++
 		if err := e.writeWarnings(o.warns, it.row.Num, it.row.Line, p, r); err != nil {
 			return err
@@ -221,6 +230,7 @@ func (e *engine) finishSummary(sum *Summary, ctx context.Context) {
 		s.InDoubt = p.inDoubt.Load()
 		s.Reused = p.reused.Load()
 		s.Deduped = p.saved.Load()
+		p.cacheSummary(s)
 		if h, nh := s.Status[StatusHit], s.Status[StatusNoHit]; h+nh > 0 {
 			s.HitRate = float64(h) / float64(h+nh)
 		}

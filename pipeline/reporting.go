@@ -92,7 +92,7 @@ func (e *engine) newReporter(header []string, base int) (*reporter, error) {
 		provs[i] = report.Provider{Name: p.cfg.Name, Type: p.cfg.Type, Columns: columnNames(p.prov)}
 		layout.Status = append(layout.Status, pos)
 		layout.First = append(layout.First, pos+1)
-		pos += 1 + len(provs[i].Columns)
+		pos += 1 + len(provs[i].Columns) + len(p.cfg.cacheColumns())
 	}
 	plan, errs := report.Compile(e.job.reportConfig(), provs)
 	if len(errs) > 0 {

@@ -86,6 +86,7 @@ type ProviderSummary struct {
 	HitRate    float64        `json:"hit_rate"` // hits / (hits + no-hits)
 	Stopped    string         `json:"stopped,omitempty"`
 	QuotaReset *time.Time     `json:"quota_reset_at,omitempty"`
+	Cache      *CacheSummary  `json:"cache,omitempty"` // the answer cache's figures, for a provider with cache:
 	Keys       []KeySummary   `json:"keys"`
 }
 
@@ -127,6 +128,9 @@ func (s *Summary) WriteTable(w io.Writer) {
 		}
 		if p.Stopped != "" {
 			fmt.Fprintf(w, "  %s stopped: %s\n", p.Name, p.Stopped)
+		}
+		if p.Cache != nil {
+			fmt.Fprintln(w, cacheLine(p))
 		}
 	}
 	if s.Report != nil {

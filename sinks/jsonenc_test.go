@@ -66,7 +66,7 @@ func TestRawRecordLineMatchesEncodingJSON(t *testing.T) {
 		Time: time.Date(2026, 11, 25, 14, 6, 55, 970702431, time.FixedZone("CST", 8*3600)),
 		Row:  23, Provider: "zhicheng", Key: "zc-1", Attempt: 1, Outcome: "hit", LatencyMS: 3.388,
 	}
-	for mask := range 16 {
+	for mask := range 32 {
 		r := base
 		if mask&1 != 0 {
 			r.HTTPStatus = 200
@@ -80,6 +80,9 @@ func TestRawRecordLineMatchesEncodingJSON(t *testing.T) {
 		if mask&8 != 0 {
 			r.Error = "Post \"http://127.0.0.1/submit\": EOF \"quoted\"\n"
 			r.Time = r.Time.UTC()
+		}
+		if mask&16 != 0 {
+			r.Pass, r.Source, r.FetchedAt = 2, "cache", "2026-11-20T01:02:03Z"
 		}
 		got := string(appendRawRecord(nil, &r)) + "}"
 		if want := stdJSON(t, r); got != want {

@@ -27,6 +27,13 @@ type RawRecord struct {
 	InDoubt    bool      `json:"in_doubt,omitempty"`
 	LatencyMS  float64   `json:"latency_ms"`
 	Error      string    `json:"error,omitempty"` // already redacted by the caller
+	// Pass is the job's pass (1 for the first run, +1 per resume).
+	Pass int `json:"pass,omitempty"`
+	// Source is "vendor" or "cache" for providers with an answer cache
+	// (a cache line is no HTTP attempt: attempt 0, the answer's fetch time
+	// in FetchedAt); empty otherwise.
+	Source    string `json:"source,omitempty"`
+	FetchedAt string `json:"fetched_at,omitempty"`
 	// Body is the vendor's body: embedded (compacted) as raw JSON under
 	// "body" when it is valid JSON, else as a string under "body_text" when
 	// it is valid UTF-8, else base64 under "body_base64" (no byte is lost).
@@ -179,6 +186,18 @@ func appendRawRecord(b []byte, r *RawRecord) []byte {
 	if r.Error != "" {
 		b = append(b, `,"error":`...)
 		b = AppendJSONString(b, r.Error)
+	}
+	if r.Pass != 0 {
+		b = append(b, `,"pass":`...)
+		b = strconv.AppendInt(b, int64(r.Pass), 10)
+	}
+	if r.Source != "" {
+		b = append(b, `,"source":`...)
+		b = AppendJSONString(b, r.Source)
+	}
+	if r.FetchedAt != "" {
+		b = append(b, `,"fetched_at":`...)
+		b = AppendJSONString(b, r.FetchedAt)
 	}
 	return b
 }
