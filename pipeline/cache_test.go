@@ -20,7 +20,7 @@ type nightClock struct {
 	t  time.Time
 }
 
-func (c *nightClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *nightClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *nightClock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 var night1 = time.Date(2026, 3, 2, 1, 0, 0, 0, time.FixedZone("CST", 8*3600))
