@@ -400,7 +400,17 @@ func TestRateLimitsNeverThrottled(t *testing.T) {
 // 100/s, and the throttled answers (want 0).
 //
 //	go test -run '^$' -bench RateFidelity -benchtime 1x ./pipeline
+//
+// The first sub-benchmark is that setup (burst 10, concurrency 16); the
+// others (pacing_test.go) pace against a strict per-key interval and a
+// zero-tolerance bucket at burst 1 and 5, and measure the recovery after
+// forced 429s (issue 12). RISKBATCH_RATE_SECONDS sets their length (10 s).
 func BenchmarkRateFidelity(b *testing.B) {
+	b.Run("bucket/burst10/conc16/lat0ms", benchRateBurst10)
+	benchRatePacing(b)
+}
+
+func benchRateBurst10(b *testing.B) {
 	const rows, configured = 1000, 100.0
 	var whole, steady float64
 	var throttled int64
