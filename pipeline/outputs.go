@@ -257,6 +257,9 @@ func (e *engine) finishSummary(sum *Summary, ctx context.Context) {
 		}
 	}
 	sum.Complete = !incomplete
+	if e.opts.merge != nil {
+		applyMerge(sum, e.opts.merge)
+	}
 	switch {
 	case ctx.Err() != nil:
 		sig := "SIGINT"

@@ -56,7 +56,7 @@ func (e *engine) preflight(inPath string) (preflightResult, error) {
 			code := ""
 			if row.Err != nil {
 				code = "unreadable_row"
-			} else if _, err := p.prov.Prepare(providers.Record{Row: row.Num, Binding: p.binding, Values: row.Values}); err != nil {
+			} else if _, err := e.prepareChecked(p, row); err != nil {
 				code = "invalid"
 				var re *providers.RowError
 				if errors.As(err, &re) {

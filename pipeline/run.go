@@ -45,6 +45,12 @@ type Options struct {
 	ProgressEvery time.Duration
 	// ResumeCommand is how the user resumes (printed and in summary.json).
 	ResumeCommand string
+	// merge: the shards a Merge replays (no call is made; their figures
+	// replace the replay's own).
+	merge []*mergedShard
+	// Shard makes this run one shard of a sharded job (Count > 1): only
+	// its rows are read, and its outputs go to Shard.Dir(output dir).
+	Shard Shard
 	// Limit makes the run a trial of the first Limit rows (0: all). A
 	// later run without it continues from the trial's answers.
 	Limit int
@@ -82,6 +88,7 @@ type pairResult struct {
 }
 
 type rowItem struct {
+	seq    int // 1-based position among the rows this run processes (the writer's order)
 	row    sources.Row
 	res    []pairResult
 	rowErr string
@@ -150,6 +157,8 @@ type engine struct {
 
 	stopRun context.CancelFunc
 	envErr  atomic.Pointer[EnvError]
+	shardKeys shardKeyer // a sharded run's row → shard (Options.Shard)
+
 }
 
 // Run executes the job. It returns the summary (also written to
@@ -170,6 +179,10 @@ func Run(ctx context.Context, job *Job, opts Options) (*Summary, error) {
 	}
 	e := &engine{job: job, opts: opts, red: NewRedactor(job.Secrets()), userAgent: []string{"riskbatch/" + opts.Version}}
 	e.log = opts.Logger
+	if opts.Shard.active() {
+		// Each shard has its own outputs, job state and lock.
+		job.Output.Dir = opts.Shard.Dir(job.Output.Dir)
+	}
 	if e.log == nil {
 		e.log, _ = logging.New(opts.Log, logging.Options{Redact: e.red.Redact})
 	}
@@ -213,6 +226,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 	}
 	for _, b := range bound {
 		e.provs = append(e.provs, &provRun{cfg: b.cfg, prov: b.prov, binding: b.binding, ncols: len(b.prov.Columns())})
+	e.shardKeys = newShardKeyer(header, bound)
 	}
 	if err := checkReportInput(job, inPath, header); err != nil {
 		return nil, err
@@ -311,6 +325,10 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 		sum.TrialLimit = st.limit
 	}
 	// The rows run under their own context: a signal (ctx) or a failure of
+	if e.opts.Shard.active() {
+		sum.Shard = e.opts.Shard.String()
+		e.total = 0 // this shard's share of the file is not known ahead
+	}
 	// the machine (envFail) stops new calls the same way.
 	rowCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
@@ -514,11 +532,11 @@ func (e *engine) stream(ctx context.Context, src sources.Reader, out *outputs, s
 		next := 1
 		var werr error
 		for it := range done {
-			ring[(it.row.Num-1)%window] = it
+			ring[(it.seq-1)%window] = it
 			for {
 				idx := (next - 1) % window
 				cur := ring[idx]
-				if cur == nil || cur.row.Num != next {
+				if cur == nil || cur.seq != next {
 					break
 				}
 				ring[idx] = nil
@@ -551,9 +569,12 @@ func (e *engine) stream(ctx context.Context, src sources.Reader, out *outputs, s
 		}
 		rowsIn++
 		slots <- struct{}{}
-		it := &rowItem{row: row, res: make([]pairResult, len(e.provs))}
+		it := &rowItem{seq: rowsIn, row: row, res: make([]pairResult, len(e.provs))}
 		work <- it
 	}
+		if e.opts.Shard.active() && e.shardKeys.of(row, e.opts.Shard.Count) != e.opts.Shard.Index {
+			continue // another machine's row
+		}
 	close(work)
 	workers.Wait()
 	close(done)
@@ -600,6 +621,9 @@ func (e *engine) pair(ctx context.Context, p *provRun, row sources.Row) pairResu
 		}
 		switch {
 		case p.stopped.Load():
+		if e.opts.merge != nil { // a merge only replays the shards' journals
+			return pairResult{status: StatusDeferred, code: "not_in_shards", msg: "no shard's journal holds this lookup", journal: -1}
+		}
 			return pairResult{status: StatusSkipped, code: "provider_stopped", msg: p.stopReason(), journal: -1}
 		case p.unreachable.Load():
 			return e.unreachableResult(p)

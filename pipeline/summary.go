@@ -44,7 +44,9 @@ type Summary struct {
 	Stopped       string    `json:"stopped,omitempty"` // SIGINT / SIGTERM
 	// TrialLimit is N for a `run --limit N` trial: only the first N rows
 	// were read, and a later run without --limit reuses their answers.
-	TrialLimit  int                `json:"trial_limit,omitempty"`
+	TrialLimit int `json:"trial_limit,omitempty"`
+	// Shard is "i/n" for one shard of a sharded run (run --shard).
+	Shard       string             `json:"shard,omitempty"`
 	RowsIn      int                `json:"rows_in"`
 	RowsOut     int                `json:"rows_out"`
 	RowsOK      int                `json:"rows_ok"`

@@ -20,6 +20,7 @@ import (
 type runOptions struct {
 	fresh, force, waitForQuota, noProgress bool
 	limit                                  int
+	shard                                  string
 	grace                                  time.Duration
 	cpuProfile, memProfile                 string
 }
@@ -43,6 +44,7 @@ func newRunCommand(cl *cliLog, resume bool) *cobra.Command {
 		cmd.Flags().BoolVar(&o.fresh, "fresh", false, "discard the state of an incomplete run and start over")
 		cmd.Flags().IntVar(&o.limit, "limit", 0, "a trial: process only the first N rows; a later run without --limit reuses their answers")
 	}
+	cmd.Flags().StringVar(&o.shard, "shard", "", "run shard i/n of the job (0 ≤ i < n): only the rows whose identity hashes to i, into <output dir>/shard-i-of-n; also from JOB_COMPLETION_INDEX with RISKBATCH_SHARD_COUNT; put them together with riskbatch merge")
 	cmd.Flags().BoolVar(&o.waitForQuota, "wait-for-quota", false, "when every key is spent, sleep until the quota resets instead of deferring rows (nightly jobs)")
 	cmd.Flags().BoolVar(&o.noProgress, "no-progress", false, "no progress bar even on a terminal")
 	cmd.Flags().DurationVar(&o.grace, "grace", 30*time.Second, "after SIGINT/SIGTERM, how long in-flight calls may take to finish")
@@ -61,6 +63,10 @@ func exactArgs(n int) cobra.PositionalArgs {
 }
 
 func runJob(parent context.Context, log *slog.Logger, jobPath string, resume bool, o runOptions) error {
+	shard, err := shardOf(o.shard)
+	if err != nil {
+		return err
+	}
 	if o.limit < 0 {
 		return &usageError{msg: fmt.Sprintf("--limit %d: want a number of rows (> 0)", o.limit)}
 	}
@@ -134,9 +140,10 @@ func runJob(parent context.Context, log *slog.Logger, jobPath string, resume boo
 		WaitForQuota:  o.waitForQuota,
 		Grace:         o.grace,
 		Signal:        func() string { return sigName.Load().(string) },
-		ResumeCommand: "riskbatch resume " + jobPath,
+		ResumeCommand: resumeCommand(shard, jobPath),
 		Command:       commandLine(resume, o, jobPath),
 		Limit:         o.limit,
+		Shard:         shard,
 		ExitCode:      exitCodeForOutcome,
 	})
 	if err != nil {
@@ -186,4 +193,27 @@ func commandLine(resume bool, o runOptions, jobPath string) string {
 func isJSONLog(l *slog.Logger) bool {
 	_, ok := l.Handler().(*slog.JSONHandler)
 	return ok
+}
+
+// shardOf reads --shard, else the Kubernetes Indexed Job environment.
+func shardOf(flag string) (pipeline.Shard, error) {
+	if flag != "" {
+		s, err := pipeline.ParseShard(flag)
+		if err != nil {
+			return s, &usageError{msg: "--shard: " + err.Error()}
+		}
+		return s, nil
+	}
+	s, _, err := pipeline.ShardFromEnv(os.Getenv)
+	if err != nil {
+		return s, &usageError{msg: err.Error()}
+	}
+	return s, nil
+}
+
+func resumeCommand(shard pipeline.Shard, jobPath string) string {
+	if shard.Count > 1 {
+		return fmt.Sprintf("riskbatch resume --shard %s %s", shard, jobPath)
+	}
+	return "riskbatch resume " + jobPath
 }
