@@ -567,14 +567,14 @@ func (e *engine) stream(ctx context.Context, src sources.Reader, out *outputs, s
 		if e.state != nil && e.state.limit > 0 && rowsIn >= e.state.limit {
 			break // a --limit trial: the rest of the file is for the full run
 		}
+		if e.opts.Shard.active() && e.shardKeys.of(row, e.opts.Shard.Count) != e.opts.Shard.Index {
+			continue // another machine's row
+		}
 		rowsIn++
 		slots <- struct{}{}
 		it := &rowItem{seq: rowsIn, row: row, res: make([]pairResult, len(e.provs))}
 		work <- it
 	}
-		if e.opts.Shard.active() && e.shardKeys.of(row, e.opts.Shard.Count) != e.opts.Shard.Index {
-			continue // another machine's row
-		}
 	close(work)
 	workers.Wait()
 	close(done)
@@ -616,14 +616,14 @@ func (e *engine) pair(ctx context.Context, p *provRun, row sources.Row) pairResu
 	// identical row) is still used, so a resume on a day whose quota is
 	// spent keeps every answer it has.
 	res, shared, prior := p.dedupe.do(req.Dedupe, func() pairResult {
+		if e.opts.merge != nil { // a merge only replays the shards' journals
+			return pairResult{status: StatusDeferred, code: "not_in_shards", msg: "no shard's journal holds this lookup", journal: -1}
+		}
 		if r, ok := e.fromCache(ctx, p, row.Num, req.Identity, digestHex(req.Dedupe)); ok {
 			return r // a young answer from the answer cache: no call (cacheuse.go)
 		}
 		switch {
 		case p.stopped.Load():
-		if e.opts.merge != nil { // a merge only replays the shards' journals
-			return pairResult{status: StatusDeferred, code: "not_in_shards", msg: "no shard's journal holds this lookup", journal: -1}
-		}
 			return pairResult{status: StatusSkipped, code: "provider_stopped", msg: p.stopReason(), journal: -1}
 		case p.unreachable.Load():
 			return e.unreachableResult(p)
