@@ -347,3 +347,33 @@ func readRawLines(t *testing.T, dir string) []rawSourceLine {
 	}
 	return out
 }
+
+// validate counts the lookups the cache would serve and the cost saved,
+// reading the store and calling nobody.
+func TestValidateCountsCacheServed(t *testing.T) {
+	f := newFixture(t, nil)
+	clock := &nightClock{t: time.Now()} // validate reads the store at the real time
+	rows := book(t, 20)
+	runNight(f, clock, "1", rows, nil)
+	calls, _ := totalCalls(f.counters())
+	rows2 := append([]applicant(nil), rows...)
+	rows2[5].Mobile = outsider(700, "").Mobile
+	writeCSV(t, filepath.Join(f.dir, "in-2.csv"), utf8Plain, rows2, nil)
+	job := cacheJob(f, map[string]string{"INPUT": "in-2.csv", "OUTDIR": "out-2"})
+	rep, err := pipeline.Validate(job, pipeline.ValidateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := rep.Providers[0]
+	if p.Cache == nil || p.Cache.Served != 19 || p.Cache.CostSaved != 9.5 || p.Calls != 1 || p.Cost != 0.5 {
+		t.Fatalf("validate: calls %d cost %v cache %+v; want 1 call, 19 served, 9.50 saved", p.Calls, p.Cost, p.Cache)
+	}
+	var sb strings.Builder
+	rep.WriteTable(&sb)
+	if !strings.Contains(sb.String(), "would serve 19 lookup(s), saving 9.50 CNY") {
+		t.Fatalf("validate table:\n%s", sb.String())
+	}
+	if c, _ := totalCalls(f.counters()); c != calls {
+		t.Fatal("validate called the vendor")
+	}
+}

@@ -63,6 +63,9 @@ type JournalRecord struct {
 	// At is when the vendor gave it, unix ms); empty for a vendor's answer.
 	Src string `json:"src,omitempty"`
 	At  int64  `json:"at,omitempty"`
+	// U marks an outcome whose request left but whose answer never came
+	// (in doubt: possibly billed; the budget counts it as spent).
+	U bool `json:"u,omitempty"`
 }
 
 // appendJournalRecord appends r as the JSON object encoding/json writes for
@@ -115,6 +118,9 @@ func appendJournalRecord(b []byte, r *JournalRecord) []byte {
 	if r.At != 0 {
 		b = append(b, `,"at":`...)
 		b = strconv.AppendInt(b, r.At, 10)
+	}
+	if r.U {
+		b = append(b, `,"u":true`...)
 	}
 	return append(b, '}')
 }

@@ -231,6 +231,7 @@ func (e *engine) finishSummary(sum *Summary, ctx context.Context) {
 		s.Reused = p.reused.Load()
 		s.Deduped = p.saved.Load()
 		p.cacheSummary(s)
+		p.budgetSummary(s)
 		if h, nh := s.Status[StatusHit], s.Status[StatusNoHit]; h+nh > 0 {
 			s.HitRate = float64(h) / float64(h+nh)
 		}

@@ -155,10 +155,10 @@ type engine struct {
 	// run (envFail); envErr is the first such failure.
 	log *slog.Logger
 
-	stopRun context.CancelFunc
-	envErr  atomic.Pointer[EnvError]
 	shardKeys shardKeyer // a sharded run's row → shard (Options.Shard)
 
+	stopRun context.CancelFunc
+	envErr  atomic.Pointer[EnvError]
 }
 
 // Run executes the job. It returns the summary (also written to
@@ -177,12 +177,12 @@ func Run(ctx context.Context, job *Job, opts Options) (*Summary, error) {
 	if opts.ProgressEvery == 0 {
 		opts.ProgressEvery = 5 * time.Second
 	}
-	e := &engine{job: job, opts: opts, red: NewRedactor(job.Secrets()), userAgent: []string{"riskbatch/" + opts.Version}}
-	e.log = opts.Logger
 	if opts.Shard.active() {
 		// Each shard has its own outputs, job state and lock.
 		job.Output.Dir = opts.Shard.Dir(job.Output.Dir)
 	}
+	e := &engine{job: job, opts: opts, red: NewRedactor(job.Secrets()), userAgent: []string{"riskbatch/" + opts.Version}}
+	e.log = opts.Logger
 	if e.log == nil {
 		e.log, _ = logging.New(opts.Log, logging.Options{Redact: e.red.Redact})
 	}
@@ -224,9 +224,9 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.shardKeys = newShardKeyer(header, bound)
 	for _, b := range bound {
 		e.provs = append(e.provs, &provRun{cfg: b.cfg, prov: b.prov, binding: b.binding, ncols: len(b.prov.Columns())})
-	e.shardKeys = newShardKeyer(header, bound)
 	}
 	if err := checkReportInput(job, inPath, header); err != nil {
 		return nil, err
@@ -320,15 +320,15 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 	// terminal and in cron logs alike (one streaming pass over a CSV;
 	// XLSX files are not read twice).
 	e.total = countRows(job, inPath)
+	if e.opts.Shard.active() {
+		sum.Shard = e.opts.Shard.String()
+		e.total = 0 // this shard's share of the file is not known ahead
+	}
 	if st.limit > 0 {
 		e.total = min(e.total, int64(st.limit))
 		sum.TrialLimit = st.limit
 	}
 	// The rows run under their own context: a signal (ctx) or a failure of
-	if e.opts.Shard.active() {
-		sum.Shard = e.opts.Shard.String()
-		e.total = 0 // this shard's share of the file is not known ahead
-	}
 	// the machine (envFail) stops new calls the same way.
 	rowCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()

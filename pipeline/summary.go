@@ -88,7 +88,8 @@ type ProviderSummary struct {
 	HitRate    float64        `json:"hit_rate"` // hits / (hits + no-hits)
 	Stopped    string         `json:"stopped,omitempty"`
 	QuotaReset *time.Time     `json:"quota_reset_at,omitempty"`
-	Cache      *CacheSummary  `json:"cache,omitempty"` // the answer cache's figures, for a provider with cache:
+	Cache      *CacheSummary  `json:"cache,omitempty"`  // the answer cache's figures, for a provider with cache:
+	Budget     *BudgetSummary `json:"budget,omitempty"` // budget.max_cost and what was spent over all passes
 	Keys       []KeySummary   `json:"keys"`
 }
 
@@ -133,6 +134,9 @@ func (s *Summary) WriteTable(w io.Writer) {
 		}
 		if p.Cache != nil {
 			fmt.Fprintln(w, cacheLine(p))
+		}
+		if p.Budget != nil {
+			fmt.Fprintln(w, budgetLine(p))
 		}
 	}
 	if s.Report != nil {

@@ -115,6 +115,11 @@ type ProviderValidation struct {
 	DailyQuota int `json:"daily_quota"`
 	// Days is ceil(Calls / DailyQuota); 1 for an unlimited provider with calls.
 	Days int `json:"days_needed"`
+	// Cache is what the answer cache would serve (those lookups are not in
+	// Calls); Budget whether budget.max_cost covers Calls (cachevalidate.go,
+	// budget.go). Only for providers with cache: / budget:.
+	Cache  *CacheEstimate  `json:"cache,omitempty"`
+	Budget *BudgetEstimate `json:"budget,omitempty"`
 }
 
 // ReasonCount counts one reason code with the first few examples.
@@ -252,6 +257,7 @@ func Validate(job *Job, opts ValidateOptions) (*ValidateReport, error) {
 		notes   *reasonSet
 		warns   *reasonSet
 		seen    map[[16]byte]int // request digest → first row that made it
+		served  int              // distinct lookups the answer cache would serve
 	}
 	states := make([]*provState, len(bound))
 	for i, bp := range bound {
@@ -264,6 +270,8 @@ func Validate(job *Job, opts ValidateOptions) (*ValidateReport, error) {
 			seen:    map[[16]byte]int{},
 		}
 	}
+	probe := openCacheProbe(job, bound) // the answer cache, read only (cachevalidate.go)
+	defer probe.close()
 	unreadable := newReasonSet(opts.Examples)
 	var excel excelCheck // XLSX ID/mobile cells stored as numbers, as in a run (excelcheck.go)
 	maskers := columnMaskers(bound, header)
@@ -338,6 +346,10 @@ func Validate(job *Job, opts ValidateOptions) (*ValidateReport, error) {
 				continue
 			}
 			st.seen[d] = row.Num
+			if probe.serves(st.pv.Name, req) {
+				st.served++
+				continue
+			}
 			st.pv.Calls++
 		}
 		if rowOK {
@@ -360,6 +372,8 @@ func Validate(job *Job, opts ValidateOptions) (*ValidateReport, error) {
 		pv.Notes = st.notes.sorted()
 		pv.WarningsReasons = st.warns.sorted()
 		estimate(pv, st.bp.cfg)
+		probe.estimate(pv, st.bp.cfg, st.served)
+		budgetEstimate(job, pv, st.bp.cfg)
 		rep.Calls += pv.Calls
 		if _, ok := costs[pv.Currency]; !ok {
 			currencies = append(currencies, pv.Currency)
@@ -580,6 +594,7 @@ func (r *ValidateReport) WriteTable(w io.Writer) {
 			}
 			fmt.Fprintf(w, "%s: %d duplicate request(s), paid once: %s\n", p.Name, p.Duplicates, strings.Join(ex, ", "))
 		}
+		writeNightly(w, p) // answer cache and budget (cachevalidate.go)
 	}
 	fmt.Fprintln(w)
 	for _, p := range r.Providers {

@@ -3,9 +3,12 @@ package sinks
 import (
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/width"
 )
 
 // A SheetSpec describes a small report sheet — a title, then blocks of
@@ -157,7 +160,114 @@ const (
 	chartWidth  = 480
 	chartHeight = 260
 	chartRows   = 14 // rows a chart covers at the default row height
+	// chartCols columns of the default width (64 px) hold a chart and a
+	// gap: the next chart of a block starts that many columns further.
+	chartCols = (chartWidth + 12 + defaultColPixels - 1) / defaultColPixels
+
+	defaultColPixels = 64 // Excel's default column width (8.43 characters)
+	minTextCol       = 10 // narrowest table column, in characters
+	maxTextCol       = 60 // widest
 )
+
+// sheetColumnWidths sizes the table columns 1..wide (Excel character
+// units) to their longest text: headers (bold), string cells and formatted
+// numbers of every block, CJK characters counting double. Titles, lines and
+// notes (column A) run on over the empty cells to their right and do not
+// count; neither does a string in a block's last column when the block has
+// no chart (it runs on over the empty cells to its right too, like a
+// rule's source).
+func sheetColumnWidths(blocks []SheetBlock, wide int) []float64 {
+	w := make([]float64, wide)
+	for i := range w {
+		w[i] = minTextCol
+	}
+	grow := func(c int, units float64) {
+		if c < wide {
+			w[c] = max(w[c], min(math.Ceil((units+2)*10)/10, maxTextCol))
+		}
+	}
+	for _, b := range blocks {
+		for c, h := range b.Header {
+			grow(c, textWidth(h)*1.1)
+		}
+		last := len(b.Header) - 1
+		for _, r := range b.Rows {
+			for c, v := range r {
+				format := ""
+				if c < len(b.Formats) {
+					format = b.Formats[c]
+				}
+				if _, ok := v.(string); ok && c == last && c > 0 && len(b.Charts) == 0 {
+					continue
+				}
+				grow(c, textWidth(cellText(v, format)))
+			}
+		}
+	}
+	return w
+}
+
+// textWidth is the width of s in Excel character units: East Asian wide
+// and full-width characters (CJK) count two, everything else one.
+func textWidth(s string) float64 {
+	n := 0.0
+	for _, r := range s {
+		switch width.LookupRune(r).Kind() {
+		case width.EastAsianWide, width.EastAsianFullwidth:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
+}
+
+// grouped puts thousands separators into a whole number: 1234567 → 1,234,567.
+func grouped(s string) string {
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return sign + s
+}
+
+// cellText is roughly what Excel shows for v in a cell of format.
+func cellText(v any, format string) string {
+	var x float64
+	switch n := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return n
+	case int:
+		x = float64(n)
+	case int64:
+		x = float64(n)
+	case float64:
+		x = n
+	default:
+		return fmt.Sprint(v)
+	}
+	switch format {
+	case "int":
+		return grouped(strconv.FormatFloat(math.Round(x), 'f', 0, 64))
+	case "pct":
+		return strconv.FormatFloat(x*100, 'f', 1, 64) + "%"
+	case "metric":
+		return strconv.FormatFloat(x, 'f', 3, 64)
+	case "money":
+		whole, frac, _ := strings.Cut(strconv.FormatFloat(x, 'f', 2, 64), ".")
+		return grouped(whole) + "." + frac
+	}
+	s := strconv.FormatFloat(x, 'g', 10, 64)
+	if len(s) > 11 { // General shows about 11 characters
+		s = s[:11]
+	}
+	return s
+}
 
 // WriteSheet writes spec into sheet spec.Name of f (which must exist and
 // be empty).
@@ -177,12 +287,11 @@ func WriteSheet(f *excelize.File, spec SheetSpec) error {
 	for _, b := range spec.Blocks {
 		wide = max(wide, len(b.Header))
 	}
-	if err := f.SetColWidth(sh, "A", "A", 30); err != nil {
-		return err
-	}
-	last, _ := excelize.ColumnNumberToName(max(wide, 2))
-	if err := f.SetColWidth(sh, "B", last, 13); err != nil {
-		return err
+	for i, wd := range sheetColumnWidths(spec.Blocks, wide) {
+		name, _ := excelize.ColumnNumberToName(i + 1)
+		if err := f.SetColWidth(sh, name, name, wd); err != nil {
+			return err
+		}
 	}
 	row := 1
 	if err := set(1, row, spec.Title); err != nil {
@@ -260,7 +369,10 @@ func WriteSheet(f *excelize.File, spec SheetSpec) error {
 			if n == 0 {
 				continue
 			}
-			if err := addChart(f, sh, q, cell(wide+2, top), i, ch, headRow, first, first+n-1); err != nil {
+			// Charts sit side by side right of the widest table, each
+			// anchored in its own cell (an offset wider than the anchor
+			// cell's column is not honoured: they landed on each other).
+			if err := addChart(f, sh, q, cell(wide+2+i*chartCols, top), ch, headRow, first, first+n-1); err != nil {
 				return err
 			}
 		}
@@ -272,7 +384,7 @@ func WriteSheet(f *excelize.File, spec SheetSpec) error {
 	return nil
 }
 
-func addChart(f *excelize.File, sh, q, anchor string, i int, ch SheetChart, headRow, first, lastRow int) error {
+func addChart(f *excelize.File, sh, q, anchor string, ch SheetChart, headRow, first, lastRow int) error {
 	col := func(c int) string {
 		n, _ := excelize.ColumnNumberToName(c + 1)
 		return n
@@ -283,7 +395,7 @@ func addChart(f *excelize.File, sh, q, anchor string, i int, ch SheetChart, head
 	chart := &excelize.Chart{
 		Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: ch.Title, Font: &excelize.Font{Size: 11, Bold: true}}}},
 		Dimension: excelize.ChartDimension{Width: chartWidth, Height: chartHeight},
-		Format:    excelize.GraphicOptions{OffsetX: i * (chartWidth + 12), AltText: ch.Title},
+		Format:    excelize.GraphicOptions{AltText: ch.Title},
 		Legend:    excelize.ChartLegend{Position: "bottom"},
 		// One colour per series, not per bar.
 		VaryColors: new(bool),

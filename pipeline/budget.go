@@ -1,0 +1,236 @@
+package pipeline
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"sync"
+)
+
+// A provider's spending cap (budget: {max_cost: N}), counted over every
+// pass of the job: the calls billed in earlier passes come from the job's
+// journal, and each call of this pass reserves one price_per_call before it
+// is made, like a quota unit — so the billed cost never exceeds the cap,
+// whatever the concurrency. A reservation becomes spent when the answer is
+// billed or in doubt (it may have been billed), and is given back otherwise.
+// When the cap is reached, the provider's remaining rows are deferred with
+// code "budget" (exit 3): raise max_cost and resume.
+
+// budget is one provider's cap in a run; nil when it has none.
+type budget struct {
+	maxCost, price float64
+	units          int64 // calls the cap pays for: floor(max_cost / price)
+	prior          int64 // spent in earlier passes of the job (billed or in doubt)
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	spent    int64 // this pass
+	reserved int64
+	said     bool
+}
+
+func newBudget(pc *ProviderConfig, prior int64) *budget {
+	if pc.Budget == nil || pc.PricePerCall <= 0 {
+		return nil
+	}
+	b := &budget{maxCost: pc.Budget.MaxCost, price: pc.PricePerCall, prior: prior,
+		units: int64(math.Floor(pc.Budget.MaxCost/pc.PricePerCall + 1e-9))}
+	b.cond = sync.NewCond(&b.mu)
+	return b
+}
+
+// full reports, without waiting, that no call can be paid for any more:
+// what is spent leaves no unit, and nothing reserved may come back.
+func (b *budget) full() bool {
+	if b == nil {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.prior+b.spent >= b.units
+}
+
+// reserve takes one unit for a call about to be made. While the cap is
+// taken only by reservations, it waits for them to settle (an unbilled
+// answer gives its unit back), so the cap is used exactly.
+func (b *budget) reserve() bool {
+	if b == nil {
+		return true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.prior+b.spent+b.reserved >= b.units && b.reserved > 0 {
+		b.cond.Wait()
+	}
+	if b.prior+b.spent >= b.units {
+		return false
+	}
+	b.reserved++
+	return true
+}
+
+// settle ends a reservation: spent when the call was billed or is in doubt.
+func (b *budget) settle(spent bool) {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	b.reserved--
+	if spent {
+		b.spent++
+	}
+	b.cond.Broadcast()
+	b.mu.Unlock()
+}
+
+// reason is the message of a row deferred by the cap: it names the cap.
+func (b *budget) reason(currency string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return fmt.Sprintf("budget.max_cost %s reached: %d call(s) at %s billed or in doubt over all passes of the job (raise budget.max_cost, then resume)",
+		money(b.maxCost, currency), b.prior+b.spent, trimFloat(b.price))
+}
+
+// overBudget is the result of a pair the cap keeps from a call; the first
+// one says so on the console.
+func (e *engine) overBudget(p *provRun) (pairResult, bool) {
+	b := p.budget
+	if b == nil || !b.full() {
+		return pairResult{}, false
+	}
+	return e.budgetDeferred(p), true
+}
+
+func (e *engine) budgetDeferred(p *provRun) pairResult {
+	b := p.budget
+	msg := b.reason(p.cfg.Currency)
+	b.mu.Lock()
+	first := !b.said
+	b.said = true
+	b.mu.Unlock()
+	if first {
+		e.logf("%s: %s; its remaining rows are deferred", p.cfg.Name, msg)
+	}
+	return pairResult{status: StatusDeferred, code: "budget", msg: msg, journal: -1}
+}
+
+// billedAnswer says whether an answer is billed by the provider's rule.
+func (p *provRun) billedAnswer(status string, code string) bool {
+	return p.billed[code] || p.billed[status]
+}
+
+// BudgetSummary is a provider's cap in summary.json.
+type BudgetSummary struct {
+	MaxCost float64 `json:"max_cost"`
+	// Spent is the cost billed or in doubt over all passes of the job;
+	// SpentThisPass this pass's part.
+	Spent         float64 `json:"spent"`
+	SpentThisPass float64 `json:"spent_this_pass"`
+	Reached       bool    `json:"reached"`
+}
+
+func (p *provRun) budgetSummary(s *ProviderSummary) {
+	b := p.budget
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s.Budget = &BudgetSummary{MaxCost: b.maxCost, Spent: float64(b.prior+b.spent) * b.price, SpentThisPass: float64(b.spent) * b.price, Reached: b.prior+b.spent >= b.units}
+}
+
+// priorSpending counts, per provider, the calls of earlier passes in the
+// job's journal that were billed or are in doubt: outcomes marked billed
+// or in doubt, and intents that never got an outcome (a crash).
+func priorSpending(journal string) (map[string]int64, error) {
+	out := map[string]int64{}
+	pending := map[uint64]string{}
+	run := -1
+	_, err := ScanJournal(journal, func(r *JournalRecord, _ int64) error {
+		switch r.T {
+		case "i":
+			if r.Run != run {
+				for _, p := range pending {
+					out[p]++
+				}
+				clear(pending)
+				run = r.Run
+			}
+			pending[r.Seq] = r.P
+		case "o":
+			if r.Seq != 0 {
+				delete(pending, r.Seq)
+			}
+			if r.B || r.U {
+				out[r.P]++
+			}
+		}
+		return nil
+	})
+	for _, p := range pending {
+		out[p]++
+	}
+	return out, err
+}
+
+// setupBudgets gives each provider with a cap its budget, with what the
+// job's earlier passes spent.
+func (e *engine) setupBudgets() error {
+	need := false
+	for _, p := range e.provs {
+		if p.cfg.Budget != nil {
+			need = true
+		}
+	}
+	if !need || e.state == nil {
+		return nil
+	}
+	prior, err := priorSpending(filepath.Join(e.state.dir, "journal.log"))
+	if err != nil {
+		return fmt.Errorf("budget: %w", err)
+	}
+	for _, p := range e.provs {
+		p.budget = newBudget(p.cfg, prior[p.cfg.Name])
+	}
+	return nil
+}
+
+// BudgetEstimate is validate's verdict on a provider's cap.
+type BudgetEstimate struct {
+	MaxCost float64 `json:"max_cost"`
+	// Spent is what earlier passes of an incomplete run of the job spent
+	// (a resume continues against the same cap); 0 when the next run
+	// starts over.
+	Spent        float64 `json:"spent"`
+	CallsCovered int     `json:"calls_covered"`
+	Covers       bool    `json:"covers"`
+}
+
+// budgetEstimate fills pv.Budget from the calls a run would make.
+func budgetEstimate(job *Job, pv *ProviderValidation, pc *ProviderConfig) {
+	if pc.Budget == nil || pc.PricePerCall <= 0 {
+		return
+	}
+	var spent int64
+	outDir := job.Resolve(job.Output.Dir)
+	if exists, complete := StateExists(outDir); exists && !complete {
+		if m, err := priorSpending(filepath.Join(StateDir(outDir), "journal.log")); err == nil {
+			spent = m[pc.Name]
+		}
+	}
+	units := int64(math.Floor(pc.Budget.MaxCost/pc.PricePerCall + 1e-9))
+	left := max(units-spent, 0)
+	pv.Budget = &BudgetEstimate{MaxCost: pc.Budget.MaxCost, Spent: float64(spent) * pc.PricePerCall,
+		CallsCovered: int(min(left, int64(pv.Calls))), Covers: int64(pv.Calls) <= left}
+}
+
+// budgetLine is the console line of a provider's cap.
+func budgetLine(p *ProviderSummary) string {
+	b := p.Budget
+	state := "within the cap"
+	if b.Reached {
+		state = "cap reached: remaining rows deferred"
+	}
+	return fmt.Sprintf("  %s budget: max_cost %s, spent %s over all passes (%s this pass), %s",
+		p.Name, money(b.MaxCost, p.Currency), money(b.Spent, p.Currency), money(b.SpentThisPass, p.Currency), state)
+}
