@@ -110,6 +110,8 @@ type provRun struct {
 	ncols    int // len(prov.Columns()), asked once: some providers build the list per call
 	// cache is the answer cache, when the provider has cache: (cacheuse.go).
 	cache *provCache
+	// budget is the provider's spending cap, nil without one (budget.go).
+	budget *budget
 
 	stopped     atomic.Bool // every key fatal, or a wrong URL
 	unreachable atomic.Bool // the circuit breaker gave up on the endpoint: later rows are deferred
@@ -287,6 +289,9 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 		return nil, err
 	}
 	defer e.closeCache()
+	if err := e.setupBudgets(); err != nil {
+		return nil, err
+	}
 	defer func() {
 		for _, p := range e.provs {
 			p.pool.Close()
@@ -678,6 +683,9 @@ func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *provider
 		if ctx.Err() != nil {
 			return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped before this call", journal: -1}
 		}
+		if pr, over := e.overBudget(p); over {
+			return pr // budget.max_cost reached (budget.go)
+		}
 		ticket, err := p.breaker.enter(ctx)
 		if err != nil {
 			if errors.Is(err, errBreakerStopped) {
@@ -723,6 +731,11 @@ func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *provider
 			lease.Release(ratelimit.NotSent, 0)
 			return e.failed(p, last, fmt.Sprintf("gave up after %d attempts (throttling, quota or key rotation did not settle)", maxAttemptsPerPair))
 		}
+		if !p.budget.reserve() { // one price_per_call, like a quota unit (budget.go)
+			p.breaker.cancel(ticket)
+			lease.Release(ratelimit.NotSent, 0)
+			return e.budgetDeferred(p)
+		}
 		if attempt > 1 {
 			p.retries.Add(1)
 			p.keyStats[lease.Index()].retries.Add(1)
@@ -730,6 +743,7 @@ func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *provider
 		key := p.keys[lease.Index()]
 		seq := e.seq.Add(1)
 		res, status, inDoubt, latency, body, sent := e.attempt(p, key, req, rowNum, seq)
+		p.budget.settle(inDoubt || p.billedAnswer(string(res.Outcome), res.Code))
 		last = res
 		switch {
 		case res.Code == codeWrongURL:
@@ -761,7 +775,7 @@ func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *provider
 			p.keyStats[lease.Index()].inDoubt.Add(1)
 		}
 		final := res.Outcome.Final()
-		jrec := &JournalRecord{T: "o", Row: rowNum, P: p.cfg.Name, Seq: seq, Key: key.ID, Out: string(res.Outcome), C: res.Code, B: billed}
+		jrec := &JournalRecord{T: "o", Row: rowNum, P: p.cfg.Name, Seq: seq, Key: key.ID, Out: string(res.Outcome), C: res.Code, B: billed, U: inDoubt}
 		if final {
 			jrec.St = string(res.Outcome)
 			jrec.V = res.Values
