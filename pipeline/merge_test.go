@@ -5,8 +5,11 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/riskbatch/riskbatch/pipeline"
 )
@@ -33,12 +36,13 @@ func TestShardsAndMerge(t *testing.T) {
 		}
 	}
 	writeCSV(t, filepath.Join(f.dir, "in.csv"), utf8Plain, rows, nil)
-	single := f.mustRun(f.job(map[string]string{"OUTDIR": "single"}), pipeline.Options{})
+	withXLSX := func(j *pipeline.Job) *pipeline.Job { j.Output.Formats = []string{"csv", "xlsx"}; return j }
+	single := f.mustRun(withXLSX(f.job(map[string]string{"OUTDIR": "single"})), pipeline.Options{})
 	singleCalls, _ := totalCalls(f.counters())
 
 	var dirs []string
 	for i := range 4 {
-		job := f.job(map[string]string{"OUTDIR": "sharded"})
+		job := withXLSX(f.job(map[string]string{"OUTDIR": "sharded"}))
 		sum := f.mustRun(job, pipeline.Options{Shard: pipeline.Shard{Index: i, Count: 4}})
 		eq(t, "shard outcome", sum.Outcome, pipeline.OutcomeComplete)
 		eq(t, "shard", sum.Shard, pipeline.Shard{Index: i, Count: 4}.String())
@@ -52,7 +56,7 @@ func TestShardsAndMerge(t *testing.T) {
 		t.Fatalf("merge of 3 shards of 4: %v", err)
 	}
 
-	job := f.job(map[string]string{"OUTDIR": "merged"})
+	job := withXLSX(f.job(map[string]string{"OUTDIR": "merged"}))
 	merged, err := pipeline.Merge(context.Background(), job, dirs, pipeline.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -70,6 +74,11 @@ func TestShardsAndMerge(t *testing.T) {
 	if !bytes.Equal(gotErr, wantErr) {
 		t.Errorf("merged errors.csv differs:\n%s\nwant\n%s", gotErr, wantErr)
 	}
+	wantCells := xlsxRows(t, filepath.Join(f.dir, "single", "results.xlsx"), "Results")
+	gotCells := xlsxRows(t, filepath.Join(f.dir, "merged", "results.xlsx"), "Results")
+	if len(wantCells) != len(rows)+1 || !reflect.DeepEqual(gotCells, wantCells) {
+		t.Errorf("merged Results sheet differs from the single run's (%d vs %d rows)", len(gotCells), len(wantCells))
+	}
 	eq(t, "rows in", merged.RowsIn, single.RowsIn)
 	eq(t, "rows ok", merged.RowsOK, single.RowsOK)
 	s, m := single.Providers[0], merged.Providers[0]
@@ -82,4 +91,18 @@ func TestShardsAndMerge(t *testing.T) {
 	eq(t, "calls saved", m.Deduped, s.Deduped)
 	eq(t, "hit rate", m.HitRate, s.HitRate)
 	checkAccounting(t, filepath.Join(f.dir, "merged"), merged, inputValues(rows))
+}
+
+func xlsxRows(t *testing.T, path, sheet string) [][]string {
+	t.Helper()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(sheet)
+	if err != nil {
+		t.Fatalf("%s sheet %s: %v", path, sheet, err)
+	}
+	return rows
 }
