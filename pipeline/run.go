@@ -820,6 +820,14 @@ func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *provider
 			return pr
 		case providers.Throttled:
 			p.throttled.Add(1)
+			if budget := p.retryBudget(); res.RetryAfter > budget {
+				// A wait longer than the row's whole retry budget (a
+				// Retry-After of hours, or a garbled one of centuries):
+				// pause the key for the budget and defer the row to a
+				// resume instead of holding a worker that long.
+				lease.Release(ratelimit.Throttled, budget)
+				return pairResult{status: StatusDeferred, code: res.Code, msg: fmt.Sprintf("the vendor asked to wait %s before the next call (Retry-After), more than the retry budget of %s: resume later", fmtLongDuration(res.RetryAfter), budget), journal: -1}
+			}
 			lease.Release(ratelimit.Throttled, res.RetryAfter)
 			throttles++
 			if throttles > 50 {
@@ -1032,4 +1040,23 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// retryBudget is how long one pair may keep retrying (retry.max_elapsed).
+func (p *provRun) retryBudget() time.Duration {
+	if p.retry.MaxElapsed > 0 {
+		return p.retry.MaxElapsed
+	}
+	return ratelimit.DefaultMaxElapsed
+}
+
+// fmtLongDuration shows a wait in the largest sensible unit.
+func fmtLongDuration(d time.Duration) string {
+	switch {
+	case d >= 365*24*time.Hour:
+		return "over a year"
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%.0f days", d.Hours()/24)
+	}
+	return d.Round(time.Second).String()
 }

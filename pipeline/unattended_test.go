@@ -2,10 +2,12 @@ package pipeline_test
 
 import (
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/riskbatch/riskbatch/pipeline"
@@ -166,4 +168,39 @@ func TestLimitTrial(t *testing.T) {
 	calls, _ = totalCalls(f.counters())
 	eq(t, "calls in all", calls, int64(12))
 	checkAccounting(t, f.outDir(), sum, inputValues(rows))
+}
+
+// TestHugeRetryAfter: a vendor's 429 asking to wait longer than the retry
+// budget (here a garbled Retry-After of 295 years, which once overflowed
+// into a negative wait) defers the row with the reason, instead of
+// sleeping or hammering; a resume then gets the answer.
+func TestHugeRetryAfter(t *testing.T) {
+	f := newFixture(t, nil)
+	var once atomic.Bool
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if once.CompareAndSwap(false, true) {
+			w.Header().Set("Retry-After", "9300000000")
+			http.Error(w, "Too Many Requests", http.StatusTooManyRequests)
+			return
+		}
+		f.srv.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	writeCSV(t, filepath.Join(f.dir, "in.csv"), utf8Plain, []applicant{person(3, "R1")}, nil)
+	job := f.job(map[string]string{"SANDBOX_URL": ts.URL})
+	sum, err, log := f.runJob(job, pipeline.Options{})
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, log)
+	}
+	eq(t, "outcome", sum.Outcome, pipeline.OutcomeIncomplete)
+	eq(t, "deferred", sum.Providers[0].Status["deferred"], 1)
+	errs := readErrors(t, f.outDir())
+	if len(errs) != 1 || errs[0].Code != "HTTP 429" || !strings.Contains(errs[0].Message, "more than the retry budget") {
+		t.Errorf("errors.csv: %v", errs)
+	}
+	sum, err, log = f.runJob(f.job(map[string]string{"SANDBOX_URL": ts.URL}), pipeline.Options{Resume: true})
+	if err != nil {
+		t.Fatalf("resume: %v\n%s", err, log)
+	}
+	eq(t, "resume outcome", sum.Outcome, pipeline.OutcomeComplete)
 }

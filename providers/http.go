@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -31,20 +32,31 @@ func ParseHTTPStatus(status int, header http.Header) (Result, bool) {
 	return Result{Outcome: Transient, Code: code, Message: http.StatusText(status), Unknown: true}, true
 }
 
-// RetryAfter reads a Retry-After header in either form: delta seconds or an
-// HTTP-date (relative to now). Zero when absent or unparseable.
+// RetryAfter reads a Retry-After header in either form (RFC 9110 §10.2.3):
+// delay-seconds, or an HTTP-date relative to now (IMF-fixdate, and the
+// obsolete RFC 850 and asctime forms). Zero when absent, unparseable or in
+// the past. A number of seconds too large for a time.Duration (about 292
+// years) saturates instead of overflowing into a negative wait; callers
+// bound the wait by their own budget.
 func RetryAfter(h http.Header, now time.Time) time.Duration {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.Atoi(v); err == nil {
-		if secs < 0 {
+	if v[0] >= '0' && v[0] <= '9' {
+		secs, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+				return time.Duration(math.MaxInt64)
+			}
 			return 0
+		}
+		if secs > uint64(math.MaxInt64/int64(time.Second)) {
+			return time.Duration(math.MaxInt64)
 		}
 		return time.Duration(secs) * time.Second
 	}
-	if t, err := http.ParseTime(v); err == nil {
+	if t, err := http.ParseTime(v); err == nil { // the three HTTP-date forms
 		if d := t.Sub(now); d > 0 {
 			return d
 		}

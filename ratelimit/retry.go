@@ -1,10 +1,7 @@
 package ratelimit
 
 import (
-	"math"
 	"math/rand/v2"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -96,40 +93,4 @@ func (r *Retrier) Next(retryAfter time.Duration) (wait time.Duration, ok bool) {
 	}
 	r.attempts++
 	return wait, true
-}
-
-// ParseRetryAfter parses an HTTP Retry-After header value: delay-seconds or an HTTP-date
-// (IMF-fixdate, RFC 850 or asctime), the latter relative to now. Empty, malformed, negative
-// or past values give 0.
-func ParseRetryAfter(h string, now time.Time) time.Duration {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return 0
-	}
-	if h[0] >= '0' && h[0] <= '9' {
-		secs, err := strconv.ParseUint(h, 10, 64)
-		if err != nil {
-			if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-				return time.Duration(math.MaxInt64)
-			}
-			return 0
-		}
-		if secs > uint64(math.MaxInt64/int64(time.Second)) {
-			return time.Duration(math.MaxInt64)
-		}
-		return time.Duration(secs) * time.Second
-	}
-	for _, layout := range []string{
-		"Mon, 02 Jan 2006 15:04:05 GMT", // IMF-fixdate (http.TimeFormat)
-		time.RFC850,
-		time.ANSIC,
-	} {
-		if t, err := time.Parse(layout, h); err == nil {
-			if d := t.Sub(now); d > 0 {
-				return d
-			}
-			return 0
-		}
-	}
-	return 0
 }
