@@ -139,62 +139,6 @@ func (p *provRun) budgetSummary(s *ProviderSummary) {
 	s.Budget = &BudgetSummary{MaxCost: b.maxCost, Spent: float64(b.prior+b.spent) * b.price, SpentThisPass: float64(b.spent) * b.price, Reached: b.prior+b.spent >= b.units}
 }
 
-// priorSpending counts, per provider, the calls of earlier passes in the
-// job's journal that were billed or are in doubt: outcomes marked billed
-// or in doubt, and intents that never got an outcome (a crash).
-func priorSpending(journal string) (map[string]int64, error) {
-	out := map[string]int64{}
-	pending := map[uint64]string{}
-	run := -1
-	_, err := ScanJournal(journal, func(r *JournalRecord, _ int64) error {
-		switch r.T {
-		case "i":
-			if r.Run != run {
-				for _, p := range pending {
-					out[p]++
-				}
-				clear(pending)
-				run = r.Run
-			}
-			pending[r.Seq] = r.P
-		case "o":
-			if r.Seq != 0 {
-				delete(pending, r.Seq)
-			}
-			if r.B || r.U {
-				out[r.P]++
-			}
-		}
-		return nil
-	})
-	for _, p := range pending {
-		out[p]++
-	}
-	return out, err
-}
-
-// setupBudgets gives each provider with a cap its budget, with what the
-// job's earlier passes spent.
-func (e *engine) setupBudgets() error {
-	need := false
-	for _, p := range e.provs {
-		if p.cfg.Budget != nil {
-			need = true
-		}
-	}
-	if !need || e.state == nil {
-		return nil
-	}
-	prior, err := priorSpending(filepath.Join(e.state.dir, "journal.log"))
-	if err != nil {
-		return fmt.Errorf("budget: %w", err)
-	}
-	for _, p := range e.provs {
-		p.budget = newBudget(p.cfg, prior[p.cfg.Name])
-	}
-	return nil
-}
-
 // BudgetEstimate is validate's verdict on a provider's cap.
 type BudgetEstimate struct {
 	MaxCost float64 `json:"max_cost"`
@@ -214,8 +158,8 @@ func budgetEstimate(job *Job, pv *ProviderValidation, pc *ProviderConfig) {
 	var spent int64
 	outDir := job.Resolve(job.Output.Dir)
 	if exists, complete := StateExists(outDir); exists && !complete {
-		if m, err := priorSpending(filepath.Join(StateDir(outDir), "journal.log")); err == nil {
-			spent = m[pc.Name]
+		if m, err := scanPriorTotals(filepath.Join(StateDir(outDir), "journal.log")); err == nil && m[pc.Name] != nil {
+			spent = m[pc.Name].billed + m[pc.Name].inDoubt
 		}
 	}
 	units := int64(math.Floor(pc.Budget.MaxCost/pc.PricePerCall + 1e-9))

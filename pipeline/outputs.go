@@ -232,7 +232,7 @@ func (e *engine) finishSummary(sum *Summary, ctx context.Context) {
 		s.Deduped = p.saved.Load()
 		p.cacheSummary(s)
 		p.budgetSummary(s)
-		p.budgetSummary(s)
+		e.totalsSummary(sum, p, s)
 		if h, nh := s.Status[StatusHit], s.Status[StatusNoHit]; h+nh > 0 {
 			s.HitRate = float64(h) / float64(h+nh)
 		}

@@ -54,6 +54,7 @@ type Summary struct {
 	RowsInvalid int                `json:"rows_unreadable"` // rows that could not be read at all
 	Providers   []*ProviderSummary `json:"providers"`
 	InDoubt     int                `json:"in_doubt_resent"` // calls in doubt from an earlier run, sent again by this one
+	JobInDoubt  int64              `json:"job_in_doubt_resent"`
 	Notes       []string           `json:"notes,omitempty"`
 	// Warnings are what the operator should look at even when the run
 	// completed: many invalid rows in the pre-flight, IDs stored as numbers.
@@ -90,6 +91,7 @@ type ProviderSummary struct {
 	QuotaReset *time.Time     `json:"quota_reset_at,omitempty"`
 	Cache      *CacheSummary  `json:"cache,omitempty"`  // the answer cache's figures, for a provider with cache:
 	Budget     *BudgetSummary `json:"budget,omitempty"` // budget.max_cost and what was spent over all passes
+	JobTotal   *PassTotals    `json:"job_total,omitempty"`
 	Keys       []KeySummary   `json:"keys"`
 }
 
@@ -139,6 +141,7 @@ func (s *Summary) WriteTable(w io.Writer) {
 			fmt.Fprintln(w, budgetLine(p))
 		}
 	}
+	writeJobTotals(w, s) // after a resume: the job over every pass (passes.go)
 	if s.Report != nil {
 		s.Report.WriteText(w)
 	}

@@ -1,0 +1,135 @@
+package pipeline
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+)
+
+// Totals across passes: a job resumed three times has four passes; today's
+// summary fields describe this pass, and JobTotal the job over every pass,
+// counted from the job's journal (which every pass appends to and a fresh
+// run starts anew) plus this pass's counters. The journal is the record: a
+// pass killed before it wrote its summary still counts.
+
+// PassTotals are a provider's figures over every pass of the job.
+type PassTotals struct {
+	Passes int     `json:"passes"`
+	Calls  int64   `json:"calls"`  // HTTP attempts that left
+	Billed int64   `json:"billed"` // billed answers
+	Cost   float64 `json:"cost"`   // billed × price_per_call
+	// InDoubt are calls whose request left but whose answer never came
+	// (a crash, a timeout after sending): possibly billed, each sent again.
+	InDoubt int64 `json:"in_doubt"`
+}
+
+// journalTotals are what earlier passes did per provider, from the journal:
+// outcome records of attempts (cache answers have no attempt and are not
+// calls), intents that never got an outcome (calls cut off by a crash:
+// sent and in doubt).
+type journalTotals struct {
+	calls, billed, inDoubt int64
+}
+
+// scanPriorTotals reads the journal before this pass makes its first call.
+func scanPriorTotals(journal string) (map[string]*journalTotals, error) {
+	out := map[string]*journalTotals{}
+	get := func(p string) *journalTotals {
+		t := out[p]
+		if t == nil {
+			t = &journalTotals{}
+			out[p] = t
+		}
+		return t
+	}
+	pending := map[uint64]string{}
+	run := -1
+	orphans := func() {
+		for _, p := range pending {
+			t := get(p)
+			t.calls++
+			t.inDoubt++
+		}
+		clear(pending)
+	}
+	_, err := ScanJournal(journal, func(r *JournalRecord, _ int64) error {
+		switch r.T {
+		case "i":
+			if r.Run != run {
+				orphans()
+				run = r.Run
+			}
+			pending[r.Seq] = r.P
+		case "o":
+			if r.Seq == 0 {
+				return nil // served from the answer cache: no call
+			}
+			delete(pending, r.Seq)
+			t := get(r.P)
+			if r.C != codeUnreachable && r.C != codeJournal && r.C != codeWrongURL {
+				t.calls++
+			}
+			if r.B {
+				t.billed++
+			}
+			if r.U {
+				t.inDoubt++
+			}
+		}
+		return nil
+	})
+	orphans()
+	return out, err
+}
+
+// setupPassTotals reads what earlier passes did, for the job totals and
+// the budgets.
+func (e *engine) setupPassTotals() error {
+	if e.state == nil {
+		return nil
+	}
+	prior, err := scanPriorTotals(filepath.Join(e.state.dir, "journal.log"))
+	if err != nil {
+		return fmt.Errorf("job totals: %w", err)
+	}
+	for _, p := range e.provs {
+		t := prior[p.cfg.Name]
+		if t == nil {
+			t = &journalTotals{}
+		}
+		p.prior = *t
+		if p.cfg.Budget != nil {
+			p.budget = newBudget(p.cfg, t.billed+t.inDoubt)
+		}
+	}
+	return nil
+}
+
+// totalsSummary fills a provider's JobTotal: earlier passes plus this one.
+func (e *engine) totalsSummary(sum *Summary, p *provRun, s *ProviderSummary) {
+	s.JobTotal = &PassTotals{
+		Passes:  e.runNo,
+		Calls:   p.prior.calls + s.Calls,
+		Billed:  p.prior.billed + s.Billed,
+		InDoubt: p.prior.inDoubt + s.InDoubt,
+	}
+	s.JobTotal.Cost = float64(s.JobTotal.Billed) * p.cfg.PricePerCall
+	sum.JobInDoubt += s.JobTotal.InDoubt
+}
+
+// writeJobTotals prints the job totals after a resume (pass 2 on).
+func writeJobTotals(w io.Writer, s *Summary) {
+	if s.Run < 2 {
+		return
+	}
+	var parts []string
+	for _, p := range s.Providers {
+		t := p.JobTotal
+		if t == nil {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %d calls, %d billed, %s, %d in doubt", p.Name, t.Calls, t.Billed, money(t.Cost, p.Currency), t.InDoubt))
+	}
+	fmt.Fprintf(w, "job total over %d passes: %s\n", s.Run, strings.Join(parts, "; "))
+}
