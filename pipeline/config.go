@@ -69,6 +69,10 @@ type OutputConfig struct {
 	Formats []string `yaml:"formats"` // xlsx, csv
 	CSVBOM  *bool    `yaml:"csv_bom"`
 	MaskPII bool     `yaml:"mask_pii"` // mask PII input columns in the result sheets too
+	// Columns chooses, orders and drops the result columns by name (the
+	// input columns always come first); empty = every result column in
+	// the default order (columns.go).
+	Columns []string `yaml:"columns"`
 }
 
 // SandboxConfig tunes the embedded sandbox.
@@ -497,6 +501,7 @@ func (j *Job) validate() error {
 		}
 	}
 	errs = append(errs, j.validateReport()...)
+	errs = append(errs, j.validateOutputColumns()...)
 	errs = append(errs, j.validateCache()...)
 	if len(errs) > 0 {
 		return configErr("job file %s:\n  %s", j.Path, strings.Join(errs, "\n  "))

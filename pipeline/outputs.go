@@ -22,6 +22,8 @@ type outputs struct {
 	buf     []string
 	masks   []func(string) string // per input column; nil = keep
 	rep     *reporter             // decision columns and the report outputs
+	order   []int                 // the sheets' columns as indexes into buf (columns.go)
+	row     []string              // buf in the sheets' order
 }
 
 func (e *engine) openOutputs(dir string, header []string) (*outputs, error) {
@@ -39,13 +41,20 @@ func (e *engine) openOutputs(dir string, header []string) (*outputs, error) {
 			numeric = append(numeric, i == 1)
 		}
 	}
-	rep, err := e.newReporter(header, len(cols))
+	rep, err := e.newReporter(header)
 	if err != nil {
 		return nil, err
 	}
 	cols = append(cols, rep.columns()...)
 	numeric = append(numeric, make([]bool, len(rep.columns()))...)
-	o := &outputs{dir: dir, width: len(cols), buf: make([]string, len(cols)), rep: rep}
+	layout := rowLayout{inputs: len(header), decisions: len(rep.columns())}
+	for _, p := range e.provs {
+		layout.blocks = append(layout.blocks, 1+len(p.prov.Columns())+len(p.cfg.cacheColumns()))
+	}
+	order := layout.order(cols, e.job.Output.Columns)
+	rep.place(layout, sheetPositions(len(cols), order))
+	o := &outputs{dir: dir, width: len(cols), buf: make([]string, len(cols)), rep: rep, order: order, row: make([]string, len(order))}
+	cols, numeric = pick(cols, order), pick(numeric, order)
 	if e.job.Output.MaskPII {
 		o.masks = make([]func(string) string, len(header))
 		for _, p := range e.provs {
@@ -71,7 +80,7 @@ func (e *engine) openOutputs(dir string, header []string) (*outputs, error) {
 		var err error
 		switch f {
 		case "xlsx":
-			w, err = sinks.NewXLSX(filepath.Join(dir, "results.xlsx"), cols, rep.xlsxOptions(sinks.XLSXOptions{NumericColumns: numeric}))
+			w, err = sinks.NewXLSX(filepath.Join(dir, "results.xlsx"), cols, rep.xlsxOptions(sinks.XLSXOptions{NumericColumns: numeric, FreezeColumns: e.frozenColumns(header)}))
 		case "csv":
 			w, err = sinks.NewCSV(filepath.Join(dir, "results.csv"), cols, sinks.CSVOptions{BOM: bom})
 		}
@@ -169,8 +178,11 @@ func (e *engine) emit(it *rowItem, o *outputs, sum *Summary) error {
 		}
 	}
 	o.rep.observe(it, o.buf[pos:])
+	for i, j := range o.order {
+		o.row[i] = o.buf[j]
+	}
 	for _, w := range o.writers {
-		if err := w.Write(o.buf); err != nil {
+		if err := w.Write(o.row); err != nil {
 			return err
 		}
 	}

@@ -118,9 +118,11 @@ func TestBacktestRun(t *testing.T) {
 	sum := f.mustRun(job, pipeline.Options{})
 	res := checkAccounting(t, f.outDir(), sum, inputs)
 
-	// Decision columns: Juhe's document rules, recomputed here.
-	if got := res.header[len(res.header)-3:]; !slices.Equal(got, []string{"juhe_decision", "decision", "decision_rule"}) {
-		t.Fatalf("last columns %q", got)
+	// Decision columns: the row's decision and rule right after the input
+	// columns, Juhe's vote after its status; Juhe's document rules,
+	// recomputed here.
+	if got := res.header[len(inputs[0]) : len(inputs[0])+4]; !slices.Equal(got, []string{"decision", "decision_rule", "juhe_status", "juhe_decision"}) {
+		t.Fatalf("columns after the input %q", got)
 	}
 	counts := map[string]int{}
 	var scores []float64

@@ -82,17 +82,12 @@ type reporter struct {
 	width   int
 }
 
-// newReporter compiles the job's rules for the run's providers. base is
-// the number of columns before the decision columns.
-func (e *engine) newReporter(header []string, base int) (*reporter, error) {
+// newReporter compiles the job's rules for the run's providers; place
+// then says where the sheets show the columns.
+func (e *engine) newReporter(header []string) (*reporter, error) {
 	provs := make([]report.Provider, len(e.provs))
-	layout := report.Layout{Decision: base}
-	pos := len(header)
 	for i, p := range e.provs {
 		provs[i] = report.Provider{Name: p.cfg.Name, Type: p.cfg.Type, Columns: columnNames(p.prov)}
-		layout.Status = append(layout.Status, pos)
-		layout.First = append(layout.First, pos+1)
-		pos += 1 + len(provs[i].Columns) + len(p.cfg.cacheColumns())
 	}
 	plan, errs := report.Compile(e.job.reportConfig(), provs)
 	if len(errs) > 0 {
@@ -104,11 +99,24 @@ func (e *engine) newReporter(header []string, base int) (*reporter, error) {
 	}
 	r := &reporter{plan: plan, coll: coll, status: make([]string, len(provs)), values: make([][]string, len(provs))}
 	r.width = len(coll.Columns())
-	if !plan.DecisionsEnabled() {
-		layout.Decision = -1
-	}
-	r.formats = plan.ResultFormats(layout)
 	return r, nil
+}
+
+// place computes the result sheets' colours for the columns where the
+// sheets show them: pos maps each column of the engine's row (l) to its
+// sheet column, -1 when left out.
+func (r *reporter) place(l rowLayout, pos []int) {
+	var layout report.Layout
+	start := l.inputs
+	for _, w := range l.blocks {
+		layout.Status = append(layout.Status, pos[start])
+		layout.Columns = append(layout.Columns, append([]int(nil), pos[start+1:start+w]...))
+		start += w
+	}
+	if l.decisions > 0 {
+		layout.Decisions = append(layout.Decisions, pos[start:start+len(l.blocks)+1]...) // <p>_decision…, decision
+	}
+	r.formats = r.plan.ResultFormats(layout)
 }
 
 // columns are the decision columns appended to the result sheets.

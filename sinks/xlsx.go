@@ -28,6 +28,10 @@ type XLSXOptions struct {
 	// must NOT be marked numeric (an 18-digit ID must stay exact text).
 	// May be shorter than the header (missing = text).
 	NumericColumns []bool
+	// FreezeColumns leading columns stay in view when scrolling right (the
+	// identifying input columns), besides the header row; 0 = the header
+	// row only.
+	FreezeColumns int
 	// ColumnWidths, per column, in Excel character units; 0 or missing =
 	// automatic (from the header and the first sampleRows rows).
 	ColumnWidths []float64
@@ -153,6 +157,9 @@ func NewXLSX(path string, header []string, opts XLSXOptions) (RowWriter, error) 
 	}
 	if len(opts.NumericColumns) > len(header) {
 		return nil, fmt.Errorf("sinks: %d NumericColumns for %d columns", len(opts.NumericColumns), len(header))
+	}
+	if opts.FreezeColumns < 0 || opts.FreezeColumns >= len(header) {
+		opts.FreezeColumns = 0
 	}
 	if len(opts.ColumnWidths) > len(header) {
 		return nil, fmt.Errorf("sinks: %d ColumnWidths for %d columns", len(opts.ColumnWidths), len(header))
@@ -329,13 +336,7 @@ func (w *xlsxWriter) newSheet() error {
 			return err
 		}
 	}
-	if err := sw.SetPanes(&excelize.Panes{
-		Freeze:      true,
-		YSplit:      1,
-		TopLeftCell: "A2",
-		ActivePane:  "bottomLeft",
-		Selection:   []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}},
-	}); err != nil {
+	if err := sw.SetPanes(freezePanes(w.opts.FreezeColumns)); err != nil {
 		return err
 	}
 	for i, h := range w.header {
@@ -343,6 +344,33 @@ func (w *xlsxWriter) newSheet() error {
 	}
 	w.row = 1
 	return sw.SetRow("A1", w.rowBuf, excelize.RowOpts{StyleID: w.bold})
+}
+
+// freezePanes freezes the header row and the first cols columns.
+func freezePanes(cols int) *excelize.Panes {
+	if cols <= 0 {
+		return &excelize.Panes{
+			Freeze:      true,
+			YSplit:      1,
+			TopLeftCell: "A2",
+			ActivePane:  "bottomLeft",
+			Selection:   []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}},
+		}
+	}
+	corner, _ := excelize.CoordinatesToCellName(cols+1, 2)
+	top, _ := excelize.CoordinatesToCellName(cols+1, 1)
+	return &excelize.Panes{
+		Freeze:      true,
+		XSplit:      cols,
+		YSplit:      1,
+		TopLeftCell: corner,
+		ActivePane:  "bottomRight",
+		Selection: []excelize.Selection{
+			{SQRef: top, ActiveCell: top, Pane: "topRight"},
+			{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"},
+			{SQRef: corner, ActiveCell: corner, Pane: "bottomRight"},
+		},
+	}
 }
 
 // finishSheet sets the autofilter over the sheet's used range and flushes

@@ -21,33 +21,39 @@ var decisionFill = map[Decision][2]string{
 	Reject: {"FFC7CE", "9C0006"},
 }
 
-// Layout says where a provider's columns are in the result sheet.
+// Layout says where a provider's columns are in the result sheet (0-based
+// sheet columns; -1 for a column the job's output.columns leaves out).
 type Layout struct {
-	Status []int // per provider: the <provider>_status column
-	First  []int // per provider: its first result column
-	// Decision is the first decision column (<provider>_decision of the
-	// first provider), -1 without decisions.
-	Decision int
+	Status  []int   // per provider: the <provider>_status column
+	Columns [][]int // per provider, per result column (in the provider's order)
+	// Decisions: per provider its <provider>_decision column, then the
+	// row's decision column; nil without decisions.
+	Decisions []int
 }
 
 // ResultFormats colours the result sheet: each decision cell by its value,
 // and each result cell a rule looks at by the decision of the first rule
 // that holds for the row (only on hits) — the same first-match order, so
-// a 85 in juhe_score is red because "score > 80" rejects.
+// a 85 in juhe_score is red because "score > 80" rejects. A rule over a
+// column the sheet leaves out cannot be written, and a later rule would
+// then colour cells it decides: a provider's colours stop before it.
 func (pl *Plan) ResultFormats(l Layout) []sinks.CondFormat {
 	var out []sinks.CondFormat
 	for i, pp := range pl.provs {
-		if i >= len(l.Status) || i >= len(l.First) {
-			break
+		if i >= len(l.Status) || i >= len(l.Columns) || l.Status[i] < 0 {
+			continue
 		}
-		first := l.First[i]
-		ref := func(c int) string { return sinks.ColumnRef(first + c) }
-		guard := sinks.ColumnRef(l.Status[i]) + `="hit"`
-		for _, r := range pp.rules {
-			fill, ok := decisionFill[r.decision]
-			if !ok {
-				continue
+		pos := l.Columns[i]
+		sheetCol := func(c int) int {
+			if c < len(pos) {
+				return pos[c]
 			}
+			return -1
+		}
+		ref := func(c int) string { return sinks.ColumnRef(sheetCol(c)) }
+		guard := sinks.ColumnRef(l.Status[i]) + `="hit"`
+	rules:
+		for _, r := range pp.rules {
 			seen := map[int]bool{}
 			var cols []int
 			r.when.columns(func(c int) {
@@ -56,17 +62,29 @@ func (pl *Plan) ResultFormats(l Layout) []sinks.CondFormat {
 					cols = append(cols, c)
 				}
 			})
+			for _, c := range cols {
+				if sheetCol(c) < 0 {
+					break rules
+				}
+			}
+			fill, ok := decisionFill[r.decision]
+			if !ok {
+				continue
+			}
 			sort.Ints(cols)
 			formula := fmt.Sprintf("AND(%s,%s)", guard, r.when.excel(ref))
 			for _, c := range cols {
-				out = append(out, sinks.CondFormat{Column: first + c, Formula: formula, Fill: fill[0], Font: fill[1]})
+				out = append(out, sinks.CondFormat{Column: sheetCol(c), Formula: formula, Fill: fill[0], Font: fill[1]})
 			}
 		}
 	}
-	if pl.decisions && l.Decision >= 0 {
-		for c := 0; c <= len(pl.provs); c++ {
+	if pl.decisions {
+		for _, col := range l.Decisions {
+			if col < 0 {
+				continue
+			}
 			for _, d := range Decisions {
-				out = append(out, sinks.CondFormat{Column: l.Decision + c, Equals: d.String(), Fill: decisionFill[d][0], Font: decisionFill[d][1]})
+				out = append(out, sinks.CondFormat{Column: col, Equals: d.String(), Fill: decisionFill[d][0], Font: decisionFill[d][1]})
 			}
 		}
 	}

@@ -1,0 +1,214 @@
+package pipeline
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// The order of the result sheets' columns (results.xlsx, results.csv).
+//
+// The engine fills each row in its own layout: the input columns, then per
+// provider its block (<p>_status, its result columns, <p>_source and
+// <p>_age_days with a cache), then the decision columns (<p>_decision per
+// provider, decision, decision_rule). The sheets show the input columns
+// first, then, by default, the row's decision and decision_rule, then per
+// provider <p>_status, <p>_decision and the rest of its block; the job's
+// output.columns chooses, orders and drops the result columns by name.
+
+// identifyingInputs are the input fields that say who a row is: the
+// result sheet freezes the input columns up to the last of them.
+var identifyingInputs = map[string]bool{"name": true, "idcard": true, "id_no": true, "mobile": true}
+
+// maxFrozenColumns: identifying columns further right than this are not
+// frozen (a frozen pane wider than the window would hide the results).
+const maxFrozenColumns = 6
+
+// rowLayout describes the engine's row: inputs, then the provider blocks
+// (each starting with its status), then decisions (0, or providers + 2).
+type rowLayout struct {
+	inputs    int
+	blocks    []int // width of each provider's block
+	decisions int
+}
+
+// defaultOrder is the sheets' default column order, as indexes into the
+// engine's row.
+func (l rowLayout) defaultOrder() []int {
+	var out []int
+	for i := range l.inputs {
+		out = append(out, i)
+	}
+	dec := l.inputs
+	for _, w := range l.blocks {
+		dec += w
+	}
+	if l.decisions > 0 {
+		out = append(out, dec+len(l.blocks), dec+len(l.blocks)+1) // decision, decision_rule
+	}
+	pos := l.inputs
+	for i, w := range l.blocks {
+		out = append(out, pos) // <p>_status
+		if l.decisions > 0 {
+			out = append(out, dec+i) // <p>_decision
+		}
+		for c := 1; c < w; c++ {
+			out = append(out, pos+c)
+		}
+		pos += w
+	}
+	return out
+}
+
+// order is the sheets' column order: the default, or the input columns
+// followed by the result columns chosen by name (names is the engine's
+// row header; a chosen name not among its result columns is left out —
+// the job's validation has named it already).
+func (l rowLayout) order(names, chosen []string) []int {
+	if len(chosen) == 0 {
+		return l.defaultOrder()
+	}
+	out := make([]int, 0, l.inputs+len(chosen))
+	for i := range l.inputs {
+		out = append(out, i)
+	}
+	for _, c := range chosen {
+		if i := slices.Index(names[l.inputs:], c); i >= 0 {
+			out = append(out, l.inputs+i)
+		}
+	}
+	return out
+}
+
+// pick returns xs in order.
+func pick[T any](xs []T, order []int) []T {
+	out := make([]T, len(order))
+	for i, j := range order {
+		out[i] = xs[j]
+	}
+	return out
+}
+
+// sheetPositions inverts order: for each column of the engine's row, its
+// column in the sheets, -1 when left out.
+func sheetPositions(width int, order []int) []int {
+	pos := make([]int, width)
+	for i := range pos {
+		pos[i] = -1
+	}
+	for i, j := range order {
+		pos[j] = i
+	}
+	return pos
+}
+
+// ResultColumns are the job's result columns by name, in the default
+// order (after the input columns): decision and decision_rule, then per
+// provider <p>_status, <p>_decision, its result columns and, with a cache,
+// <p>_source and <p>_age_days. A provider whose type or options are wrong
+// adds only its status and decision.
+func (j *Job) ResultColumns() []string {
+	decisions := j.Decisions.Enabled == nil || *j.Decisions.Enabled
+	var out []string
+	if decisions {
+		out = append(out, "decision", "decision_rule")
+	}
+	for i, rp := range j.reportProviders() {
+		p := &j.Providers[i]
+		out = append(out, p.Name+"_status")
+		if decisions {
+			out = append(out, p.Name+"_decision")
+		}
+		for _, c := range rp.Columns {
+			out = append(out, p.Name+"_"+c)
+		}
+		out = append(out, p.cacheColumns()...)
+	}
+	return out
+}
+
+// validateOutputColumns checks output.columns against the result columns.
+func (j *Job) validateOutputColumns() []string {
+	if len(j.Output.Columns) == 0 {
+		return nil
+	}
+	known := j.ResultColumns()
+	var errs []string
+	seen := map[string]bool{}
+	unknown := false
+	for _, c := range j.Output.Columns {
+		switch {
+		case seen[c]:
+			errs = append(errs, fmt.Sprintf("output.columns: %q is listed twice", c))
+		case !slices.Contains(known, c):
+			unknown = true
+			msg := fmt.Sprintf("output.columns: unknown result column %q", c)
+			if near := nearestName(c, known); near != "" {
+				msg += fmt.Sprintf(" (did you mean %s?)", near)
+			}
+			errs = append(errs, msg)
+		}
+		seen[c] = true
+	}
+	if unknown {
+		errs = append(errs, "output.columns: the result columns of this job are "+strings.Join(known, ", ")+
+			" (the input columns always come first and are not listed)")
+	}
+	return errs
+}
+
+// nearestName is the name closest to s by edit distance, if close enough
+// to be a typo (at most 2 edits, or a third of its length).
+func nearestName(s string, names []string) string {
+	best, bestD := "", max(2, len([]rune(s))/3)+1
+	for _, n := range names {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(n)); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// frozenColumns is how many input columns the result sheet freezes: up to
+// the last column bound to a name, ID or mobile input of any provider
+// (0 when there is none or it is further right than maxFrozenColumns).
+func (e *engine) frozenColumns(header []string) int {
+	last := -1
+	for _, p := range e.provs {
+		for _, in := range p.prov.Inputs() {
+			if !identifyingInputs[in.Name] {
+				continue
+			}
+			if col := p.binding.Column(in.Name); col != "" {
+				if i := slices.Index(header, col); i > last {
+					last = i
+				}
+			}
+		}
+	}
+	if last+1 > maxFrozenColumns {
+		return 0
+	}
+	return last + 1
+}
