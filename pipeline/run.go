@@ -112,6 +112,8 @@ type provRun struct {
 	cache *provCache
 	// budget is the provider's spending cap, nil without one (budget.go).
 	budget *budget
+	// prior is what earlier passes of the job did (passes.go).
+	prior journalTotals
 
 	stopped     atomic.Bool // every key fatal, or a wrong URL
 	unreachable atomic.Bool // the circuit breaker gave up on the endpoint: later rows are deferred
@@ -289,7 +291,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 		return nil, err
 	}
 	defer e.closeCache()
-	if err := e.setupBudgets(); err != nil {
+	if err := e.setupPassTotals(); err != nil { // job totals and budgets (passes.go)
 		return nil, err
 	}
 	defer func() {
