@@ -109,6 +109,9 @@ func resultColumns(bound []boundProvider) int {
 // the job writes results.xlsx (exit 2). The input alone is bounded by
 // sources.MaxColumns.
 func checkOutputWidth(job *Job, inPath string, inputCols, resultCols int) error {
+	if n := len(job.Output.Columns); n > 0 {
+		resultCols = n // output.columns: exactly those
+	}
 	if !slices.Contains(job.Output.Formats, "xlsx") || inputCols+resultCols <= sources.MaxColumns {
 		return nil
 	}
