@@ -48,7 +48,12 @@ type SheetChart struct {
 	Percent    bool // the value axis is a share: 0–100%
 	// Rows limits the chart to the block's first Rows rows (0: all).
 	Rows int
+	// Dashes, per series of a line or scatter chart: 0 solid, 1 dashed,
+	// 2 dotted, 3 long dash-dot, 4 long dash (series of one colour).
+	Dashes []int
 }
+
+var lineDashes = []excelize.LineDashType{excelize.LineDashSolid, excelize.LineDashDash, excelize.LineDashSysDot, excelize.LineDashLgDashDot, excelize.LineDashLgDash}
 
 // CondFormat colours cells of a result sheet column: rows whose Formula
 // (relative to the first data row, row 2) holds, or whose value equals
@@ -428,6 +433,9 @@ func addChart(f *excelize.File, sh, q, anchor string, ch SheetChart, headRow, fi
 		}
 		if ch.Kind == "line" || ch.Kind == "scatter" {
 			ser.Line = excelize.LineOptions{Type: excelize.LineSolid, Width: 1.75}
+			if j < len(ch.Dashes) {
+				ser.Line.Dash = lineDashes[ch.Dashes[j]%len(lineDashes)]
+			}
 			ser.Marker = excelize.ChartMarker{Symbol: "none"}
 		}
 		chart.Series = append(chart.Series, ser)

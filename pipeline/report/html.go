@@ -116,7 +116,7 @@ func (f *Figures) htmlView() htmlView {
 		sr := stackRow{label: pf.Name}
 		for _, st := range r.Statuses {
 			pv.Status = append(pv.Status, figCell{pf.Name + ".status." + st, FormatInt(rp.Status[st])})
-			sr.segs = append(sr.segs, segment{name: st, value: rp.Status[st], color: statusColors[st]})
+			sr.segs = append(sr.segs, segment{name: st, value: rp.Status[st], meaning: st})
 		}
 		statusRows = append(statusRows, sr)
 		if d := pf.Scores; d != nil {
@@ -125,7 +125,7 @@ func (f *Figures) htmlView() htmlView {
 			for j, b := range d.Bins {
 				labels[j], vals[j] = b.Label, float64(b.Count)
 			}
-			pv.Dist = columns(pf.Name+" "+d.Column+" distribution", labels, vals, false, accentColor)
+			pv.Dist = columns(pf.Name+" "+d.Column+" distribution", labels, vals, axisCount, "hit")
 			if d.Count > 0 {
 				pv.DistNote = fmt.Sprintf("%s over %s hits: min %s, median %s, mean %s, max %s", d.Column, FormatInt(d.Count),
 					fmtNum(d.Min), fmtNum(d.Median), fmtNum(roundTo(d.Mean, 2)), fmtNum(d.Max))
@@ -138,7 +138,7 @@ func (f *Figures) htmlView() htmlView {
 			dr := stackRow{label: pf.Name}
 			for _, d := range []string{"pass", "review", "reject", "no_vote"} {
 				pv.Decisions = append(pv.Decisions, figCell{pf.Name + ".decision." + d, FormatInt(pf.Decisions[d])})
-				dr.segs = append(dr.segs, segment{name: strings.ReplaceAll(d, "_", " "), value: pf.Decisions[d], color: decisionColors[d]})
+				dr.segs = append(dr.segs, segment{name: strings.ReplaceAll(d, "_", " "), value: pf.Decisions[d], meaning: d})
 			}
 			decRows = append(decRows, dr)
 			pv.Rules = pf.Rules
@@ -150,7 +150,7 @@ func (f *Figures) htmlView() htmlView {
 		dr := stackRow{label: "row decision"}
 		for _, k := range []string{"pass", "review", "reject"} {
 			v.RowDec = append(v.RowDec, figCell{"rows.decision." + k, FormatInt(d.Rows[k])})
-			dr.segs = append(dr.segs, segment{name: k, value: d.Rows[k], color: decisionColors[k]})
+			dr.segs = append(dr.segs, segment{name: k, value: d.Rows[k], meaning: k})
 		}
 		v.RowNoVote = FormatInt(d.NoVote) + " → " + d.NoVoteDecision
 		v.NoVote = fmt.Sprintf("%s rows had no vote from any provider and are %s.", FormatInt(d.NoVote), d.NoVoteDecision)
@@ -194,7 +194,7 @@ func (f *Figures) htmlView() htmlView {
 					vals[j] = *d.BadRate
 				}
 			}
-			bv.Deciles = columns(pb.Name+": bad rate by decile", labels, vals, true, badColor)
+			bv.Deciles = columns(pb.Name+": bad rate by decile", labels, vals, axisPct, "bad")
 			bv.DecileRows = binRows(pb.Deciles, true)
 			bv.BandRows = binRows(append(append([]Bin(nil), pb.Bands...), pb.Unscored), false)
 			bv.DecisionRows = binRows(pb.ByDecision, false)
@@ -255,7 +255,7 @@ h2{font-size:1.15rem;margin:1.6rem 0 .5rem;border-bottom:2px solid var(--line);p
 h3{font-size:1rem;margin:1rem 0 .4rem}
 h4{font-size:.9rem;margin:.1rem 0;font-weight:600}
 .sub{color:var(--muted);margin:0 0 .8rem;overflow-wrap:anywhere}
-.grid{display:grid;gap:10px;grid-template-columns:repeat(auto-fill,minmax(280px,1fr))}
+.grid{display:grid;gap:10px;grid-template-columns:repeat(auto-fill,minmax(min(100%,312px),1fr))}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px}
 .kpis{display:grid;gap:8px;grid-template-columns:repeat(auto-fill,minmax(130px,1fr));margin:.5rem 0}
 .kpi{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:8px 10px}
@@ -270,8 +270,8 @@ dl.facts{display:grid;grid-template-columns:minmax(7em,max-content) 1fr;gap:2px 
 dl.facts dt{color:var(--muted)}
 dl.facts dd{margin:0;overflow-wrap:anywhere}
 svg{width:100%;height:auto;display:block;margin:.4rem 0}
-svg .lbl{font-size:11px;fill:var(--fg)}
-svg .ax{font-size:9px;fill:var(--muted)}
+svg .lbl{font-size:13px;fill:var(--fg)}
+svg .ax{font-size:12px;fill:var(--muted)}
 svg .grid{stroke:#eceff1}
 .note{color:var(--muted);font-size:.85rem}
 .warn{color:#b71c1c}

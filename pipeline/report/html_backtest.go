@@ -43,7 +43,7 @@ func (f *Figures) crossViews() []tableView {
 			labels = append(labels, o.Label)
 			vals = append(vals, float64(o.Rows))
 		}
-		t.Charts = append(t.Charts, columns("rows by providers hit", labels, vals, false, accentColor))
+		t.Charts = append(t.Charts, columns("rows by providers hit", labels, vals, axisCount, "hit"))
 		out = append(out, t)
 	}
 	if len(bt.RankCorrelation) > 0 {
@@ -75,7 +75,7 @@ func (f *Figures) crossViews() []tableView {
 				vals = append(vals, 0)
 			}
 		}
-		t.Charts = append(t.Charts, columns("cross-validated AUC", labels, vals, false, accentColor))
+		t.Charts = append(t.Charts, columns("cross-validated AUC", labels, vals, axisNum, "hit"))
 		out = append(out, t)
 		if len(inc.Adds) > 0 {
 			a := tableView{Title: "What each provider adds", Note: "The combined model's CV AUC and KS minus those of the model without the provider.",
@@ -102,8 +102,8 @@ func (f *Figures) crossViews() []tableView {
 			}
 		}
 		labels := make([]string, len(bt.Months))
-		series := map[string][]float64{}
-		var names []string
+		psi := map[string]*lineSeries{}
+		var psiLines []*lineSeries
 		for i, m := range bt.Months {
 			labels[i] = m.Month
 			row := cells(m.Month, FormatInt(m.Rows), FormatInt(m.Labelled), FormatRate(m.BadRate))
@@ -119,31 +119,32 @@ func (f *Figures) crossViews() []tableView {
 						v += " (noise " + FormatMetric(mp.PSINoise) + ")"
 					}
 					row = append(row, figCell{mp.Name + ".month." + m.Month + ".psi", v})
-					if i == 0 {
-						names = append(names, mp.Name)
+					if psi[mp.Name] == nil {
+						psi[mp.Name] = &lineSeries{name: mp.Name + " PSI", meaning: "psi", dash: dash(len(psiLines))}
+						psiLines = append(psiLines, psi[mp.Name])
 					}
-					x := math.NaN()
-					if mp.PSI != nil {
-						x = *mp.PSI
-					}
-					series[mp.Name] = append(series[mp.Name], x)
+					psi[mp.Name].values = append(psi[mp.Name].values, nanIfNil(mp.PSI))
 				}
 			}
 			t.Rows = append(t.Rows, row)
 		}
-		t.Charts = append(t.Charts, lineChart("PSI by month", labels, names, series, []float64{psiWatch, psiShift}))
-		rates := map[string][]float64{}
-		rateNames := []string{"bad rate"}
+		t.Charts = append(t.Charts, lineChart("PSI by month", labels, psiLines, axisNum, []float64{psiWatch, psiShift}))
+		bad := &lineSeries{name: "bad rate", meaning: "bad"}
+		rates := []*lineSeries{bad}
+		hit := map[string]*lineSeries{}
+		for k, mp := range bt.Months[0].Providers {
+			hit[mp.Name] = &lineSeries{name: mp.Name + " hit rate", meaning: "hit", dash: dash(k)}
+			rates = append(rates, hit[mp.Name])
+		}
 		for _, m := range bt.Months {
-			rates["bad rate"] = append(rates["bad rate"], nanIfNil(m.BadRate))
+			bad.values = append(bad.values, nanIfNil(m.BadRate))
 			for _, mp := range m.Providers {
-				rates[mp.Name+" hit rate"] = append(rates[mp.Name+" hit rate"], nanIfNil(mp.HitRate))
+				if l := hit[mp.Name]; l != nil {
+					l.values = append(l.values, nanIfNil(mp.HitRate))
+				}
 			}
 		}
-		for _, mp := range bt.Months[0].Providers {
-			rateNames = append(rateNames, mp.Name+" hit rate")
-		}
-		t.Charts = append(t.Charts, lineChart("bad rate and hit rates by month", labels, rateNames, rates, nil))
+		t.Charts = append(t.Charts, lineChart("bad rate and hit rates by month", labels, rates, axisPct, nil))
 		out = append(out, t)
 	}
 	return out
@@ -188,13 +189,14 @@ func (f *Figures) providerViews(pb ProviderBacktest) []tableView {
 		t := cutoffView("Cut-offs by decile (approve deciles 1..k, reject the rest)", pb.Cutoffs, true, pb.Name, "cutoff")
 		t.Note = "Cum lift = bad rate of the rejected rows / the scored rows' bad rate; bads rejected = share of all bad rows the cut stops."
 		labels := make([]string, len(pb.Cutoffs))
-		series := map[string][]float64{}
+		approval := &lineSeries{name: "approval rate", meaning: "pass"}
+		badApproved := &lineSeries{name: "bad rate approved", meaning: "bad"}
 		for i, c := range pb.Cutoffs {
 			labels[i] = c.Label
-			series["approval rate"] = append(series["approval rate"], val(c.ApprovalRate))
-			series["bad rate approved"] = append(series["bad rate approved"], val(c.BadRateApproved))
+			approval.values = append(approval.values, val(c.ApprovalRate))
+			badApproved.values = append(badApproved.values, val(c.BadRateApproved))
 		}
-		t.Charts = append(t.Charts, lineChart(pb.Name+": approval rate and bad rate approved by cut-off", labels, []string{"approval rate", "bad rate approved"}, series, nil))
+		t.Charts = append(t.Charts, lineChart(pb.Name+": approval rate and bad rate approved by cut-off", labels, []*lineSeries{approval, badApproved}, axisPct, nil))
 		out = append(out, t)
 	}
 	if len(pb.BandCutoffs) > 0 {
@@ -215,7 +217,7 @@ func (f *Figures) providerViews(pb ProviderBacktest) []tableView {
 			vals[i] = val(pb.Monotone[i].BadRate)
 		}
 		t.Rows[0][0].Key = pb.Name + ".monotone.bins"
-		t.Charts = append(t.Charts, columns(pb.Name+": bad rate by monotone bin", labels, vals, true, badColor))
+		t.Charts = append(t.Charts, columns(pb.Name+": bad rate by monotone bin", labels, vals, axisPct, "bad"))
 		out = append(out, t)
 	}
 	if s := pb.Swap; s != nil {
@@ -255,7 +257,7 @@ func (f *Figures) providerViews(pb ProviderBacktest) []tableView {
 			}
 		}
 		if len(vals) > 0 {
-			t.Charts = append(t.Charts, columns(pb.Name+": lift by list code", labels, vals, false, "#6a1b9a"))
+			t.Charts = append(t.Charts, columns(pb.Name+": lift by list code", labels, vals, axisNum, "bad"))
 		}
 		out = append(out, t)
 	}
@@ -276,15 +278,21 @@ func val(p *float64) float64 {
 	return *p
 }
 
-var lineColors = []string{"#c62828", "#1565c0", "#2e7d32", "#f9a825", "#6a1b9a", "#00838f"}
+// lineSeries is one line of a line chart: its legend name, its palette
+// meaning and dash pattern, and a value per category (NaN: a gap).
+type lineSeries struct {
+	name, meaning, dash string
+	values              []float64
+}
 
-// lineChart draws one line per named series over categories (NaN: a gap),
-// with dashed reference lines at refs.
-func lineChart(title string, cats, names []string, series map[string][]float64, refs []float64) template.HTML {
-	const w, h, left, bottom, top, right = 320.0, 210.0, 34.0, 46.0, 8.0, 8.0
+// lineChart draws one line per series over categories, with dashed
+// reference lines at refs; kind is the value axis.
+func lineChart(title string, cats []string, lines []*lineSeries, kind string, refs []float64) template.HTML {
+	const top, right, ph = 10.0, 10.0, 150.0
+	w := chartW
 	hi := 0.0
-	for _, s := range series {
-		for _, v := range s {
+	for _, l := range lines {
+		for _, v := range l.values {
 			if !math.IsNaN(v) {
 				hi = math.Max(hi, v)
 			}
@@ -293,51 +301,42 @@ func lineChart(title string, cats, names []string, series map[string][]float64, 
 	for _, r := range refs {
 		hi = math.Max(hi, r)
 	}
-	if hi == 0 {
-		hi = 1
-	}
-	hi = niceWidth(hi)
-	pw, ph := w-left-right, h-top-bottom
+	top0, ts := ticks(hi, kind)
+	left := tickRoom(ts, kind)
+	pw := w - left - right
 	n := len(cats)
+	// The first and last points sit inset by half a label, so their
+	// labels stay inside the chart.
+	inset := math.Min(float64(maxLabel(cats))*axChar/2, pw/4)
 	px := func(i int) float64 {
 		if n <= 1 {
 			return left + pw/2
 		}
-		return left + pw*float64(i)/float64(n-1)
+		return left + inset + (pw-2*inset)*float64(i)/float64(n-1)
 	}
-	py := func(v float64) float64 { return top + ph*(1-v/hi) }
+	py := func(v float64) float64 { return top + ph*(1-v/top0) }
 	var b strings.Builder
-	for i := 0; i <= 4; i++ {
-		v := hi * float64(i) / 4
-		fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" class="grid"/><text x="%.0f" y="%.1f" class="ax" text-anchor="end">%s</text>`,
-			left, w-right, py(v), py(v), left-3, py(v)+3, fmtNum(math.Round(v*1000)/1000))
-	}
+	yTicks(&b, left, w-right, top, ph, top0, ts, kind)
 	for _, r := range refs {
-		fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" stroke="#90a4ae" stroke-dasharray="4 3"/>`, left, w-right, py(r), py(r))
+		fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" stroke="%s" stroke-dasharray="4 3" data-meaning="reference"/>`, left, w-right, py(r), py(r), color("reference"))
 	}
-	every := 1
-	if n > 12 {
-		every = 2
+	slot := pw
+	if n > 1 {
+		slot = (pw - 2*inset) / float64(n-1)
 	}
-	for i, c := range cats {
-		if i%every == 0 {
-			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="ax" text-anchor="end" transform="rotate(-40 %.1f %.1f)">%s</text>`,
-				px(i)+3, h-bottom+12, px(i)+3, h-bottom+12, esc(c))
-		}
-	}
+	below := catLabels(&b, cats, px, slot, top+ph+2)
 	var leg []segment
-	for k, name := range names {
-		color := lineColors[k%len(lineColors)]
+	for _, l := range lines {
 		var pts strings.Builder
-		for i, v := range series[name] {
+		for i, v := range l.values {
 			if math.IsNaN(v) {
 				continue
 			}
 			fmt.Fprintf(&pts, "%.2f,%.2f ", px(i), py(v))
 		}
-		fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2"/>`, pts.String(), color)
-		leg = append(leg, segment{name: name, color: color})
+		fmt.Fprintf(&b, `<polyline points="%s" %s/>`, pts.String(), stroke(l.meaning, l.dash))
+		leg = append(leg, segment{name: l.name, meaning: l.meaning, dash: l.dash})
 	}
-	legend(&b, left, h-4, leg)
-	return svgWrap(title, w, h, b.String())
+	y := legend(&b, 0, top+ph+2+below+axFont, w, leg, true)
+	return svgWrap(title, kind, w, y+4, b.String())
 }

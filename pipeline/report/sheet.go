@@ -161,7 +161,7 @@ func (f *Figures) Sheets() []sinks.SheetSpec {
 	}
 	prov.Note = "hit rate = hits / (hits + no-hits); cost = billed calls × price per call"
 	prov.Charts = []sinks.SheetChart{
-		{Kind: "col", Title: "Hit rate", Categories: 0, Series: []int{2 + ns}, Percent: true, Colors: []string{"1565C0"}},
+		{Kind: "col", Title: "Hit rate", Categories: 0, Series: []int{2 + ns}, Percent: true, Colors: []string{xlColor("hit")}},
 		{Kind: "bar_stacked", Title: "Rows by status", Categories: 0, Series: statusCols, Colors: statusColors},
 	}
 	sum.Blocks = append(sum.Blocks, prov)
@@ -174,7 +174,7 @@ func (f *Figures) Sheets() []sinks.SheetSpec {
 			Rows:    [][]any{{"rows", d.Rows["pass"], d.Rows["review"], d.Rows["reject"], d.NoVote}},
 			Note:    fmt.Sprintf("a row takes the worst vote of its providers; the %d rows no provider voted on are %s", d.NoVote, d.NoVoteDecision),
 			Charts: []sinks.SheetChart{{Kind: "bar_stacked", Title: "Decisions", Categories: 0, Series: []int{1, 2, 3, 4},
-				Colors: []string{"2E7D32", "F9A825", "C62828", "B0BEC5"}}},
+				Colors: []string{xlColor("pass"), xlColor("review"), xlColor("reject"), xlColor("no_vote")}}},
 		}
 		rules := sinks.SheetBlock{Title: "Rules", Header: []string{"provider", "rule", "decision", "rows", "source"}, Formats: []string{"", "", "", "int", ""},
 			Note: "source: a vendor document, riskbatch's own suggestion where the document gives no rule, or the job file"}
@@ -199,7 +199,7 @@ func (f *Figures) Sheets() []sinks.SheetSpec {
 			Header:  []string{d.Column, "hits"},
 			Formats: []string{"", "int"},
 			Note:    fmt.Sprintf("%d hits: min %s, median %s, mean %s, max %s", d.Count, fmtNum(d.Min), fmtNum(d.Median), fmtNum(roundTo(d.Mean, 2)), fmtNum(d.Max)),
-			Charts:  []sinks.SheetChart{{Kind: "col", Title: pf.Name + " " + d.Column, Categories: 0, Series: []int{1}, Colors: []string{"1565C0"}}},
+			Charts:  []sinks.SheetChart{{Kind: "col", Title: pf.Name + " " + d.Column, Categories: 0, Series: []int{1}, Colors: []string{xlColor("hit")}}},
 		}
 		for _, bin := range d.Bins {
 			b.Rows = append(b.Rows, []any{bin.Label, bin.Count})
@@ -217,12 +217,7 @@ func (f *Figures) Sheets() []sinks.SheetSpec {
 	return []sinks.SheetSpec{sum, f.backtestSheet(head)}
 }
 
-func statusColorsFor(st string) string {
-	if c, ok := statusColors[st]; ok {
-		return c
-	}
-	return "#90a4ae"
-}
+func statusColorsFor(st string) string { return color(st) }
 
 func hexColor(c string) string {
 	if len(c) > 0 && c[0] == '#' {
@@ -236,7 +231,7 @@ func (f *Figures) backtestHeadline() sinks.SheetBlock {
 		Title:   "Back-test",
 		Header:  []string{"provider", "score", "KS", "AUC", "Gini", "IV", "hit rate", "bad rate", "scored", "answered", "IV (monotone)"},
 		Formats: []string{"", "", "metric", "metric", "metric", "metric", "pct", "pct", "int", "int", "metric"},
-		Charts:  []sinks.SheetChart{{Kind: "col", Title: "KS and AUC", Categories: 0, Series: []int{2, 3}, Colors: []string{"C62828", "1565C0"}}},
+		Charts:  []sinks.SheetChart{{Kind: "col", Title: "KS and AUC", Categories: 0, Series: []int{2, 3}, Colors: []string{xlColor("ks"), xlColor("hit")}}},
 	}
 	for _, pb := range f.Backtest.Providers {
 		b.Rows = append(b.Rows, []any{pb.Name, pb.ScoreColumn, fp(pb.KS), fp(pb.AUC), fp(pb.Gini), fp(pb.IV), fp(pb.HitRate), fp(pb.BadRate), pb.Scored, pb.Answered, fp(pb.MonotoneIV)})
@@ -304,10 +299,10 @@ func (f *Figures) backtestSheet(head sinks.SheetBlock) sinks.SheetSpec {
 	for _, pb := range bt.Providers {
 		dec := binBlock(fmt.Sprintf("%s: deciles of %s (ascending)", pb.Name, pb.ScoreColumn), "decile", pb.Deciles, true)
 		dec.Note = "lift over the scored rows' bad rate"
-		dec.Charts = []sinks.SheetChart{{Kind: "col", Title: pb.Name + ": bad rate by decile", Categories: 0, Series: []int{6}, Percent: true, Colors: []string{"C62828"}}}
+		dec.Charts = []sinks.SheetChart{{Kind: "col", Title: pb.Name + ": bad rate by decile", Categories: 0, Series: []int{6}, Percent: true, Colors: []string{xlColor("bad")}}}
 		bands := binBlock(pb.Name+": bands", "band", append(append([]Bin(nil), pb.Bands...), pb.Unscored), false)
 		bands.Note = "lift over the answered rows' bad rate; \"no score\": answered without a score"
-		bands.Charts = []sinks.SheetChart{{Kind: "col", Title: pb.Name + ": bad rate by band", Categories: 0, Series: []int{4}, Percent: true, Colors: []string{"C62828"}}}
+		bands.Charts = []sinks.SheetChart{{Kind: "col", Title: pb.Name + ": bad rate by band", Categories: 0, Series: []int{4}, Percent: true, Colors: []string{xlColor("bad")}}}
 		s.Blocks = append(s.Blocks, dec, bands)
 		if len(pb.ByDecision) > 0 {
 			b := binBlock(pb.Name+": bad rate by vote", "vote", pb.ByDecision, false)
@@ -320,7 +315,7 @@ func (f *Figures) backtestSheet(head sinks.SheetBlock) sinks.SheetSpec {
 				Header:  []string{pb.ScoreColumn, "cum bad", "cum good", "gap"},
 				Formats: []string{"", "pct", "pct", "pct"},
 				Charts: []sinks.SheetChart{{Kind: "line", Title: pb.Name + ": KS", Categories: 0, Series: []int{1, 2}, Percent: true,
-					Colors: []string{"C62828", "2E7D32"}, XTitle: pb.ScoreColumn}},
+					Colors: []string{xlColor("bad"), xlColor("good")}, XTitle: pb.ScoreColumn}},
 			}
 			for _, p := range pb.KSCurve {
 				gap := p.CumGood - p.CumBad
@@ -334,7 +329,7 @@ func (f *Figures) backtestSheet(head sinks.SheetBlock) sinks.SheetSpec {
 				Header:  []string{"false positive rate", "true positive rate", "chance"},
 				Formats: []string{"pct", "pct", "pct"},
 				Charts: []sinks.SheetChart{{Kind: "scatter", Title: pb.Name + ": ROC", Categories: 0, Series: []int{1, 2}, Percent: true,
-					Colors: []string{"1565C0", "90A4AE"}, XTitle: "false positive rate (good)", YTitle: "true positive rate (bad)"}},
+					Colors: []string{xlColor("hit"), xlColor("reference")}, XTitle: "false positive rate (good)", YTitle: "true positive rate (bad)"}},
 			}
 			for _, p := range pb.ROC {
 				roc.Rows = append(roc.Rows, []any{p.FPR, p.TPR, p.FPR})

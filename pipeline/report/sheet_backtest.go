@@ -20,7 +20,7 @@ func (f *Figures) crossBlocks() []sinks.SheetBlock {
 			Header:  []string{"providers hit", "rows", "labelled", "bads", "bad rate"},
 			Formats: []string{"", "int", "int", "int", "pct"},
 			Note:    "each row counted once, under exactly the providers that answered it with a hit",
-			Charts:  []sinks.SheetChart{{Kind: "col", Title: "Rows by providers hit", Categories: 0, Series: []int{1}, Colors: []string{"1565C0"}}},
+			Charts:  []sinks.SheetChart{{Kind: "col", Title: "Rows by providers hit", Categories: 0, Series: []int{1}, Colors: []string{xlColor("hit")}}},
 		}
 		for _, o := range bt.Overlap {
 			b.Rows = append(b.Rows, []any{o.Label, o.Rows, o.Labelled, o.Bads, fp(o.BadRate)})
@@ -46,7 +46,7 @@ func (f *Figures) crossBlocks() []sinks.SheetBlock {
 			Formats: []string{"", "", "metric", "metric", "metric"},
 			Note: fmt.Sprintf("%s rows (%s bad) every provider answered; fold = row index mod %d; L2, C = %s; WoE of %s bins fit on the training folds; KS/AUC over the pooled out-of-fold predictions",
 				FormatInt(inc.Rows), FormatInt(inc.Bads), inc.Folds, fmtNum(inc.C), inc.Binning),
-			Charts: []sinks.SheetChart{{Kind: "col", Title: "Cross-validated AUC", Categories: 0, Series: []int{3}, Colors: []string{"1565C0"}}},
+			Charts: []sinks.SheetChart{{Kind: "col", Title: "Cross-validated AUC", Categories: 0, Series: []int{3}, Colors: []string{xlColor("hit")}}},
 		}
 		for _, m := range inc.Models {
 			b.Rows = append(b.Rows, []any{m.Name, strings.Join(m.Providers, " + "), fp(m.KS), fp(m.AUC), fp(m.Gini)})
@@ -58,7 +58,7 @@ func (f *Figures) crossBlocks() []sinks.SheetBlock {
 				Header:  []string{"provider", "AUC gain", "KS gain"},
 				Formats: []string{"", "metric", "metric"},
 				Note:    "the combined model's CV AUC and KS minus those of the model without the provider",
-				Charts:  []sinks.SheetChart{{Kind: "col", Title: "AUC gain", Categories: 0, Series: []int{1}, Colors: []string{"2E7D32"}}},
+				Charts:  []sinks.SheetChart{{Kind: "col", Title: "AUC gain", Categories: 0, Series: []int{1}, Colors: []string{xlColor("gain")}}},
 			}
 			for _, d := range inc.Adds {
 				a.Rows = append(a.Rows, []any{d.Name, fp(d.AUC), fp(d.KS)})
@@ -79,13 +79,15 @@ func (f *Figures) crossBlocks() []sinks.SheetBlock {
 			Note:    "PSI over the first month's score deciles: below 0.1 stable, 0.1–0.25 watch, 0.25 or more shift; noise = (bins − 1)·(1/n + 1/n₀), the PSI of sampling alone",
 		}
 		hitSeries := []int{3}
-		colors := []string{"C62828"}
+		colors := []string{xlColor("bad")}
+		dashes := []int{0}
 		var psiSeries []int
 		for i, mp := range bt.Months[0].Providers {
 			b.Header = append(b.Header, mp.Name+" hit rate")
 			b.Formats = append(b.Formats, "pct")
 			hitSeries = append(hitSeries, 4+i)
-			colors = append(colors, seriesColor(i))
+			colors = append(colors, xlColor("hit"))
+			dashes = append(dashes, i)
 			if f.scoredProvider(mp.Name) {
 				psi.Header = append(psi.Header, mp.Name+" PSI", mp.Name+" flag", mp.Name+" noise")
 				psi.Formats = append(psi.Formats, "metric", "", "metric")
@@ -105,13 +107,14 @@ func (f *Figures) crossBlocks() []sinks.SheetBlock {
 			psi.Rows = append(psi.Rows, prow)
 		}
 		b.Note = "bad rate over the month's labelled rows; hit rate = hits / (hits + no-hits)"
-		b.Charts = []sinks.SheetChart{{Kind: "line", Title: "Bad rate and hit rates by month", Categories: 0, Series: hitSeries, Percent: true, Colors: colors}}
+		b.Charts = []sinks.SheetChart{{Kind: "line", Title: "Bad rate and hit rates by month", Categories: 0, Series: hitSeries, Percent: true, Colors: colors, Dashes: dashes}}
 		if len(psiSeries) > 0 {
 			pc := make([]string, len(psiSeries))
+			pd := make([]int, len(psiSeries))
 			for i := range pc {
-				pc[i] = seriesColor(i + 1)
+				pc[i], pd[i] = xlColor("psi"), i
 			}
-			psi.Charts = []sinks.SheetChart{{Kind: "line", Title: "PSI by month", Categories: 0, Series: psiSeries, Colors: pc}}
+			psi.Charts = []sinks.SheetChart{{Kind: "line", Title: "PSI by month", Categories: 0, Series: psiSeries, Colors: pc, Dashes: pd}}
 		}
 		out = append(out, b, psi)
 	}
@@ -126,10 +129,6 @@ func (f *Figures) scoredProvider(name string) bool {
 	}
 	return false
 }
-
-var palette = []string{"C62828", "1565C0", "2E7D32", "F9A825", "6A1B9A", "00838F", "5D4037", "546E7A"}
-
-func seriesColor(i int) string { return palette[i%len(palette)] }
 
 func cutoffBlock(title, first string, cs []Cutoff, withScore bool) sinks.SheetBlock {
 	b := sinks.SheetBlock{Title: title, Header: []string{first}, Formats: []string{""}}
@@ -156,7 +155,7 @@ func (f *Figures) providerBlocks(pb ProviderBacktest) []sinks.SheetBlock {
 		c := cutoffBlock(pb.Name+": cut-offs by decile (approve deciles 1..k)", "up to decile", pb.Cutoffs, true)
 		c.Note = "cum lift = bad rate of the rejected rows / the scored rows' bad rate; bads rejected = share of all bad rows"
 		c.Charts = []sinks.SheetChart{{Kind: "line", Title: pb.Name + ": approval rate vs bad rate approved", Categories: 0,
-			Series: []int{4, 5}, Percent: true, Colors: []string{"1565C0", "C62828"}}}
+			Series: []int{4, 5}, Percent: true, Colors: []string{xlColor("pass"), xlColor("bad")}}}
 		out = append(out, c)
 	}
 	if len(pb.BandCutoffs) > 0 {
@@ -167,7 +166,7 @@ func (f *Figures) providerBlocks(pb ProviderBacktest) []sinks.SheetBlock {
 	if len(pb.Monotone) > 0 {
 		m := binBlock(fmt.Sprintf("%s: monotone bins of %s (IV %s)", pb.Name, pb.ScoreColumn, FormatMetric(pb.MonotoneIV)), "bin", pb.Monotone, true)
 		m.Note = fmt.Sprintf("from %d equal-frequency bins, adjacent bins merged until the bad rate is monotone and each holds ≥ %s of the scored rows", monotoneStart, FormatRate(ptr(f.Backtest.MinBinShare)))
-		m.Charts = []sinks.SheetChart{{Kind: "col", Title: pb.Name + ": bad rate by monotone bin", Categories: 0, Series: []int{6}, Percent: true, Colors: []string{"C62828"}}}
+		m.Charts = []sinks.SheetChart{{Kind: "col", Title: pb.Name + ": bad rate by monotone bin", Categories: 0, Series: []int{6}, Percent: true, Colors: []string{xlColor("bad")}}}
 		out = append(out, m)
 	}
 	if s := pb.Swap; s != nil {
@@ -197,7 +196,7 @@ func (f *Figures) providerBlocks(pb ProviderBacktest) []sinks.SheetBlock {
 			b.Rows = append(b.Rows, []any{r.Code, r.Rows, fp(r.HitRate), r.Labelled, r.Bads, fp(r.BadRate), fp(r.Lift)})
 		}
 		if len(b.Rows) > 1 {
-			b.Charts = []sinks.SheetChart{{Kind: "col", Title: pb.Name + ": lift by list code", Categories: 0, Series: []int{6}, Colors: []string{"6A1B9A"}, Rows: 16}}
+			b.Charts = []sinks.SheetChart{{Kind: "col", Title: pb.Name + ": lift by list code", Categories: 0, Series: []int{6}, Colors: []string{xlColor("bad")}, Rows: 16}}
 		}
 		out = append(out, b)
 	}
