@@ -267,6 +267,7 @@ func checkReportWorkbook(t *testing.T, path string, res resultSheet) {
 	if got := cfs[fmt.Sprintf("%s2:%s%d", dcol, dcol, len(res.rows)+1)]; len(got) != 3 {
 		t.Errorf("decision column formats = %+v, want pass/review/reject", got)
 	}
+	checkSummaryLayout(t, x, zipParts(t, path))
 	for _, sh := range []string{"Summary", "Back-test"} {
 		pics := 0
 		parts := zipParts(t, path)
@@ -278,6 +279,65 @@ func checkReportWorkbook(t *testing.T, path string, res resultSheet) {
 			t.Errorf("%s sheet has %d charts, want several", sh, pics)
 		}
 	}
+}
+
+var (
+	drawingAnchorRe = regexp.MustCompile(`(?s)<xdr:from>(.*?)</xdr:from>\s*<xdr:to>(.*?)</xdr:to>.*?<xdr:cNvPr [^>]*descr="([^"]*)"`)
+	drawingPosRe    = regexp.MustCompile(`<xdr:(col|colOff|row|rowOff)>(\d+)</xdr:`)
+)
+
+// checkSummaryLayout: the Summary sheet's charts each have their own
+// place (no two overlap: "Hit rate" used to sit on "Rows by status"), and
+// the rules table's rule names fit their column.
+func checkSummaryLayout(t *testing.T, x *excelize.File, parts map[string]string) {
+	t.Helper()
+	type box struct {
+		name           string
+		c0, r0, c1, r1 [2]int // cell and offset
+	}
+	rels := parts["xl/worksheets/_rels/sheet1.xml.rels"]
+	m := regexp.MustCompile(`drawings/drawing\d+\.xml`).FindString(rels)
+	var boxes []box
+	for _, a := range drawingAnchorRe.FindAllStringSubmatch(parts["xl/"+m], -1) {
+		pos := func(s string) map[string]int {
+			v := map[string]int{}
+			for _, p := range drawingPosRe.FindAllStringSubmatch(s, -1) {
+				v[p[1]], _ = strconv.Atoi(p[2])
+			}
+			return v
+		}
+		f, to := pos(a[1]), pos(a[2])
+		boxes = append(boxes, box{a[3], [2]int{f["col"], f["colOff"]}, [2]int{f["row"], f["rowOff"]}, [2]int{to["col"], to["colOff"]}, [2]int{to["row"], to["rowOff"]}})
+	}
+	le := func(a, b [2]int) bool { return a[0] < b[0] || (a[0] == b[0] && a[1] <= b[1]) }
+	names := map[string]bool{}
+	for i, a := range boxes {
+		names[a.name] = true
+		for _, b := range boxes[:i] {
+			if !(le(a.c1, b.c0) || le(b.c1, a.c0) || le(a.r1, b.r0) || le(b.r1, a.r0)) {
+				t.Errorf("Summary charts %q (%v,%v)-(%v,%v) and %q (%v,%v)-(%v,%v) overlap", a.name, a.c0, a.r0, a.c1, a.r1, b.name, b.c0, b.r0, b.c1, b.r1)
+			}
+		}
+	}
+	if !names["Hit rate"] || !names["Rows by status"] {
+		t.Errorf("Summary charts %v lack Hit rate or Rows by status", names)
+	}
+	rows, _ := x.GetRows("Summary")
+	for i, r := range rows {
+		if len(r) > 0 && r[0] == "Rules" && i+1 < len(rows) && len(rows[i+1]) > 1 && rows[i+1][1] == "rule" {
+			w, _ := x.GetColWidth("Summary", "B")
+			for _, rr := range rows[i+2:] {
+				if len(rr) < 2 || rr[1] == "" {
+					break
+				}
+				if float64(len([]rune(rr[1]))) > w {
+					t.Errorf("rule name %q (%d characters) is cut by column B, %.1f wide", rr[1], len([]rune(rr[1])), w)
+				}
+			}
+			return
+		}
+	}
+	t.Error("Summary sheet has no Rules table")
 }
 
 func zipParts(t *testing.T, path string) map[string]string {
