@@ -61,6 +61,10 @@ type PoolConfig struct {
 	Quota    *QuotaStore    // may be nil when no key has a daily quota; owned (closed) by the caller
 	Clock    Clock          // the quota day; nil = SystemClock
 	Pace     PaceClock      // pacing, waits and pauses; nil = SystemPaceClock (real monotonic time)
+
+	// Backend replaces Quota when set (owned by the caller). A Coordinator also paces the
+	// keys, caps their in-flight calls and gives the quota day, across processes (shared.go).
+	Backend Backend
 }
 
 var shanghai = sync.OnceValue(func() *time.Location {
@@ -155,6 +159,10 @@ type key struct {
 	streak    int    // Sent answers since the last throttle / recovery step
 	grants    uint64 // calls granted so far (numbers the leases)
 	cutAt     uint64 // grants when the rate was last halved: answers to calls granted before it are stale
+	// shared is the key as the pool's Coordinator sees it (nil without one); sharedAt is the
+	// pace time before which the coordinator said the key cannot take a call.
+	shared   *SharedKey
+	sharedAt time.Time
 
 	state       keyState
 	vendorSpent bool      // stateQuotaDay came from the vendor, not from our counter
@@ -181,7 +189,8 @@ type Pool struct {
 	loc      *time.Location
 	clock    Clock
 	pace     PaceClock
-	store    *QuotaStore
+	store    Backend
+	coord    Coordinator // nil: keys paced in-process (shared.go)
 
 	mu          sync.Mutex
 	keys        []*key
@@ -209,12 +218,22 @@ func NewPool(cfg PoolConfig) (*Pool, error) {
 	p := &Pool{
 		provider: cfg.Provider,
 		loc:      cfg.Location,
-		clock:    cfg.Clock,
 		pace:     cfg.Pace,
-		store:    cfg.Quota,
+	}
+	switch {
+	case cfg.Backend != nil:
+		p.store = cfg.Backend
+	case cfg.Quota != nil:
+		p.store = cfg.Quota
+	}
+	if c, ok := p.store.(Coordinator); ok {
+		p.coord, p.clock = c, c // the quota day is the coordinator's
 	}
 	if p.loc == nil {
 		p.loc = DefaultLocation()
+	}
+	if p.clock == nil {
+		p.clock = cfg.Clock
 	}
 	if p.clock == nil {
 		p.clock = SystemClock{}
@@ -238,22 +257,24 @@ func NewPool(cfg PoolConfig) (*Pool, error) {
 			return nil, fmt.Errorf("ratelimit: %s: key %s: negative burst, max in-flight or daily quota", cfg.Provider, kc.ID)
 		case kc.DailyQuota > maxQuota:
 			return nil, fmt.Errorf("ratelimit: %s: key %s: daily quota above %d", cfg.Provider, kc.ID, maxQuota)
-		case kc.DailyQuota > 0 && cfg.Quota == nil:
+		case kc.DailyQuota > 0 && p.store == nil:
 			return nil, fmt.Errorf("ratelimit: %s: key %s has a daily quota but the pool has no quota store", cfg.Provider, kc.ID)
 		case kc.DailyQuota > 0 && kc.Fingerprint == "":
 			return nil, fmt.Errorf("ratelimit: %s: key %s has a daily quota but no fingerprint", cfg.Provider, kc.ID)
 		}
 		seen[kc.ID] = true
 		k := &key{cfg: kc, idx: i, curQPS: kc.QPS, localDay: today}
-		if kc.QPS > 0 {
+		if p.coord != nil {
+			k.shared = sharedKey(kc, p.loc)
+		} else if kc.QPS > 0 {
 			margin := 0.0
 			if kc.Burst <= 1 {
 				margin = burstOneMargin
 			}
 			k.sched = newSchedule(kc.QPS, margin, kc.Burst)
 		}
-		if kc.DailyQuota > 0 {
-			used, err := cfg.Quota.Used(kc.Fingerprint, today)
+		if kc.DailyQuota > 0 && p.coord == nil { // a coordinator answers at the first grant
+			used, err := p.store.Used(kc.Fingerprint, today)
 			if err != nil {
 				return nil, fmt.Errorf("ratelimit: %s: key %s: %w", cfg.Provider, kc.ID, err)
 			}
@@ -319,6 +340,9 @@ func (p *Pool) Acquire(ctx context.Context) (*Lease, error) {
 		if err != nil {
 			return nil, err
 		}
+		if p.coord != nil {
+			return p.sharedLease(k, g), nil // slot, lease and unit in one step (shared.go)
+		}
 		day := today
 		quota := k.cfg.DailyQuota > 0
 		if quota {
@@ -368,6 +392,7 @@ type grantInfo struct {
 	at       time.Time     // pace time of the grant
 	interval time.Duration // the key's interval at the rate in force at the grant; 0 = unlimited
 	pace     time.Duration // the interval the schedule ran on (interval less the margin)
+	shared   SharedGrant   // the coordinator's grant (shared.go)
 }
 
 // take waits for the caller's turn in line, then for a key that may take a call now, and
@@ -407,6 +432,17 @@ func (p *Pool) take(ctx context.Context) (*key, grantInfo, string, error) {
 		if err != nil {
 			p.mu.Unlock()
 			return nil, grantInfo{}, "", err
+		}
+		if k != nil && wait == 0 && p.coord != nil {
+			g, ok, err := p.grantSharedLocked(ctx, k)
+			p.mu.Unlock()
+			if err != nil {
+				return nil, grantInfo{}, "", err
+			}
+			if ok {
+				return k, g, g.shared.Day, nil
+			}
+			continue // wait for the key, or pick another
 		}
 		if k != nil && wait == 0 {
 			g := p.grantLocked(k, now)
@@ -525,6 +561,8 @@ func (p *Pool) pickLocked(now time.Time, today string) (*key, time.Duration, err
 		var delay time.Duration
 		if k.sched != nil {
 			delay = k.sched.delay(now)
+		} else if now.Before(k.sharedAt) {
+			delay = k.sharedAt.Sub(now) // the coordinator said so (shared.go)
 		}
 		if best == nil || p.better(k, delay, best, bestDelay) {
 			best, bestDelay = k, delay
@@ -639,6 +677,8 @@ func (l *Lease) ReleaseWithReason(fb Feedback, retryAfter time.Duration, reason 
 	var storeErr error
 	refund := l.reserved && (fb == NotSent || fb == Throttled || fb == PauseProvider)
 	switch {
+	case p.coord != nil:
+		storeErr = p.releaseShared(l, fb, retryAfter) // lease, unit, rate and quota news (shared.go)
 	case refund:
 		storeErr = p.store.Refund(fp, l.day)
 	case fb == QuotaDaily && k.cfg.DailyQuota > 0:
@@ -679,7 +719,9 @@ func (l *Lease) ReleaseWithReason(fb Feedback, retryAfter time.Duration, reason 
 		k.recoverLocked()
 	case Throttled:
 		k.throttled++
-		k.throttleLocked(now, retryAfter, l.grant)
+		if k.shared == nil || k.cfg.QPS == 0 { // else the coordinator slowed and paused the key for everyone
+			k.throttleLocked(now, retryAfter, l.grant)
+		}
 	case QuotaDaily:
 		if k.state <= stateQuotaDay {
 			k.state, k.vendorSpent, k.resetAt = stateQuotaDay, true, nextMidnight(l.day, p.loc)
@@ -803,7 +845,7 @@ func (p *Pool) Stats() []KeyStats {
 		if k.localDay == today {
 			s.QuotaUsedToday = k.localUsed
 		}
-		if k.sched != nil {
+		if k.sched != nil || k.shared != nil && k.cfg.QPS > 0 {
 			s.QPS = k.curQPS
 		}
 		if k.state == stateQuotaDay {
