@@ -106,6 +106,7 @@ func (j *Job) validateCache() []string {
 	if c.RefreshShare < 0 || c.RefreshShare > 1 {
 		add("cache.refresh_share %v: want a share between 0 and 1 (0.1 = a tenth of the cached lookups each run)", c.RefreshShare)
 	}
+	errs = append(errs, j.validateCompare()...) // compareuse.go
 	for i := range j.Providers {
 		p := &j.Providers[i]
 		where := fmt.Sprintf("provider %q", p.Name)

@@ -46,6 +46,8 @@ type Job struct {
 	// Cache is the answer cache across runs (cacheconfig.go); a provider
 	// uses it only when it says cache: {max_age: …}.
 	Cache CacheConfig `yaml:"cache"`
+	// Compare is what changed since the previous run (compare.go).
+	Compare *CompareConfig `yaml:"compare"`
 
 	// Path is the job file; relative paths in it are resolved from its directory.
 	Path string `yaml:"-"`

@@ -24,6 +24,7 @@ type outputs struct {
 	rep     *reporter             // decision columns and the report outputs
 	order   []int                 // the sheets' columns as indexes into buf (columns.go)
 	row     []string              // buf in the sheets' order
+	cmp     *runCompare           // compare: with the previous run (compareuse.go)
 }
 
 func (e *engine) openOutputs(dir string, header []string) (*outputs, error) {
@@ -54,6 +55,9 @@ func (e *engine) openOutputs(dir string, header []string) (*outputs, error) {
 	order := layout.order(cols, e.job.Output.Columns)
 	rep.place(layout, sheetPositions(len(cols), order))
 	o := &outputs{dir: dir, width: len(cols), buf: make([]string, len(cols)), rep: rep, order: order, row: make([]string, len(order))}
+	if o.cmp, err = e.openCompare(dir, cols); err != nil { // compare: (compareuse.go)
+		return nil, err
+	}
 	cols, numeric = pick(cols, order), pick(numeric, order)
 	if e.job.Output.MaskPII {
 		o.masks = make([]func(string) string, len(header))
@@ -80,7 +84,7 @@ func (e *engine) openOutputs(dir string, header []string) (*outputs, error) {
 		var err error
 		switch f {
 		case "xlsx":
-			w, err = sinks.NewXLSX(filepath.Join(dir, "results.xlsx"), cols, rep.xlsxOptions(sinks.XLSXOptions{NumericColumns: numeric, FreezeColumns: e.frozenColumns(header)}))
+			w, err = sinks.NewXLSX(filepath.Join(dir, "results.xlsx"), cols, o.cmp.xlsxOptions(rep.xlsxOptions(sinks.XLSXOptions{NumericColumns: numeric, FreezeColumns: e.frozenColumns(header)})))
 		case "csv":
 			w, err = sinks.NewCSV(filepath.Join(dir, "results.csv"), cols, sinks.CSVOptions{BOM: bom})
 		}
@@ -178,6 +182,9 @@ func (e *engine) emit(it *rowItem, o *outputs, sum *Summary) error {
 		}
 	}
 	o.rep.observe(it, o.buf[pos:])
+	if err := o.cmp.observe(it.row.Num, o.buf); err != nil {
+		return err
+	}
 	for i, j := range o.order {
 		o.row[i] = o.buf[j]
 	}
@@ -196,6 +203,7 @@ func (e *engine) emit(it *rowItem, o *outputs, sum *Summary) error {
 }
 
 func (o *outputs) abort() {
+	o.cmp.abort()
 	for _, w := range o.writers {
 		_ = w.Abort()
 	}
@@ -208,6 +216,9 @@ func (o *outputs) abort() {
 }
 
 func (o *outputs) commit(sum *Summary) error {
+	if err := o.cmp.finish(sum); err != nil { // changes.csv and the counts, before the report reads them
+		return err
+	}
 	o.rep.finish(sum) // the figures, before the XLSX writer's summary sheet needs them
 	for _, w := range o.writers {
 		if err := w.Commit(); err != nil {

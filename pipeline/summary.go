@@ -69,6 +69,9 @@ type Summary struct {
 	// Report holds cost per hit, score distributions, decisions and the
 	// back-test (docs/report.md).
 	Report *report.Figures `json:"report,omitempty"`
+	// Changes are what changed since the previous run (compare: in the
+	// job; compare.go).
+	Changes *ChangeSummary `json:"changes,omitempty"`
 }
 
 // ProviderSummary is one provider's figures.
@@ -142,6 +145,7 @@ func (s *Summary) WriteTable(w io.Writer) {
 		}
 	}
 	writeJobTotals(w, s) // after a resume: the job over every pass (passes.go)
+	s.Changes.WriteChanges(w)
 	if s.Report != nil {
 		s.Report.WriteText(w)
 	}

@@ -75,3 +75,24 @@ func TestCacheCommands(t *testing.T) {
 		t.Fatalf("run 3 after the purge: %d calls, want 30", third.Providers[0].Calls)
 	}
 }
+
+// TestDiffCommand: `riskbatch diff OLD NEW` prints the counts and writes
+// changes.csv; an incomplete run is a usage error (exit 2).
+func TestDiffCommand(t *testing.T) {
+	dir := t.TempDir()
+	td, _ := filepath.Abs(filepath.Join("..", "..", "pipeline", "testdata", "compare"))
+	out := filepath.Join(dir, "changes.csv")
+	r := runCLI(t, dir, "diff", "--key", "申请编号", "--out", out, filepath.Join(td, "old"), filepath.Join(td, "new"))
+	if r.code != 0 || !strings.Contains(r.stdout, "decision worse 1 · decision better 1") || !strings.Contains(r.stdout, "written: "+out) {
+		t.Fatalf("diff: %s", r)
+	}
+	got, _ := os.ReadFile(out)
+	want, _ := os.ReadFile(filepath.Join(td, "changes.golden.csv"))
+	if string(got) != string(want) {
+		t.Fatalf("changes.csv differs from the golden file:\n%s", got)
+	}
+	r = runCLI(t, dir, "diff", "--out", out, filepath.Join(td, "incomplete"), filepath.Join(td, "new"))
+	if r.code != exitUsage || !strings.Contains(r.stderr, "incomplete run") {
+		t.Fatalf("diff with an incomplete run: %s", r)
+	}
+}

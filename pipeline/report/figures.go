@@ -27,6 +27,9 @@ type Run struct {
 	Statuses    []string // display order
 	Providers   []RunProvider
 	GeneratedBy string // "riskbatch 1.2.3"
+	// Headline are lines shown at the top of the Summary sheet and
+	// report.html: what changed since the previous run (compare:).
+	Headline []string
 }
 
 // RunProvider is one provider's run figures.

@@ -94,6 +94,9 @@ func (f *Figures) htmlView() htmlView {
 		{"unreadable rows", FormatInt(r.Unreadable)},
 		{"state", fmt.Sprintf("%s (exit code %d)", state, r.ExitCode)},
 	}
+	for i := len(r.Headline) - 1; i >= 0; i-- { // what changed since the previous run, first
+		v.Facts = append([]kv{{"changes", r.Headline[i]}}, v.Facts...)
+	}
 	var statusRows []stackRow
 	var decRows []stackRow
 	for i, pf := range f.Providers {

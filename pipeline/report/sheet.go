@@ -122,6 +122,7 @@ func (f *Figures) Sheets() []sinks.SheetSpec {
 			fmt.Sprintf("finished %s · %s · %s (exit code %d)", r.FinishedAt.Format("2006-01-02 15:04:05 -07:00"), fmtSeconds(r.Seconds), state, r.ExitCode),
 		},
 	}
+	sum.Lines = append(sum.Lines, r.Headline...) // what changed since the previous run
 	sum.Blocks = append(sum.Blocks, sinks.SheetBlock{
 		Title:   "Rows",
 		Header:  []string{"", "rows"},

@@ -1,0 +1,713 @@
+package pipeline
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/riskbatch/riskbatch/providers/pii"
+	"github.com/riskbatch/riskbatch/sinks"
+	"github.com/riskbatch/riskbatch/sources"
+)
+
+// What changed since the last run (docs/cache.md#what-changed-since-last-night):
+// the rows of this run's result sheet against an earlier output folder's,
+// matched by a key column (a loan id) or else by the identity (normalised
+// ID number and mobile). Per row: the decision got worse or better; per
+// provider: the status changed, risk codes appeared or cleared, the score
+// moved by at least score_change; rows new and gone; and each side's
+// source and age when the provider has an answer cache.
+
+// CompareConfig is the job's compare key.
+type CompareConfig struct {
+	// Previous is an earlier output folder, or a glob of dated folders
+	// (../out/*): the newest complete one other than this run's.
+	Previous string `yaml:"previous"`
+	// Key is the input column that identifies a row across runs (a loan
+	// id); empty: the normalised ID number and mobile.
+	Key string `yaml:"key"`
+	// ScoreChange is the smallest score move reported (default 10).
+	ScoreChange float64 `yaml:"score_change"`
+}
+
+// Change kinds in changes.csv.
+const (
+	ChangeNewRow        = "new_row"
+	ChangeGoneRow       = "gone_row"
+	ChangeWorse         = "decision_worse"
+	ChangeBetter        = "decision_better"
+	ChangeStatus        = "status_changed"
+	ChangeNewCodes      = "new_risk_codes"
+	ChangeClearedCodes  = "cleared_risk_codes"
+	ChangeScoreUp       = "score_up"
+	ChangeScoreDown     = "score_down"
+	defaultScoreChange  = 10
+	changesFile         = "changes.csv"
+	ChangesSheet        = "Changes"
+	maxChangeSheetLines = 100_000
+)
+
+// ChangeKinds lists the kinds in the order of the counts.
+var ChangeKinds = []string{ChangeWorse, ChangeBetter, ChangeNewCodes, ChangeClearedCodes, ChangeScoreUp, ChangeScoreDown, ChangeStatus, ChangeNewRow, ChangeGoneRow}
+
+// ChangeSummary is summary.json's "changes" and the counts at the top of
+// the Summary sheet and report.html.
+type ChangeSummary struct {
+	Previous     string         `json:"previous"`
+	Key          string         `json:"key"` // the key column, or "identity"
+	ScoreChange  float64        `json:"score_change"`
+	RowsCompared int            `json:"rows_compared"` // rows found on both sides
+	Counts       map[string]int `json:"counts"`        // by change kind
+	File         string         `json:"file"`
+	Note         string         `json:"note,omitempty"`
+}
+
+// Headline is the one-line account of the changes.
+func (c *ChangeSummary) Headline() string {
+	if c == nil {
+		return ""
+	}
+	if c.Note != "" && c.Previous == "" {
+		return "changes: " + c.Note
+	}
+	var parts []string
+	for _, k := range ChangeKinds {
+		parts = append(parts, fmt.Sprintf("%s %d", strings.ReplaceAll(k, "_", " "), c.Counts[k]))
+	}
+	return fmt.Sprintf("changes since %s (%d rows matched by %s): %s", c.Previous, c.RowsCompared, c.Key, strings.Join(parts, " · "))
+}
+
+// Change is one line of changes.csv.
+type Change struct {
+	Key               string
+	OldRow, NewRow    int
+	Kind              string
+	Provider          string
+	Detail            string
+	Old, New          string
+	OldSource, OldAge string
+	NewSource, NewAge string
+}
+
+var changesHeader = []string{"key", "old_row", "new_row", "change", "provider", "detail", "old", "new", "old_source", "old_age_days", "new_source", "new_age_days"}
+
+func (c Change) record() []string {
+	row := func(n int) string {
+		if n == 0 {
+			return ""
+		}
+		return strconv.Itoa(n)
+	}
+	return []string{c.Key, row(c.OldRow), row(c.NewRow), c.Kind, c.Provider, c.Detail, c.Old, c.New, c.OldSource, c.OldAge, c.NewSource, c.NewAge}
+}
+
+// Per provider type: the score column and the risk-code column (items
+// joined with "; ").
+var (
+	compareScore = map[string]string{"juhe": "score", "zhicheng": "fraud_score", "td": "score", "accuauth": "unsettled_overdue_num"}
+	compareCodes = map[string]string{"juhe": "risk_codes", "zhicheng": "risk_hits", "td": "reasons"}
+)
+
+// Header aliases of the identity columns when no key column is named.
+var (
+	idAliases     = []string{"身份证号", "身份证号码", "证件号码", "证件号", "idcard", "id_card", "id_no", "idno", "nik"}
+	mobileAliases = []string{"手机号", "手机号码", "mobile", "phone", "手机"}
+)
+
+// sideLayout is where a result sheet keeps what is compared.
+type sideLayout struct {
+	key, id, mobile, decision int
+	provs                     []provLayout
+}
+
+type provLayout struct {
+	name, kind                              string
+	status, score, codes, source, age, vote int
+}
+
+type sideRow struct {
+	row   int
+	key   string
+	label string // what changes.csv shows as the key
+	dec   string
+	provs []provCells
+}
+
+type provCells struct{ status, score, codes, source, age string }
+
+func findCol(header []string, names ...string) int {
+	for _, n := range names {
+		for i, h := range header {
+			if strings.EqualFold(strings.TrimSpace(h), n) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// layoutOf finds the compared columns in a result header; kinds maps the
+// provider names to their types.
+func layoutOf(header []string, kinds map[string]string, key string) (sideLayout, error) {
+	l := sideLayout{key: -1, decision: findCol(header, "decision")}
+	if key != "" {
+		if l.key = findCol(header, key); l.key < 0 {
+			return l, fmt.Errorf("compare.key: no column %q", key)
+		}
+	} else {
+		l.id, l.mobile = findCol(header, idAliases...), findCol(header, mobileAliases...)
+		if l.id < 0 && l.mobile < 0 {
+			return l, errors.New("compare: no ID number or mobile column to match rows by; name the key column (compare.key)")
+		}
+	}
+	names := make([]string, 0, len(kinds))
+	for n := range kinds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		st := findCol(header, n+"_status")
+		if st < 0 {
+			continue
+		}
+		k := kinds[n]
+		pl := provLayout{name: n, kind: k, status: st, score: -1, codes: -1,
+			source: findCol(header, n+"_source"), age: findCol(header, n+"_age_days"), vote: findCol(header, n+"_decision")}
+		if c := compareScore[k]; c != "" {
+			pl.score = findCol(header, n+"_"+c)
+		}
+		if c := compareCodes[k]; c != "" {
+			pl.codes = findCol(header, n+"_"+c)
+		}
+		l.provs = append(l.provs, pl)
+	}
+	return l, nil
+}
+
+func cell(vals []string, i int) string {
+	if i < 0 || i >= len(vals) {
+		return ""
+	}
+	return vals[i]
+}
+
+// identityKey is the normalised ID number and mobile, hashed (the index
+// holds no PII in clear), and a masked label for changes.csv.
+func identityKey(id, mobile string) (string, string) {
+	if n, _, err := pii.ChineseID(id); err == nil {
+		id = n
+	}
+	if n, err := pii.ChineseMobile(mobile); err == nil {
+		mobile = n
+	}
+	id, mobile = strings.ToUpper(strings.TrimSpace(id)), strings.TrimSpace(mobile)
+	sum := sha256.Sum256([]byte(id + "\x00" + mobile))
+	label := pii.MaskID(id)
+	if mobile != "" {
+		if label != "" {
+			label += " "
+		}
+		label += pii.MaskMobile(mobile)
+	}
+	return hex.EncodeToString(sum[:16]), label
+}
+
+func (l *sideLayout) row(num int, vals []string) *sideRow {
+	r := &sideRow{row: num, dec: cell(vals, l.decision), provs: make([]provCells, len(l.provs))}
+	if l.key >= 0 {
+		r.key = strings.TrimSpace(cell(vals, l.key))
+		r.label = r.key
+	} else {
+		r.key, r.label = identityKey(cell(vals, l.id), cell(vals, l.mobile))
+	}
+	for i, p := range l.provs {
+		r.provs[i] = provCells{status: cell(vals, p.status), score: cell(vals, p.score), codes: cell(vals, p.codes), source: cell(vals, p.source), age: cell(vals, p.age)}
+	}
+	return r
+}
+
+// previousRun is the other side, loaded into memory by key.
+type previousRun struct {
+	dir    string
+	layout sideLayout
+	rows   map[string]*sideRow
+	order  []string // keys in the previous sheet's order (for gone rows)
+	dups   int
+}
+
+// resultKinds reads provider name → type from an output folder's summary.json.
+func resultKinds(dir string) (map[string]string, bool, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		return nil, false, fmt.Errorf("%s has no summary.json: not a riskbatch output folder, or its run never finished", dir)
+	}
+	var s struct {
+		Complete  bool `json:"complete"`
+		Providers []struct {
+			Name string `json:"name"`
+			Type string `json:"type"`
+		} `json:"providers"`
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, false, fmt.Errorf("%s/summary.json: %v", dir, err)
+	}
+	kinds := map[string]string{}
+	for _, p := range s.Providers {
+		kinds[p.Name] = p.Type
+	}
+	return kinds, s.Complete, nil
+}
+
+// resultsFile is an output folder's result sheet: results.csv, else results.xlsx.
+func resultsFile(dir string) (string, error) {
+	for _, n := range []string{"results.csv", "results.xlsx"} {
+		p := filepath.Join(dir, n)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s has no results.csv or results.xlsx", dir)
+}
+
+// runComplete says whether an output folder's run completed: its job
+// state's manifest, else its summary.json.
+func runComplete(dir string) bool {
+	if exists, complete := StateExists(dir); exists {
+		return complete
+	}
+	_, complete, err := resultKinds(dir)
+	return err == nil && complete
+}
+
+// resolvePrevious picks the previous output folder: DIR as given (refused
+// when incomplete), or for a glob the newest complete match other than
+// self. note says what was skipped; "" dir with no error: nothing to
+// compare with (a first night).
+func resolvePrevious(pattern, self string) (dir, note string, err error) {
+	selfAbs, _ := filepath.Abs(self)
+	if !strings.ContainsAny(pattern, "*?[") {
+		if _, err := os.Stat(pattern); err != nil {
+			return "", "", fmt.Errorf("compare.previous %s: %v", pattern, err)
+		}
+		if !runComplete(pattern) {
+			return "", "", fmt.Errorf("compare.previous %s holds an incomplete run: resume it first (or compare with another folder)", pattern)
+		}
+		return pattern, "", nil
+	}
+	matches, err := filepath.Glob(pattern)
+	if err != nil {
+		return "", "", fmt.Errorf("compare.previous %q: %v", pattern, err)
+	}
+	type cand struct {
+		dir string
+		t   time.Time
+	}
+	var cands []cand
+	skipped := 0
+	for _, m := range matches {
+		abs, _ := filepath.Abs(m)
+		if abs == selfAbs {
+			continue
+		}
+		fi, err := os.Stat(filepath.Join(m, "summary.json"))
+		if err != nil {
+			continue
+		}
+		if !runComplete(m) {
+			skipped++
+			continue
+		}
+		cands = append(cands, cand{m, fi.ModTime()})
+	}
+	if len(cands) == 0 {
+		if skipped > 0 {
+			return "", "", fmt.Errorf("compare.previous %q: the %d earlier run(s) it matches are incomplete: resume one first", pattern, skipped)
+		}
+		return "", "no earlier run matches " + pattern + " (a first run)", nil
+	}
+	sort.Slice(cands, func(a, b int) bool {
+		if !cands[a].t.Equal(cands[b].t) {
+			return cands[a].t.After(cands[b].t)
+		}
+		return cands[a].dir > cands[b].dir
+	})
+	if skipped > 0 {
+		note = fmt.Sprintf("%d incomplete run(s) matching %s skipped", skipped, pattern)
+	}
+	return cands[0].dir, note, nil
+}
+
+// loadPrevious reads an output folder's result sheet into memory.
+func loadPrevious(dir, key string) (*previousRun, error) {
+	kinds, _, err := resultKinds(dir)
+	if err != nil {
+		return nil, err
+	}
+	path, err := resultsFile(dir)
+	if err != nil {
+		return nil, err
+	}
+	src, err := sources.Open(path, sources.Options{Encoding: "utf-8"})
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	lay, err := layoutOf(src.Header(), kinds, key)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	prev := &previousRun{dir: dir, layout: lay, rows: map[string]*sideRow{}}
+	for {
+		row, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		r := lay.row(row.Num, row.Values)
+		if r.key == "" {
+			continue
+		}
+		if _, dup := prev.rows[r.key]; dup {
+			prev.dups++
+			continue // the first row with a key is the one compared
+		}
+		prev.rows[r.key] = r
+		prev.order = append(prev.order, r.key)
+	}
+	return prev, nil
+}
+
+var decisionRank = map[string]int{"pass": 1, "review": 2, "reject": 3}
+
+func splitCodes(s string) map[string]bool {
+	out := map[string]bool{}
+	for _, c := range strings.Split(s, ";") {
+		if c = strings.TrimSpace(c); c != "" {
+			out[c] = true
+		}
+	}
+	return out
+}
+
+func diffCodes(a, b map[string]bool) []string {
+	var out []string
+	for c := range b {
+		if !a[c] {
+			out = append(out, c)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// comparer compares the rows of a new result sheet with a previous run's.
+type comparer struct {
+	cfg      ChangeSummary
+	prev     *previousRun
+	layout   sideLayout
+	seen     map[string]bool
+	changes  []Change
+	emit     func(Change) error
+	newDup   int
+	matched  int
+	provsIdx []int // new provider index → previous provider index (-1 none)
+}
+
+func newComparer(prev *previousRun, header []string, kinds map[string]string, key string, scoreChange float64, emit func(Change) error) (*comparer, error) {
+	lay, err := layoutOf(header, kinds, key)
+	if err != nil {
+		return nil, err
+	}
+	if scoreChange <= 0 {
+		scoreChange = defaultScoreChange
+	}
+	k := key
+	if k == "" {
+		k = "identity"
+	}
+	c := &comparer{prev: prev, layout: lay, seen: map[string]bool{}, emit: emit,
+		cfg: ChangeSummary{Previous: prev.dir, Key: k, ScoreChange: scoreChange, Counts: map[string]int{}}}
+	for _, kind := range ChangeKinds {
+		c.cfg.Counts[kind] = 0
+	}
+	for _, p := range lay.provs {
+		j := -1
+		for i, q := range prev.layout.provs {
+			if q.name == p.name {
+				j = i
+			}
+		}
+		c.provsIdx = append(c.provsIdx, j)
+	}
+	return c, nil
+}
+
+func (c *comparer) add(ch Change) error {
+	c.cfg.Counts[ch.Kind]++
+	if len(c.changes) < maxChangeSheetLines {
+		c.changes = append(c.changes, ch)
+	}
+	if c.emit != nil {
+		return c.emit(ch)
+	}
+	return nil
+}
+
+// observe compares one new row (its output cells).
+func (c *comparer) observe(num int, vals []string) error {
+	r := c.layout.row(num, vals)
+	if r.key == "" {
+		return nil
+	}
+	if c.seen[r.key] {
+		c.newDup++
+		return nil
+	}
+	c.seen[r.key] = true
+	old := c.prev.rows[r.key]
+	if old == nil {
+		return c.add(Change{Key: r.label, NewRow: num, Kind: ChangeNewRow, New: r.dec})
+	}
+	c.matched++
+	base := Change{Key: r.label, OldRow: old.row, NewRow: num}
+	if ro, rn := decisionRank[old.dec], decisionRank[r.dec]; ro > 0 && rn > 0 && ro != rn {
+		ch := base
+		ch.Kind, ch.Old, ch.New = ChangeBetter, old.dec, r.dec
+		if rn > ro {
+			ch.Kind = ChangeWorse
+		}
+		if err := c.add(ch); err != nil {
+			return err
+		}
+	}
+	for i, p := range c.layout.provs {
+		j := c.provsIdx[i]
+		if j < 0 {
+			continue
+		}
+		o, n := old.provs[j], r.provs[i]
+		pc := base
+		pc.Provider = p.name
+		pc.OldSource, pc.OldAge, pc.NewSource, pc.NewAge = o.source, o.age, n.source, n.age
+		if o.status != n.status {
+			ch := pc
+			ch.Kind, ch.Old, ch.New = ChangeStatus, o.status, n.status
+			if err := c.add(ch); err != nil {
+				return err
+			}
+		}
+		if o.status == StatusHit && n.status == StatusHit {
+			oc, nc := splitCodes(o.codes), splitCodes(n.codes)
+			if added := diffCodes(oc, nc); len(added) > 0 {
+				ch := pc
+				ch.Kind, ch.Detail, ch.Old, ch.New = ChangeNewCodes, strings.Join(added, "; "), o.codes, n.codes
+				if err := c.add(ch); err != nil {
+					return err
+				}
+			}
+			if cleared := diffCodes(nc, oc); len(cleared) > 0 {
+				ch := pc
+				ch.Kind, ch.Detail, ch.Old, ch.New = ChangeClearedCodes, strings.Join(cleared, "; "), o.codes, n.codes
+				if err := c.add(ch); err != nil {
+					return err
+				}
+			}
+			of, e1 := strconv.ParseFloat(strings.TrimSpace(o.score), 64)
+			nf, e2 := strconv.ParseFloat(strings.TrimSpace(n.score), 64)
+			if e1 == nil && e2 == nil && (nf-of >= c.cfg.ScoreChange || of-nf >= c.cfg.ScoreChange) {
+				ch := pc
+				ch.Kind, ch.Old, ch.New = ChangeScoreUp, o.score, n.score
+				if nf < of {
+					ch.Kind = ChangeScoreDown
+				}
+				ch.Detail = fmt.Sprintf("%+g", nf-of)
+				if err := c.add(ch); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// finish adds the gone rows and returns the summary.
+func (c *comparer) finish() (*ChangeSummary, error) {
+	for _, k := range c.prev.order {
+		if c.seen[k] {
+			continue
+		}
+		old := c.prev.rows[k]
+		if err := c.add(Change{Key: old.label, OldRow: old.row, Kind: ChangeGoneRow, Old: old.dec}); err != nil {
+			return nil, err
+		}
+	}
+	c.cfg.RowsCompared = c.matched
+	var notes []string
+	if c.prev.dups > 0 {
+		notes = append(notes, fmt.Sprintf("%d row(s) of the previous run repeat a key (the first is compared)", c.prev.dups))
+	}
+	if c.newDup > 0 {
+		notes = append(notes, fmt.Sprintf("%d row(s) of this run repeat a key (the first is compared)", c.newDup))
+	}
+	if total := c.total(); total > len(c.changes) {
+		notes = append(notes, fmt.Sprintf("the %s sheet shows the first %d of %d changes; %s has them all", ChangesSheet, len(c.changes), total, changesFile))
+	}
+	if len(notes) > 0 {
+		c.cfg.Note = strings.Join(notes, "; ")
+	}
+	return &c.cfg, nil
+}
+
+func (c *comparer) total() int {
+	n := 0
+	for _, v := range c.cfg.Counts {
+		n += v
+	}
+	return n
+}
+
+// sheet is the Changes sheet of results.xlsx.
+func changesSheet(sum *ChangeSummary, changes []Change) sinks.SheetSpec {
+	spec := sinks.SheetSpec{Name: ChangesSheet, Title: "What changed since the previous run"}
+	if sum == nil {
+		spec.Lines = []string{"no comparison"}
+		return spec
+	}
+	if sum.Previous == "" {
+		spec.Lines = []string{sum.Note}
+		return spec
+	}
+	spec.Lines = []string{fmt.Sprintf("previous run: %s · rows matched by %s: %d · score moves of at least %g", sum.Previous, sum.Key, sum.RowsCompared, sum.ScoreChange)}
+	if sum.Note != "" {
+		spec.Lines = append(spec.Lines, sum.Note)
+	}
+	counts := sinks.SheetBlock{Title: "Counts", Header: []string{"change", "count"}, Formats: []string{"", "int"}}
+	for _, k := range ChangeKinds {
+		counts.Rows = append(counts.Rows, []any{k, sum.Counts[k]})
+	}
+	list := sinks.SheetBlock{Title: "Changes", Header: changesHeader, Formats: make([]string, len(changesHeader))}
+	for _, ch := range changes {
+		rec := ch.record()
+		row := make([]any, len(rec))
+		for i, v := range rec {
+			row[i] = v
+		}
+		list.Rows = append(list.Rows, row)
+	}
+	if len(list.Rows) == 0 {
+		list.Note = "no change"
+	}
+	spec.Blocks = []sinks.SheetBlock{counts, list}
+	return spec
+}
+
+// DiffOptions are `riskbatch diff`'s settings.
+type DiffOptions struct {
+	Key         string
+	ScoreChange float64
+	Out         string // changes.csv path; default NEW_DIR/changes.csv
+}
+
+// Diff compares two output folders' result sheets and writes changes.csv.
+// Both runs must be complete.
+func Diff(oldDir, newDir string, opts DiffOptions) (*ChangeSummary, error) {
+	for _, d := range []string{oldDir, newDir} {
+		if _, err := os.Stat(filepath.Join(d, "summary.json")); err != nil {
+			return nil, configErr("%s has no summary.json: not a riskbatch output folder", d)
+		}
+		if !runComplete(d) {
+			return nil, configErr("%s holds an incomplete run: resume it first", d)
+		}
+	}
+	prev, err := loadPrevious(oldDir, opts.Key)
+	if err != nil {
+		return nil, configErr("%v", err)
+	}
+	kinds, _, err := resultKinds(newDir)
+	if err != nil {
+		return nil, configErr("%v", err)
+	}
+	path, err := resultsFile(newDir)
+	if err != nil {
+		return nil, configErr("%v", err)
+	}
+	src, err := sources.Open(path, sources.Options{Encoding: "utf-8"})
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	out := opts.Out
+	if out == "" {
+		out = filepath.Join(newDir, changesFile)
+	}
+	w, err := sinks.NewCSV(out, changesHeader, sinks.CSVOptions{BOM: true})
+	if err != nil {
+		return nil, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = w.Abort()
+		}
+	}()
+	c, err := newComparer(prev, src.Header(), kinds, opts.Key, opts.ScoreChange, func(ch Change) error { return w.Write(ch.record()) })
+	if err != nil {
+		return nil, configErr("%s: %v", path, err)
+	}
+	for {
+		row, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if err := c.observe(row.Num, row.Values); err != nil {
+			return nil, err
+		}
+	}
+	sum, err := c.finish()
+	if err != nil {
+		return nil, err
+	}
+	if err := w.Commit(); err != nil {
+		return nil, err
+	}
+	committed = true
+	sum.File = out
+	return sum, nil
+}
+
+// WriteChanges prints the counts for the console.
+func (c *ChangeSummary) WriteChanges(w io.Writer) {
+	if c == nil {
+		return
+	}
+	fmt.Fprintln(w, c.Headline())
+	if c.Note != "" && c.Previous != "" {
+		fmt.Fprintf(w, "note: %s\n", c.Note)
+	}
+	if c.File != "" {
+		fmt.Fprintf(w, "written: %s\n", c.File)
+	}
+}
+
+// headlineLines are the lines at the top of the Summary sheet and
+// report.html.
+func (c *ChangeSummary) headlineLines() []string {
+	if c == nil {
+		return nil
+	}
+	return []string{c.Headline()}
+}

@@ -1,0 +1,175 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/riskbatch/riskbatch/pipeline"
+)
+
+// golden compares got with testdata/compare/<name>; RISKBATCH_UPDATE_GOLDEN=1
+// rewrites it.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "compare", name)
+	if os.Getenv("RISKBATCH_UPDATE_GOLDEN") == "1" {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+// riskbatch diff on two fixed result sheets: every kind of change, matched
+// by the loan id, against a golden changes.csv.
+func TestDiffGolden(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "changes.csv")
+	sum, err := pipeline.Diff("testdata/compare/old", "testdata/compare/new", pipeline.DiffOptions{Key: "申请编号", ScoreChange: 10, Out: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{
+		pipeline.ChangeWorse: 1, pipeline.ChangeBetter: 1, pipeline.ChangeNewCodes: 1, pipeline.ChangeClearedCodes: 1,
+		pipeline.ChangeScoreUp: 1, pipeline.ChangeScoreDown: 1, pipeline.ChangeStatus: 2, pipeline.ChangeNewRow: 1, pipeline.ChangeGoneRow: 1,
+	}
+	for k, n := range want {
+		if sum.Counts[k] != n {
+			t.Errorf("%s: %d, want %d (counts %v)", k, sum.Counts[k], n, sum.Counts)
+		}
+	}
+	if sum.RowsCompared != 4 || sum.Key != "申请编号" {
+		t.Errorf("compared %d rows by %s", sum.RowsCompared, sum.Key)
+	}
+	b, _ := os.ReadFile(out)
+	golden(t, "changes.golden.csv", b)
+	var sb strings.Builder
+	sum.WriteChanges(&sb)
+	if !strings.Contains(sb.String(), "decision worse 1 · decision better 1") {
+		t.Errorf("console: %s", sb.String())
+	}
+}
+
+// Without a key the rows match by normalised ID number and mobile (a
+// +86 mobile is the same person); changes.csv shows them masked.
+func TestDiffByIdentity(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "changes.csv")
+	sum, err := pipeline.Diff("testdata/compare/old", "testdata/compare/new", pipeline.DiffOptions{Out: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Key != "identity" || sum.RowsCompared != 4 || sum.Counts[pipeline.ChangeNewRow] != 1 || sum.Counts[pipeline.ChangeGoneRow] != 1 {
+		t.Fatalf("%+v", sum)
+	}
+	b, _ := os.ReadFile(out)
+	if strings.Contains(string(b), "110101199003074477") || strings.Contains(string(b), "13800138000") {
+		t.Fatal("changes.csv shows an ID or mobile in clear")
+	}
+	golden(t, "changes_identity.golden.csv", b)
+}
+
+func TestDiffRefusesIncomplete(t *testing.T) {
+	_, err := pipeline.Diff("testdata/compare/incomplete", "testdata/compare/new", pipeline.DiffOptions{Out: filepath.Join(t.TempDir(), "c.csv")})
+	var ce *pipeline.ConfigError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "incomplete run") {
+		t.Fatalf("diff with an incomplete run: %v", err)
+	}
+}
+
+// compare: in a nightly job: night 2 against the newest complete earlier
+// folder (a glob), a Changes sheet in results.xlsx and changes.csv equal
+// to their golden files, the counts at the top of the Summary sheet and
+// report.html; a glob matching only incomplete runs is refused before any
+// call.
+func TestCompareInNightlyRun(t *testing.T) {
+	f := newFixture(t, nil)
+	clock := &nightClock{t: night1}
+	rows := book(t, 12)
+	src, _ := os.ReadFile(filepath.Join("testdata", "compare_job.yaml"))
+	path := filepath.Join(f.dir, "compare_job.yaml")
+	os.WriteFile(path, src, 0o644)
+	run := func(night string, rows []applicant) (*pipeline.Summary, string) {
+		writeCSV(t, filepath.Join(f.dir, "in-"+night+".csv"), utf8Plain, rows, nil)
+		job, err := pipeline.LoadJob(path, f.env(map[string]string{"NIGHT": night}))
+		if err != nil {
+			t.Fatalf("night %s: %v", night, err)
+		}
+		sum, err, log := f.runJob(job, pipeline.Options{Clock: clock})
+		if err != nil {
+			t.Fatalf("night %s: %v\n%s", night, err, log)
+		}
+		return sum, filepath.Join(f.dir, "out-"+night)
+	}
+	sum1, _ := run("1", rows)
+	if sum1.Changes == nil || sum1.Changes.Previous != "" || !strings.Contains(sum1.Changes.Note, "first run") {
+		t.Fatalf("night 1 changes %+v", sum1.Changes)
+	}
+	// Night 2: row 2 becomes an outsider (no-hit), row 5 another known
+	// person, row 12 leaves the book and a new row 13 joins.
+	rows2 := append([]applicant(nil), rows[:11]...)
+	rows2[1] = outsider(900, rows2[1].Ref)
+	rows2[4] = person(hitPeople(t, 1700, 1)[0], rows2[4].Ref)
+	rows2 = append(rows2, person(hitPeople(t, 1800, 1)[0], "A99999"))
+	clock.set(night1.Add(24 * time.Hour))
+	sum2, out2 := run("2", rows2)
+	c := sum2.Changes
+	if c == nil || c.Counts[pipeline.ChangeNewRow] != 1 || c.Counts[pipeline.ChangeGoneRow] != 1 || c.RowsCompared != 11 || c.Counts[pipeline.ChangeStatus] != 1 {
+		t.Fatalf("night 2 changes %+v", c)
+	}
+	b, err := os.ReadFile(filepath.Join(out2, "changes.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "nightly_changes.golden.csv", b)
+
+	x, err := excelize.OpenFile(filepath.Join(out2, "results.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	if sheets := x.GetSheetList(); len(sheets) < 3 || sheets[0] != "Summary" || sheets[1] != "Changes" {
+		t.Fatalf("sheets %v", sheets)
+	}
+	cells, err := x.GetRows("Changes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sheet strings.Builder
+	for _, r := range cells {
+		sheet.WriteString(strings.Join(r, "\t") + "\n")
+	}
+	// The previous folder is a temporary directory: named as $DIR here.
+	golden(t, "nightly_changes_sheet.golden.txt", []byte(strings.ReplaceAll(sheet.String(), f.dir, "$DIR")))
+	summ, _ := x.GetRows("Summary")
+	var top strings.Builder
+	for _, r := range summ[:min(6, len(summ))] {
+		top.WriteString(strings.Join(r, " ") + "\n")
+	}
+	if !strings.Contains(top.String(), "changes since") || !strings.Contains(top.String(), "new row 1") {
+		t.Fatalf("Summary sheet top:\n%s", top.String())
+	}
+	html, _ := os.ReadFile(filepath.Join(out2, "report.html"))
+	if !strings.Contains(string(html), "changes since") {
+		t.Fatal("report.html has no changes line")
+	}
+
+	// An incomplete earlier run is refused when it is all the glob matches.
+	os.WriteFile(filepath.Join(f.dir, "only.yaml"), []byte(strings.Replace(string(src), "previous: out-*", "previous: inc-*", 1)), 0o644)
+	os.MkdirAll(filepath.Join(f.dir, "inc-1"), 0o755)
+	os.WriteFile(filepath.Join(f.dir, "inc-1", "summary.json"), []byte(`{"complete": false, "providers": []}`), 0o644)
+	if _, err := pipeline.LoadJob(filepath.Join(f.dir, "only.yaml"), f.env(map[string]string{"NIGHT": "3"})); err == nil || !strings.Contains(err.Error(), "incomplete") {
+		t.Fatalf("a glob of incomplete runs: %v", err)
+	}
+}
