@@ -92,7 +92,7 @@ func newRoot() (*cobra.Command, *cliLog) {
 	root.PersistentFlags().StringVar(&cl.format, "log-format", logging.FormatText, "log format on stderr: text, or json (one JSON object per line)")
 	_ = root.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{logging.FormatText, logging.FormatJSON}, cobra.ShellCompDirectiveNoFileComp))
 	root.PersistentPreRunE = func(*cobra.Command, []string) error { return cl.setup() }
-	root.AddCommand(newRunCommand(cl, false), newRunCommand(cl, true), newSandboxCommand(), newVersionCommand(), newGenCommand(), newValidateCommand(), newHashCommand(), newBenchCommand(), newQuotaCommand(), newCacheCommand(), newProvidersCommand(), newMergeCommand(cl), newDiffCommand())
+	root.AddCommand(newRunCommand(cl, false), newRunCommand(cl, true), newSandboxCommand(), newVersionCommand(), newGenCommand(), newValidateCommand(), newHashCommand(), newBenchCommand(), newQuotaCommand(), newCacheCommand(), newProvidersCommand(), newMergeCommand(cl), newDiffCommand(), newInitCommand())
 	registerCompletions(root) // completion.go
 	return root, cl
 }
