@@ -22,7 +22,7 @@ import (
 	"time"
 )
 
-// Outcome is the class every vendor answer lands in (DESIGN.md, outcome taxonomy).
+// Outcome is the class every vendor answer lands in (docs/providers.md, the outcome taxonomy).
 type Outcome string
 
 const (
@@ -155,7 +155,7 @@ type Provider interface {
 	// Parse classifies an HTTP answer (status, headers, body).
 	Parse(status int, header http.Header, body []byte) Result
 	// DefaultBilled lists the outcomes or vendor codes that are billed by
-	// default (DESIGN.md); the job's billed_outcomes overrides it.
+	// default (docs/providers.md, classification by vendor); the job's billed_outcomes overrides it.
 	DefaultBilled() []string
 }
 

@@ -1,5 +1,5 @@
 // Command checkrun checks a finished run's output directory the way a user
-// would: every file is there and the row accounting of DESIGN.md holds.
+// would: every file is there and the row accounting of docs/state-and-resume.md holds.
 // .ci/run uses it after running the sample jobs from a clean clone.
 package main
 

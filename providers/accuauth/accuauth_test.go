@@ -21,7 +21,7 @@ import (
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 )
 
-// designAA is DESIGN.md's AccuAuth row with the document's HTTP statuses,
+// designAA is the AccuAuth row of docs/providers.md with the document's HTTP statuses,
 // written out independently of codes.go.
 var designAA = map[string]struct {
 	http    int
@@ -50,7 +50,7 @@ func TestStatusesMatchDesign(t *testing.T) {
 	}
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
-		t.Fatalf("Statuses() = %v, DESIGN.md lists %v", got, want)
+		t.Fatalf("Statuses() = %v, docs/providers.md lists %v", got, want)
 	}
 }
 

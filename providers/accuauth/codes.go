@@ -3,7 +3,7 @@ package accuauth
 import "github.com/riskbatch/riskbatch/providers"
 
 // statusClass is one documented status string: its HTTP status, the
-// document's description and its class (DESIGN.md's AccuAuth row).
+// document's description and its class (the AccuAuth row of docs/providers.md).
 type statusClass struct {
 	http    int
 	outcome providers.Outcome

@@ -13,7 +13,7 @@ import (
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 )
 
-// wantClass is DESIGN.md's Juhe row, written out independently of codes.go.
+// wantClass is the Juhe row of docs/providers.md (classification by vendor), written out independently of codes.go.
 type wantClass struct {
 	outcome   providers.Outcome
 	scope     providers.Scope
@@ -49,7 +49,7 @@ func TestErrorCodesMatchDesign(t *testing.T) {
 	}
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
-		t.Fatalf("ErrorCodes() = %v, DESIGN.md lists %v", got, want)
+		t.Fatalf("ErrorCodes() = %v, docs/providers.md lists %v", got, want)
 	}
 }
 

@@ -21,7 +21,7 @@ var v2Codes = []int{21001, 21002, 11001, 11002, 11003, 11004, 11005, 12001, 1200
 // levelName is riskCodeValue: 1 low, 2 medium, 3 high.
 var levelName = map[int]string{1: "低", 2: "中", 3: "高"}
 
-// codeClass classifies every error_code of the document (DESIGN.md's Juhe row).
+// codeClass classifies every error_code of the document (the Juhe row of docs/providers.md, classification by vendor).
 type codeClass struct {
 	outcome   providers.Outcome
 	scope     providers.Scope

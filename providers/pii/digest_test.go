@@ -6,8 +6,8 @@ import (
 )
 
 // Known answers computed independently with md5sum, sha256sum and
-// `openssl dgst -sm3`; SM3 vectors are the GB/T 32905-2016 ones from
-// /work/shared/seeds/README.md.
+// `openssl dgst -sm3`; the SM3 vectors are the two examples of the
+// standard, GB/T 32905-2016 (appendix A).
 func TestHashKnownAnswers(t *testing.T) {
 	abcd16 := strings.Repeat("abcd", 16)
 	tests := []struct {

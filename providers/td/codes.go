@@ -46,7 +46,7 @@ func canonicalEvent(v string) (string, bool) {
 	return "", false
 }
 
-// codeClass classifies one API status code (DESIGN.md's TD row).
+// codeClass classifies one API status code (the TD row of docs/providers.md).
 type codeClass struct {
 	outcome   providers.Outcome
 	permanent bool

@@ -15,7 +15,7 @@ import (
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 )
 
-// designTD is DESIGN.md's TD row, written out independently of codes.go.
+// designTD is the TD row of docs/providers.md, written out independently of codes.go.
 var designTD = map[int]struct {
 	outcome   providers.Outcome
 	permanent bool
@@ -44,7 +44,7 @@ func TestStatusCodesMatchDesign(t *testing.T) {
 	}
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
-		t.Fatalf("StatusCodes() = %v, DESIGN.md lists %v", got, want)
+		t.Fatalf("StatusCodes() = %v, docs/providers.md lists %v", got, want)
 	}
 }
 

@@ -19,7 +19,7 @@ type wantClass struct {
 	permanent bool
 }
 
-// designZhicheng is DESIGN.md's Zhicheng row written out independently of
+// designZhicheng is the Zhicheng row of docs/providers.md written out independently of
 // codes.go: ranges expanded over the codes the document lists.
 func designZhicheng() map[string]wantClass {
 	m := map[string]wantClass{}
@@ -61,7 +61,7 @@ func TestResultCodesMatchDesign(t *testing.T) {
 	}
 	slices.Sort(wantCodes)
 	if !slices.Equal(got, wantCodes) {
-		t.Fatalf("ResultCodes() = %v\nDESIGN.md lists %v", got, wantCodes)
+		t.Fatalf("ResultCodes() = %v\ndocs/providers.md lists %v", got, wantCodes)
 	}
 }
 

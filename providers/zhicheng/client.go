@@ -393,7 +393,7 @@ type answer struct {
 }
 
 // Parse implements providers.Provider, classifying on code and success
-// exactly as DESIGN.md's Zhicheng row (never on msg).
+// exactly as the Zhicheng row of docs/providers.md (never on msg).
 func (c *Client) Parse(status int, header http.Header, body []byte) providers.Result {
 	if r, done := providers.ParseHTTPStatus(status, header); done {
 		return r

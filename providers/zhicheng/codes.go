@@ -18,7 +18,7 @@ const CodeParamsFormat = "40006"
 // billed answer.
 const CodeOK = "10000"
 
-// codeClass is how one result code is classified (DESIGN.md's Zhicheng row)
+// codeClass is how one result code is classified (the Zhicheng row of docs/providers.md)
 // and the document's wording, which the simulator answers with.
 type codeClass struct {
 	outcome   providers.Outcome
