@@ -24,6 +24,7 @@ import (
 	"github.com/riskbatch/riskbatch/ratelimit"
 	"github.com/riskbatch/riskbatch/sinks"
 	"github.com/riskbatch/riskbatch/sources"
+	"golang.org/x/sync/errgroup"
 )
 
 // Options are the run's settings that do not come from the job file.
@@ -519,16 +520,15 @@ func (e *engine) stream(ctx context.Context, src sources.Reader, out *outputs, s
 	// stack grows once to the depth of an HTTP call and stays grown; a
 	// fresh goroutine per row grew (copied) its stack again for every row.
 	work := make(chan *rowItem)
-	var workers sync.WaitGroup
+	var workers errgroup.Group // rows never fail a worker: a row's problems are its result
 	for range e.job.Concurrency {
-		workers.Add(1)
-		go func() {
-			defer workers.Done()
+		workers.Go(func() error {
 			for it := range work {
 				e.process(ctx, it)
 				done <- it
 			}
-		}()
+			return nil
+		})
 	}
 
 	// The writer emits rows in order; a ring of size window holds the ones
@@ -583,7 +583,7 @@ func (e *engine) stream(ctx context.Context, src sources.Reader, out *outputs, s
 		work <- it
 	}
 	close(work)
-	workers.Wait()
+	_ = workers.Wait()
 	close(done)
 	werr := <-writerErr
 	if readErr != nil {

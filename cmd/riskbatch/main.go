@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	_ "time/tzdata" // the IANA zones the quota days need, also on machines without a zone database (Windows)
 
 	"github.com/spf13/cobra"
 
