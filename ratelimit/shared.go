@@ -39,6 +39,7 @@ func (p *Pool) grantSharedLocked(ctx context.Context, k *key) (grantInfo, bool, 
 	sk := k.shared
 	k.inflight++ // the local slot is held while the coordinator decides
 	p.mu.Unlock()
+	asked := p.pace.Now()
 	sg, err := p.coord.Acquire(ctx, sk)
 	p.mu.Lock()
 	k.inflight--
@@ -75,7 +76,10 @@ func (p *Pool) grantSharedLocked(ctx context.Context, k *key) (grantInfo, bool, 
 		if w <= 0 {
 			w = time.Millisecond
 		}
-		k.sharedAt = now.Add(w)
+		// The wait counts from when the coordinator looked, which is between asking and
+		// the answer: from the asking, so the head asks again no later than needed (the
+		// answer's way back is not added to every wait).
+		k.sharedAt = asked.Add(w)
 	}
 	return grantInfo{}, false, nil
 }

@@ -50,14 +50,15 @@ local PACE_TTL = 3600
 //
 // KEYS: pace, inflight, quota
 // ARGV: qps, burst, margin, max_in_flight, limit (after the margin), lease id, lease TTL µs,
-// day offset µs (the zone's UTC offset + the test clock offset)
+// day offset µs (the zone's UTC offset + the test clock offset), alone (1: this process's
+// first call on a burst-1 key: the next grant, by any process, waits two intervals)
 //
 // Reply: {"ok", day, used, seq, factor, now} | {"wait", µs, factor} | {"full", µs} |
 // {"spent", day, used}
 var acquireScript = redis.NewScript(luaCommon + `
 local qps, burst, margin = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local maxin, limit, lease = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
-local ttl, off = tonumber(ARGV[7]), tonumber(ARGV[8])
+local ttl, off, alone = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
 local now = now_us()
 local day = civil(math.floor((now + off) / 86400000000))
 
@@ -95,17 +96,21 @@ if maxin > 0 then
   end
 end
 
--- grant
+-- grant: the schedule and the leases are not written to the append-only file nor to
+-- replicas (with appendfsync always every replicated write waits for an fsync, whose
+-- varying delay would reach the vendor as jitter between calls); the quota count is.
+redis.set_repl(redis.REPL_NONE)
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 if qps > 0 then
   if tat < now then tat = now end -- a late grant moves the schedule (never catches up)
-  redis.call('HSET', KEYS[1], 'tat', n(tat + iv), 'last', n(now))
+  redis.call('HSET', KEYS[1], 'tat', n(tat + iv * (1 + alone)), 'last', n(now))
 end
 redis.call('EXPIRE', KEYS[1], PACE_TTL)
 if maxin > 0 then
   redis.call('ZADD', KEYS[2], n(now + ttl), lease)
   redis.call('PEXPIRE', KEYS[2], math.ceil(ttl / 1000) + 1000)
 end
+redis.set_repl(redis.REPL_ALL)
 if limit > 0 then
   if q[1] ~= day then
     redis.call('HSET', KEYS[3], 'day', day, 'used', 1, 'limit', limit, 'exhausted', 0)
@@ -131,7 +136,9 @@ local lease, refund, day, fb = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local gseq, qps, burst, margin = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local retry, limit = tonumber(ARGV[9]), tonumber(ARGV[10])
 if lease ~= '' then
+  redis.set_repl(redis.REPL_NONE) -- leases and the schedule stay in memory (acquireScript)
   redis.call('ZREM', KEYS[2], lease)
+  redis.set_repl(redis.REPL_ALL)
 end
 if refund == '1' then
   local q = redis.call('HMGET', KEYS[3], 'day', 'used')
@@ -153,6 +160,7 @@ if fb == 'quota' then
   end
 end
 local factor = 1
+redis.set_repl(redis.REPL_NONE)
 if qps > 0 and (fb == 'throttled' or fb == 'sent') then
   local p = redis.call('HMGET', KEYS[1], 'factor', 'cut', 'seq', 'tat', 'streak')
   factor = tonumber(p[1]) or 1
