@@ -86,18 +86,16 @@ func (c *excelCheck) warnings() []string {
 	return append([]string(nil), c.notes...)
 }
 
-// numberColumns lists the provider's inputs whose PII kind (kindOfField,
-// as hash uses it) is an ID number or a mobile, with their columns.
+// numberColumns lists the provider's inputs whose PII kind (as the vendor
+// module declares it) is an ID number or a mobile, with their columns.
 func numberColumns(provType string, prov providers.Provider, b *providers.Binding) []numberCol {
-	spec, _ := providers.Lookup(provType)
-	indonesian := isIndonesianZone(spec.TimeZone)
 	var out []numberCol
 	for _, in := range prov.Inputs() {
 		col := b.Column(in.Name)
 		if col == "" {
 			continue
 		}
-		switch k := kindOfField(in.Name, indonesian); k {
+		switch k := hashKindOf(in); k {
 		case KindIDCard, KindNIK, KindMobile, KindIDMobile:
 			if i := indexOf(b.Header, col); i >= 0 {
 				out = append(out, numberCol{idx: i, column: col, kind: k, field: in.Name})

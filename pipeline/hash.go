@@ -243,8 +243,6 @@ func hashColumns(bound []boundProvider, header []string, over map[string]string)
 	var unchanged []string
 	seenUnchanged := map[string]bool{}
 	for _, bp := range bound {
-		spec, _ := providers.Lookup(bp.cfg.Type)
-		indonesian := isIndonesianZone(spec.TimeZone)
 		for _, in := range bp.prov.Inputs() {
 			col := bp.binding.Column(in.Name)
 			if col == "" {
@@ -254,7 +252,7 @@ func hashColumns(bound []boundProvider, header []string, over map[string]string)
 			if i < 0 {
 				continue
 			}
-			k := kindOfField(in.Name, indonesian)
+			k := hashKindOf(in)
 			if k == "" {
 				if !seenUnchanged[col] {
 					seenUnchanged[col] = true
@@ -290,40 +288,16 @@ func hashColumns(bound []boundProvider, header []string, over map[string]string)
 	return kinds, unchanged, nil
 }
 
-// kindOfField maps a provider's canonical field name to a hashable kind:
-// idcard/id_no/id_card/idno/id_number, nik, mobile*/phone*, name*/realname,
-// email, bank_no/bankcard/bank_card. Anything else is not hashed.
-func kindOfField(field string, indonesian bool) string {
-	f := strings.ToLower(field)
-	switch {
-	case f == "nik":
-		return KindNIK
-	case f == "idcard" || f == "id_card" || f == "id_no" || f == "idno" || f == "id_number":
-		if indonesian {
-			return KindNIK
-		}
-		return KindIDCard
-	case strings.HasPrefix(f, "mobile") || strings.HasPrefix(f, "phone"):
-		if indonesian {
-			return KindIDMobile
-		}
-		return KindMobile
-	case strings.HasPrefix(f, "name") || f == "realname":
-		return KindName
-	case f == "email":
-		return KindEmail
-	case f == "bank_no" || f == "bankcard" || f == "bank_card" || f == "bank_card_no":
-		return KindBankCard
+// hashKindOf is the hash kind of a provider input: the personal data its
+// vendor module declares (providers.Input.Kind), "" for anything riskbatch
+// does not hash (a landline, a device id, a non-personal field).
+func hashKindOf(in providers.Input) string {
+	switch in.Kind {
+	case providers.PIIIDCard, providers.PIINIK, providers.PIIMobile, providers.PIIIDMobile,
+		providers.PIIName, providers.PIIEmail, providers.PIIBankCard:
+		return string(in.Kind)
 	}
 	return ""
-}
-
-func isIndonesianZone(tz string) bool {
-	switch tz {
-	case "Asia/Jakarta", "Asia/Pontianak", "Asia/Makassar", "Asia/Jayapura":
-		return true
-	}
-	return false
 }
 
 // hashValue normalizes raw as kind and returns its digest. An empty value
@@ -399,7 +373,7 @@ func bankCard(raw string) (string, error) {
 
 func maskerForKind(kind string) func(string) string {
 	switch kind {
-	case KindMobile, KindIDMobile:
+	case KindMobile, KindIDMobile, string(providers.PIIPhone):
 		return pii.MaskMobile
 	case KindName:
 		return pii.MaskName

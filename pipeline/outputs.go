@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"time"
 
-	"github.com/riskbatch/riskbatch/providers/pii"
 	"github.com/riskbatch/riskbatch/sinks"
 )
 
@@ -69,7 +67,7 @@ func (e *engine) openOutputs(dir string, header []string) (*outputs, error) {
 				}
 				for i, h := range header {
 					if h == col {
-						o.masks[i] = maskerFor(in.Name)
+						o.masks[i] = maskerForKind(string(in.Kind))
 					}
 				}
 			}
@@ -104,22 +102,6 @@ func (e *engine) openOutputs(dir string, header []string) (*outputs, error) {
 		return nil, err
 	}
 	return o, nil
-}
-
-// maskerFor picks the mask for a canonical input field by what it holds.
-func maskerFor(field string) func(string) string {
-	f := strings.ToLower(field)
-	switch {
-	case strings.Contains(f, "mobile") || strings.Contains(f, "phone") || strings.HasSuffix(f, "tel"):
-		return pii.MaskMobile
-	case strings.Contains(f, "id") || strings.Contains(f, "nik") || strings.Contains(f, "bank"):
-		return pii.MaskID
-	case strings.Contains(f, "name"):
-		return pii.MaskName
-	case strings.Contains(f, "email"):
-		return pii.MaskEmail
-	}
-	return pii.MaskGeneric
 }
 
 // emit writes one finished row (in input order) and counts it.

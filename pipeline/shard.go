@@ -56,14 +56,12 @@ func ShardFromEnv(getenv func(string) string) (Shard, bool, error) {
 // to ID-number and mobile inputs.
 type shardKeyer struct {
 	idCols, mobileCols []int // header indexes
-	indonesian         bool
 }
 
 func newShardKeyer(header []string, bound []boundProvider) shardKeyer {
 	var k shardKeyer
 	seen := map[int]bool{}
 	for _, b := range bound {
-		indo := isIndonesianZone(b.cfg.TimeZone)
 		for _, in := range b.prov.Inputs() {
 			col := b.binding.Column(in.Name)
 			idx := -1
@@ -75,10 +73,9 @@ func newShardKeyer(header []string, bound []boundProvider) shardKeyer {
 			if idx < 0 || seen[idx] {
 				continue
 			}
-			switch kindOfField(in.Name, indo) {
+			switch hashKindOf(in) {
 			case KindIDCard, KindNIK:
 				k.idCols = append(k.idCols, idx)
-				k.indonesian = k.indonesian || indo
 				seen[idx] = true
 			case KindMobile, KindIDMobile:
 				k.mobileCols = append(k.mobileCols, idx)

@@ -489,7 +489,7 @@ func columnMaskers(bound []boundProvider, header []string) []func(string) string
 			col := bp.binding.Column(in.Name)
 			for i, h := range header {
 				if col != "" && h == col && m[i] == nil {
-					m[i] = maskerFor(in.Name)
+					m[i] = maskerForKind(string(in.Kind))
 				}
 			}
 		}

@@ -98,11 +98,31 @@ type Input struct {
 	Aliases  []string // default header names, Chinese and English, matched case-insensitively
 	Required bool     // required by the vendor: the column must be in the file; a bad value makes the row invalid
 	Doc      string   // one line for docs and error messages
+	// Kind says what personal data the field holds, if any: it decides how
+	// riskbatch hashes it (`riskbatch hash`), masks it (errors.csv, mask_pii),
+	// checks it for Excel damage and shards by it. Empty: not personal data
+	// of a known kind (masked generically).
+	Kind PIIKind
 	// Check says how a value is checked before it is sent (normalization,
 	// format, limits, and the document's rule it follows), for the docs'
 	// input tables.
 	Check string
 }
+
+// PIIKind is the kind of personal data an input holds.
+type PIIKind string
+
+// The kinds of personal data riskbatch knows how to normalise, hash and mask.
+const (
+	PIIIDCard   PIIKind = "idcard"    // Chinese resident ID number (18 characters; 15 converted)
+	PIINIK      PIIKind = "nik"       // Indonesian NIK (16 digits)
+	PIIMobile   PIIKind = "mobile"    // Chinese mobile (11 digits)
+	PIIIDMobile PIIKind = "id_mobile" // Indonesian mobile (08…, 62…)
+	PIIPhone    PIIKind = "phone"     // a landline (not hashed; masked like a mobile)
+	PIIName     PIIKind = "name"      // a person's name
+	PIIEmail    PIIKind = "email"     // an e-mail address
+	PIIBankCard PIIKind = "bank_card" // a bank card number
+)
 
 // Column describes one output column (the sheet header is "<provider>_<Name>").
 type Column struct {

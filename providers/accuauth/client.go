@@ -95,16 +95,16 @@ func New(cfg providers.Config) (providers.Provider, error) {
 // Inputs implements providers.Provider.
 func (c *Client) Inputs() []providers.Input {
 	return []providers.Input{
-		{Name: "mobile", Aliases: []string{"phone", "no_hp", "nomor_hp", "no hp", "nomor hp", "手机号", "mobile_md5"}, Required: true,
+		{Name: "mobile", Kind: providers.PIIIDMobile, Aliases: []string{"phone", "no_hp", "nomor_hp", "no hp", "nomor hp", "手机号", "mobile_md5"}, Required: true,
 			Doc:   "Indonesian mobile (08…, 62…, +62…) or its MD5 (32 hex, sent as mobile_md5)",
 			Check: "required (\"Either parameter mobile or mobile_md5 must be provided\"): `pii.IndonesianMobile` (08…/62…/+62…/0062…, separators removed, Excel damage detected), or a 32-hex MD5 passed through as mobile_md5; a failure makes the row invalid"},
-		{Name: "idcard", Aliases: []string{"nik", "ktp", "no_ktp"}, Doc: "NIK (16 digits), optional",
+		{Name: "idcard", Kind: providers.PIINIK, Aliases: []string{"nik", "ktp", "no_ktp"}, Doc: "NIK (16 digits), optional",
 			Check: "optional: `pii.NIK` (16 digits, province, DDMMYY with +40 for women, serial ≠ 0000); a failure leaves it out of the request with a warning"},
-		{Name: "bankcard", Aliases: []string{"bank_card", "银行卡号"}, Doc: "bank card number, optional",
+		{Name: "bankcard", Kind: providers.PIIBankCard, Aliases: []string{"bank_card", "银行卡号"}, Doc: "bank card number, optional",
 			Check: "optional: spaces and dashes removed, then 8–24 digits; a failure leaves it out of the request with a warning"},
 		{Name: "gaid", Aliases: []string{"idfv", "advertising_id"}, Doc: "Google Advertising ID or Apple IDFV, optional",
 			Check: "optional: a UUID with or without dashes, sent as written; a failure leaves it out of the request with a warning"},
-		{Name: "email", Aliases: []string{"e-mail", "邮箱"}, Doc: "e-mail address, optional",
+		{Name: "email", Kind: providers.PIIEmail, Aliases: []string{"e-mail", "邮箱"}, Doc: "e-mail address, optional",
 			Check: "optional: `pii.Email`, lowercased; a failure leaves it out of the request with a warning"},
 	}
 }

@@ -134,11 +134,11 @@ func New(cfg providers.Config) (providers.Provider, error) {
 // Inputs implements providers.Provider.
 func (c *Client) Inputs() []providers.Input {
 	return []providers.Input{
-		{Name: "name", Aliases: []string{"姓名", "name", "realname", "真实姓名", "客户姓名"}, Doc: "applicant name (realname)",
+		{Name: "name", Kind: providers.PIIName, Aliases: []string{"姓名", "name", "realname", "真实姓名", "客户姓名"}, Doc: "applicant name (realname)",
 			Check: "optional (realname 必填 否): 2–30 characters without digits (`pii.Name`), or a 32-hex MD5 passed through; a name failing the check is left out of the request with a warning (the row is still sent)"},
-		{Name: "idcard", Aliases: []string{"身份证号", "身份证号码", "证件号码", "证件号", "idcard", "id_no", "id_card", "idno"}, Required: true, Doc: "Chinese resident ID (18 digits), or its MD5/SHA-256/SM3 digest",
+		{Name: "idcard", Kind: providers.PIIIDCard, Aliases: []string{"身份证号", "身份证号码", "证件号码", "证件号", "idcard", "id_no", "id_card", "idno"}, Required: true, Doc: "Chinese resident ID (18 digits), or its MD5/SHA-256/SM3 digest",
 			Check: "required (必填 是): 18 characters with a valid GB 11643 check digit (`pii.ChineseID`; a 15-digit number is upgraded, Excel damage detected), or a 32/64-hex digest passed through; a failure makes the row invalid"},
-		{Name: "mobile", Aliases: []string{"手机号", "手机号码", "mobile", "phone", "手机"}, Required: true, Doc: "Chinese mobile (11 digits), or its digest",
+		{Name: "mobile", Kind: providers.PIIMobile, Aliases: []string{"手机号", "手机号码", "mobile", "phone", "手机"}, Required: true, Doc: "Chinese mobile (11 digits), or its digest",
 			Check: "required (必填 是): 11-digit mainland mobile 1[3-9]… after removing spaces, dashes and a +86/0086/86 prefix (`pii.ChineseMobile`), or a digest passed through; a failure makes the row invalid"},
 	}
 }
