@@ -19,7 +19,7 @@ import (
 type dedupe struct {
 	mu       sync.Mutex
 	inflight map[[16]byte]*flight
-	done     map[[16]byte]doneEntry
+	done     *spillIndex // bounded in memory, spilled to the job state (dedupespill.go)
 	// failed holds the lookups that failed after their retries in this
 	// run: the retry budget belongs to the request, so a duplicate row
 	// takes the failure instead of paying for a fresh set of attempts.
@@ -53,7 +53,7 @@ type flight struct {
 }
 
 func newDedupe() *dedupe {
-	return &dedupe{inflight: map[[16]byte]*flight{}, done: map[[16]byte]doneEntry{}, failed: map[[16]byte]pairResult{}}
+	return &dedupe{inflight: map[[16]byte]*flight{}, done: newSpillIndex("", "", 0), failed: map[[16]byte]pairResult{}}
 }
 
 func statusIndex(s string) (uint8, bool) {
@@ -76,7 +76,7 @@ func (d *dedupe) seed(digest string, status string, off int64) {
 		return
 	}
 	d.mu.Lock()
-	d.done[[16]byte(b)] = newDoneEntry(off, st, true)
+	d.done.put([16]byte(b), newDoneEntry(off, st, true))
 	d.mu.Unlock()
 }
 
@@ -86,7 +86,7 @@ func (d *dedupe) seed(digest string, status string, off int64) {
 func (d *dedupe) do(key [32]byte, fn func() pairResult) (res pairResult, shared, prior bool) {
 	k := [16]byte(key[:16])
 	d.mu.Lock()
-	if e, ok := d.done[k]; ok {
+	if e, ok := d.done.get(k); ok {
 		d.mu.Unlock()
 		return pairResult{status: finalStatuses[e.st()], journal: e.off()}, !e.prior(), e.prior()
 	}
@@ -114,7 +114,7 @@ func (d *dedupe) do(key [32]byte, fn func() pairResult) (res pairResult, shared,
 	d.mu.Lock()
 	delete(d.inflight, k)
 	if st, final := statusIndex(f.res.status); final && f.res.journal >= 0 {
-		d.done[k] = newDoneEntry(f.res.journal, st, false)
+		d.done.put(k, newDoneEntry(f.res.journal, st, false))
 	} else if f.res.status == StatusFailed {
 		d.failed[k] = f.res
 	}

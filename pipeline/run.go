@@ -292,6 +292,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 		return nil, err
 	}
 	defer e.closeCache()
+	defer e.closeSpills()
 	if err := e.setupPassTotals(); err != nil { // job totals and budgets (passes.go)
 		return nil, err
 	}
@@ -487,7 +488,7 @@ func (e *engine) setupProviders(quota *ratelimit.QuotaStore) error {
 		for _, s := range Statuses {
 			p.sum.Status[s] = 0
 		}
-		p.dedupe = newDedupe()
+		p.dedupe = e.newDedupe(pc.Name) // bounded memory, spilled to the job state (dedupespill.go)
 		p.breaker = newBreaker(pc.Breaker)
 		if e.state != nil {
 			e.state.seedDedupe(pc.Name, p.dedupe)
