@@ -34,10 +34,10 @@ type manifest struct {
 	Runs        int              `json:"runs"`
 	// Limit is the row limit of a `run --limit N` trial (0: the whole
 	// file). A later plain run continues from the trial's journal.
-	Limit int `json:"trial_limit,omitempty"`
-	Complete    bool             `json:"complete"`
-	Created     time.Time        `json:"created"`
-	Updated     time.Time        `json:"updated"`
+	Limit    int       `json:"trial_limit,omitempty"`
+	Complete bool      `json:"complete"`
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
 }
 
 type inputFingerprint struct {
@@ -54,7 +54,7 @@ type jobState struct {
 	reader   *os.File // read side of the journal, for answers reused by offset
 	notes    []string
 	inDoubt  int
-	limit    int // rows this run reads: a --limit trial (0 = all)
+	limit    int                      // rows this run reads: a --limit trial (0 = all)
 	prior    map[string][]priorAnswer // provider → final answers from earlier runs
 }
 
