@@ -68,7 +68,8 @@ type Backend struct {
 	started sync.Map // fingerprints this process has made a call with (see Acquire)
 
 	mu   sync.Mutex
-	skew time.Duration // Redis TIME − local time, measured at Open
+	skew time.Duration                      // Redis TIME − local time, measured at Open
+	held map[string][]ratelimit.SharedGrant // quota units reserved while the slot made the caller wait (Acquire)
 }
 
 var _ ratelimit.Coordinator = (*Backend)(nil)
@@ -101,6 +102,7 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 		leaseTTL: cfg.LeaseTTL,
 		offset:   cfg.ClockOffset,
 		addr:     opt.Addr,
+		held:     make(map[string][]ratelimit.SharedGrant),
 	}
 	if b.prefix == "" {
 		b.prefix = DefaultPrefix
@@ -118,8 +120,20 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	return b, nil
 }
 
-// Close closes the connections.
-func (b *Backend) Close() error { return b.rdb.Close() }
+// Close gives back the quota units still held for a slot (see Acquire) and closes the
+// connections.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	held := b.held
+	b.held = map[string][]ratelimit.SharedGrant{}
+	b.mu.Unlock()
+	for fp, units := range held {
+		for _, u := range units {
+			_ = b.Refund(fp, u.Day) // best effort: a unit not given back only errs on the safe side
+		}
+	}
+	return b.rdb.Close()
+}
 
 // Addr is the server's host:port (for messages).
 func (b *Backend) Addr() string { return b.addr }
@@ -173,11 +187,56 @@ func (b *Backend) dayOffset(loc *time.Location) int64 {
 }
 
 // Acquire implements ratelimit.Coordinator.
+//
+// A paced key with a daily quota takes two steps: first its quota unit (written to the
+// append-only file and replicas: with appendfsync always the answer waits for an fsync),
+// then its pacing slot and lease (in memory only, answered at once). The slot is the last
+// thing before the call leaves, so the fsync's varying delay never comes between a grant
+// and its request: a vendor without slack would see it as calls closer than the interval.
+// A unit reserved while the slot makes the caller wait is held for its next Acquire.
 func (b *Backend) Acquire(ctx context.Context, k *ratelimit.SharedKey) (ratelimit.SharedGrant, error) {
+	if k.DailyQuota == 0 || k.QPS == 0 {
+		return b.acquire(ctx, k, k.QPS, k.MaxInFlight, b.Limit(k.DailyQuota))
+	}
+	loc := k.Location
+	if loc == nil {
+		loc = ratelimit.DefaultLocation()
+	}
+	day := b.Now().In(loc).Format(time.DateOnly)
+	var unit ratelimit.SharedGrant
+	b.mu.Lock()
+	units := b.held[k.Fingerprint]
+	held := len(units) > 0
+	if held {
+		unit = units[len(units)-1]
+		b.held[k.Fingerprint] = units[:len(units)-1]
+	}
+	b.mu.Unlock()
+	if !held || unit.Day != day { // a unit of a past day is left counted there (never a call over)
+		var err error
+		if unit, err = b.acquire(ctx, k, 0, 0, b.Limit(k.DailyQuota)); err != nil || !unit.OK {
+			return unit, err
+		}
+	}
+	g, err := b.acquire(ctx, k, k.QPS, k.MaxInFlight, 0)
+	if err != nil || !g.OK {
+		if err == nil && !g.Spent {
+			b.mu.Lock()
+			b.held[k.Fingerprint] = append(b.held[k.Fingerprint], unit)
+			b.mu.Unlock()
+		}
+		return g, err
+	}
+	g.Day, g.Used = unit.Day, unit.Used
+	return g, nil
+}
+
+// acquire runs acquireScript once.
+func (b *Backend) acquire(ctx context.Context, k *ratelimit.SharedKey, qps float64, maxInFlight, limit int) (ratelimit.SharedGrant, error) {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
 	lease := ""
-	if k.MaxInFlight > 0 {
+	if maxInFlight > 0 {
 		lease = b.instance + "-" + strconv.FormatUint(b.leases.Add(1), 36)
 	}
 	burst := max(k.Burst, 1)
@@ -186,16 +245,16 @@ func (b *Backend) Acquire(ctx context.Context, k *ratelimit.SharedKey) (ratelimi
 	// it, waits one interval more: a vendor without slack would otherwise see the two
 	// closer than the interval.
 	alone := 0
-	if _, seen := b.started.Load(k.Fingerprint); !seen && burst == 1 && k.QPS > 0 {
+	if _, seen := b.started.Load(k.Fingerprint); !seen && burst == 1 && qps > 0 {
 		alone = 1
 	}
 	res, err := acquireScript.Run(ctx, b.rdb, b.keys(k.Fingerprint),
-		k.QPS, burst, k.Margin, k.MaxInFlight, b.Limit(k.DailyQuota), lease,
+		qps, burst, k.Margin, maxInFlight, limit, lease,
 		b.leaseTTL.Microseconds(), b.dayOffset(k.Location), alone).Slice()
 	if err != nil {
 		return ratelimit.SharedGrant{}, b.wrap("acquire", err)
 	}
-	if len(res) > 0 && res[0] == "ok" {
+	if len(res) > 0 && res[0] == "ok" && qps > 0 {
 		b.started.Store(k.Fingerprint, true)
 	}
 	g := ratelimit.SharedGrant{Factor: 1}

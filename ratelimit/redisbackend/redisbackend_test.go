@@ -110,10 +110,15 @@ func TestPacingShared(t *testing.T) {
 			if burst == 1 {
 				margin = 0.02
 			}
-			k := &ratelimit.SharedKey{Fingerprint: fp(t), QPS: qps, Burst: burst, Margin: margin}
-			grants := grantAll(t, bs, 4, k, n, true)
+			// A daily quota too: the unit is reserved in a step of its own (durable), the
+			// slot last; the quota stops the run at exactly n grants.
+			k := &ratelimit.SharedKey{Fingerprint: fp(t), QPS: qps, Burst: burst, Margin: margin, DailyQuota: n}
+			grants := grantAll(t, bs, 4, k, 2*n, true)
 			if len(grants) != n {
-				t.Fatalf("%d grants, want %d", len(grants), n)
+				t.Fatalf("%d grants, want %d (the quota)", len(grants), n)
+			}
+			if used, _ := bs[0].Used(k.Fingerprint, grants[0].Day); used != n {
+				t.Errorf("quota count %d, want %d", used, n)
 			}
 			at := make([]int64, len(grants))
 			seqs := map[int64]bool{}
