@@ -307,7 +307,7 @@ func lineChart(title string, cats []string, lines []*lineSeries, kind string, re
 	n := len(cats)
 	// The first and last points sit inset by half a label, so their
 	// labels stay inside the chart.
-	inset := math.Min(float64(maxLabel(cats))*axChar/2, pw/4)
+	inset := math.Min(maxLabel(cats)/2, pw/4)
 	px := func(i int) float64 {
 		if n <= 1 {
 			return left + pw/2

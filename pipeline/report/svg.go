@@ -6,6 +6,8 @@ import (
 	"html/template"
 	"math"
 	"strings"
+
+	"golang.org/x/text/width"
 )
 
 // Inline SVG charts for report.html: drawn here from the figures, so the
@@ -187,7 +189,7 @@ func yTicks(b *strings.Builder, left, right, top, ph, max float64, ts []float64,
 func catLabels(b *strings.Builder, labels []string, x func(int) float64, slot, y float64) float64 {
 	longest := 0.0
 	for _, l := range labels {
-		longest = math.Max(longest, float64(len([]rune(l)))*axChar)
+		longest = math.Max(longest, axWidth(l))
 	}
 	if longest <= slot*0.92 {
 		for i, l := range labels {
@@ -219,11 +221,26 @@ func tickRoom(ts []float64, kind string) float64 {
 	return 8 + float64(n)*axChar
 }
 
-// maxLabel is the longest label in characters.
-func maxLabel(labels []string) int {
-	n := 0
+// axWidth estimates the width of s at the axis font: a CJK (wide)
+// character is about as wide as the font is high, others axChar.
+func axWidth(s string) float64 {
+	w := 0.0
+	for _, r := range s {
+		switch width.LookupRune(r).Kind() {
+		case width.EastAsianWide, width.EastAsianFullwidth:
+			w += axFont
+		default:
+			w += axChar
+		}
+	}
+	return w
+}
+
+// maxLabel is the width of the widest label at the axis font.
+func maxLabel(labels []string) float64 {
+	n := 0.0
 	for _, l := range labels {
-		n = max(n, len([]rune(l)))
+		n = math.Max(n, axWidth(l))
 	}
 	return n
 }
@@ -245,7 +262,7 @@ func columns(title string, labels []string, values []float64, kind, meaning stri
 	// A rotated first label reaches left of its slot: make room.
 	if n > 0 {
 		slot := (w - left - 4) / float64(n)
-		if reach := float64(maxLabel(labels))*axChar*math.Cos(40*math.Pi/180) - slot/2; float64(maxLabel(labels))*axChar > slot*0.92 && reach > left {
+		if reach := maxLabel(labels)*math.Cos(40*math.Pi/180) - slot/2; maxLabel(labels) > slot*0.92 && reach > left {
 			left = math.Min(reach, w/3)
 		}
 	}
@@ -357,7 +374,7 @@ func axes(b *strings.Builder, left, top, pw, ph float64) {
 func legend(b *strings.Builder, x, y, w float64, items []segment, lines bool) float64 {
 	x0 := x
 	for _, it := range items {
-		iw := 16 + float64(len([]rune(it.name)))*axChar
+		iw := 16 + axWidth(it.name)
 		if x > x0 && x+iw > w {
 			x, y = x0, y+axFont+6
 		}
