@@ -46,6 +46,10 @@ type Job struct {
 	// Cache is the answer cache across runs (cacheconfig.go); a provider
 	// uses it only when it says cache: {max_age: …}.
 	Cache CacheConfig `yaml:"cache"`
+
+	// Coordination shares the keys' rates, in-flight caps and daily quotas
+	// with other processes and machines through Redis (coordination.go).
+	Coordination CoordinationConfig `yaml:"coordination"`
 	// Compare is what changed since the previous run (compare.go).
 	Compare *CompareConfig `yaml:"compare"`
 
@@ -505,6 +509,7 @@ func (j *Job) validate() error {
 	errs = append(errs, j.validateReport()...)
 	errs = append(errs, j.validateOutputColumns()...)
 	errs = append(errs, j.validateCache()...)
+	errs = append(errs, j.validateCoordination()...)
 	if len(errs) > 0 {
 		return configErr("job file %s:\n  %s", j.Path, strings.Join(errs, "\n  "))
 	}

@@ -61,6 +61,10 @@ type Options struct {
 	// Logger receives the run's messages (levels, text or JSON); nil logs
 	// plain text lines to Log.
 	Logger *slog.Logger
+	// CoordinationClockOffset is added to Redis TIME for the quota day
+	// under coordination: — for tests only, which must cross a vendor
+	// midnight while Redis TIME cannot be set.
+	CoordinationClockOffset time.Duration
 	// ExitCode maps the run's outcome to the process exit code, for
 	// summary.json and the report; the table lives in cmd/riskbatch. Nil
 	// leaves exit_code 0.
@@ -119,6 +123,7 @@ type provRun struct {
 	stopped     atomic.Bool // every key fatal, or a wrong URL
 	unreachable atomic.Bool // the circuit breaker gave up on the endpoint: later rows are deferred
 	exhausted   atomic.Bool // every key spent: later rows are deferred
+	coordDown   atomic.Bool // the coordination backend failed: later rows are deferred (coordination.go)
 	mu          sync.Mutex
 	stopMsg     string
 	resetAt     time.Time
@@ -161,6 +166,8 @@ type engine struct {
 	log *slog.Logger
 
 	shardKeys shardKeyer // a sharded run's row → shard (Options.Shard)
+
+	coord *coordination // Redis coordination, nil without (coordination.go)
 
 	stopRun context.CancelFunc
 	envErr  atomic.Pointer[EnvError]
@@ -300,6 +307,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 		for _, p := range e.provs {
 			p.pool.Close()
 		}
+		e.closeCoordination()
 	}()
 	e.client = newHTTPClient(job.Concurrency)
 
@@ -435,6 +443,9 @@ func containsHeader(header []string, col string) bool {
 }
 
 func (e *engine) openQuota() (*ratelimit.QuotaStore, error) {
+	if e.job.Coordination.Redis != nil {
+		return nil, nil // the quotas are counted in Redis (coordination.go)
+	}
 	need := false
 	for _, p := range e.job.Providers {
 		for _, k := range p.Keys {
@@ -458,6 +469,7 @@ func (e *engine) openQuota() (*ratelimit.QuotaStore, error) {
 }
 
 func (e *engine) setupProviders(quota *ratelimit.QuotaStore) error {
+	e.openCoordination(context.Background())
 	for _, p := range e.provs {
 		pc := p.cfg
 		loc, _ := time.LoadLocation(pc.TimeZone)
@@ -469,7 +481,7 @@ func (e *engine) setupProviders(quota *ratelimit.QuotaStore) error {
 				MaxInFlight: k.MaxInFlight, DailyQuota: k.DailyQuota,
 			})
 		}
-		pool, err := ratelimit.NewPool(ratelimit.PoolConfig{Provider: pc.Name, Keys: keys, Location: loc, Quota: quota, Clock: e.opts.Clock})
+		pool, err := ratelimit.NewPool(ratelimit.PoolConfig{Provider: pc.Name, Keys: keys, Location: loc, Quota: quota, Clock: e.opts.Clock, Backend: e.backend()})
 		if err != nil {
 			return configErr("provider %q: %v", pc.Name, err)
 		}
@@ -637,6 +649,8 @@ func (e *engine) pair(ctx context.Context, p *provRun, row sources.Row) pairResu
 			return e.unreachableResult(p)
 		case p.exhausted.Load() && !e.opts.WaitForQuota:
 			return pairResult{status: StatusDeferred, code: "quota", msg: p.deferReason(), journal: -1}
+		case p.coordDown.Load():
+			return e.coordDownResult()
 		case ctx.Err() != nil:
 			return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped before this call", journal: -1}
 		}
@@ -705,7 +719,10 @@ func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *provider
 			p.breaker.cancel(ticket)
 			var ex *ratelimit.ExhaustedError
 			var fe *ratelimit.FatalError
+			var be *ratelimit.BackendError
 			switch {
+			case errors.As(err, &be):
+				return e.coordinationDown(p, be) // fail closed (coordination.go)
 			case errors.As(err, &ex):
 				if e.opts.WaitForQuota && !ex.ResetAt.IsZero() {
 					if e.waitUntil(ctx, p, ex.ResetAt) {
@@ -792,7 +809,7 @@ func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *provider
 		if rerr := e.raw.Write(sinks.RawRecord{
 			Time: time.Now(), Row: rowNum, Provider: p.cfg.Name, Key: key.ID, Attempt: attempt, HTTPStatus: status,
 			Outcome: string(res.Outcome), Code: res.Code, Billed: billed, InDoubt: inDoubt,
-			LatencyMS: float64(latency.Microseconds()) / 1000, Body: body, Error: errText(res, status),
+			LatencyMS: float64(latency.Microseconds()) / 1000, Body: body, BodyValid: res.BodyJSON, Error: errText(res, status),
 			Pass: e.runNo, Source: p.rawSource(),
 		}); rerr != nil {
 			e.envFail("write raw.jsonl", rerr)
