@@ -197,7 +197,37 @@ type Spec struct {
 	// Example are options that build a provider for documentation (the
 	// required ones filled in); nil when the defaults do.
 	Example map[string]any
+	// Report holds the vendor's defaults for the decision policy and the
+	// back-test, used when the job gives none.
+	Report ReportDefaults
 }
+
+// ReportDefaults are a vendor's defaults for the report: which result
+// column is its score, how its answers vote (pass / review / reject), its
+// bands, and which column holds its list hits.
+type ReportDefaults struct {
+	Score string        // the back-tested result column (higher = riskier)
+	Rules []DefaultRule // in order; the first match is the vendor's vote
+	Bands []DefaultBand // the back-test's bands, first match wins
+	List  string        // the result column of list hits ("; "-joined), "" none
+	// ListPathLevels keeps the first n levels of a list item written as a
+	// path ("法院诉讼/法院-被执行/…") as its code; 0 keeps the whole item.
+	ListPathLevels int
+}
+
+// DefaultRule is one default decision rule over the vendor's result
+// columns (the report's rule language: "score > 80", "result == decline").
+type DefaultRule struct {
+	Name, When, Decision string
+	// FromDocument: the vendor's document gives this rule; otherwise it is
+	// riskbatch's own suggestion. Why says which words of the document, or
+	// why riskbatch suggests it; both are shown beside the rule.
+	FromDocument bool
+	Why          string
+}
+
+// DefaultBand is one band of the back-test table.
+type DefaultBand struct{ Name, When string }
 
 // Credential names one credential of a key.
 type Credential struct {

@@ -13,6 +13,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/riskbatch/riskbatch/providers"
 	"math"
 	"sort"
 	"strings"
@@ -112,15 +113,8 @@ type BacktestConfig struct {
 	MinBinShare *float64 `yaml:"min_bin_share"`
 	// Lists gives, by provider name, the result column holding the
 	// provider's list hits (risk codes, court and blacklist entries) as
-	// items joined with "; "; defaults per type in DefaultLists.
+	// items joined with "; "; defaults per type in DefaultList.
 	Lists map[string]string `yaml:"lists"`
-}
-
-// DefaultLists is the list-product column of each vendor type.
-var DefaultLists = map[string]string{
-	"juhe":     "risk_codes",
-	"zhicheng": "risk_hits",
-	"td":       "reasons",
 }
 
 // BandConfig is one band of a provider's back-test table.
@@ -135,75 +129,47 @@ func (b BacktestConfig) Enabled() bool {
 		b.DateColumn != "" || b.Binning != "" || b.MinBinShare != nil || len(b.Lists) > 0
 }
 
-// DefaultRules are the rules of each vendor type when the job gives none.
-// Two follow the vendor's document: Juhe's (below 60 low risk, above 80
-// high risk, 60–80 decide with other rules) and TD's (its own result as
-// given). Two are riskbatch's own suggestion, since the documents give no
-// rule: Zhicheng's fraud level 1–2 / 3 / 4–5 (the document only says risk
-// rises from level 1 to 5; level 0, data insufficient, is a no-hit) and
-// AccuAuth's any unsettled overdue order rejects (no rule in the document).
-// Source says which, in every rules table.
-var DefaultRules = map[string][]RuleConfig{
-	"juhe": {
-		{Name: "Juhe score > 80", When: "score > 80", Decision: "reject", Source: juheDoc},
-		{Name: "Juhe score 60–80", When: "score >= 60 and score <= 80", Decision: "review", Source: juheDoc},
-		{Name: "Juhe score < 60", When: "score < 60", Decision: "pass", Source: juheDoc},
-	},
-	"td": {
-		{Name: "TD decline", When: "result == decline", Decision: "reject", Source: tdDoc},
-		{Name: "TD review", When: "result == review", Decision: "review", Source: tdDoc},
-		{Name: "TD accept", When: "result == accept", Decision: "pass", Source: tdDoc},
-	},
-	"zhicheng": {
-		{Name: "Zhicheng fraud level 4–5", When: "fraud_level in [4, 5]", Decision: "reject", Source: zhichengOwn},
-		{Name: "Zhicheng fraud level 3", When: "fraud_level == 3", Decision: "review", Source: zhichengOwn},
-		{Name: "Zhicheng fraud level 1–2", When: "fraud_level in [1, 2]", Decision: "pass", Source: zhichengOwn},
-	},
-	"accuauth": {
-		{Name: "AccuAuth unsettled overdue", When: "unsettled_overdue_num > 0", Decision: "reject", Source: accuauthOwn},
-		{Name: "AccuAuth no unsettled overdue", Decision: "pass", Source: accuauthOwn},
-	},
+// The defaults of each vendor type come from its vendor module
+// (providers.Spec.Report): the rules, the back-tested score, the bands and
+// the list-hits column. Two vendors' rules follow their documents (Juhe's
+// 60 / 80, TD's own result); Zhicheng's and AccuAuth's are riskbatch's own
+// suggestion, and every rules table says which (Source).
+
+func vendorDefaults(typ string) providers.ReportDefaults {
+	spec, _ := providers.Lookup(typ)
+	return spec.Report
 }
 
-const (
-	juheDoc     = SourceDocument + ": Juhe riskScore, below 60 low risk, above 80 high risk (decline), 60–80 decide with other rules"
-	tdDoc       = SourceDocument + ": TD's own result (accept, review, decline)"
-	zhichengOwn = SourceSuggestion + ": the Zhicheng document only says risk rises from level 1 to 5"
-	accuauthOwn = SourceSuggestion + ": the AccuAuth document gives no decision rule"
-)
-
-// DefaultScore is the back-tested column of each vendor type.
-var DefaultScore = map[string]string{
-	"juhe":     "score",
-	"zhicheng": "fraud_score",
-	"td":       "score",
-	"accuauth": "unsettled_overdue_num",
+// DefaultRules are the rules of a vendor type when the job gives none.
+func DefaultRules(typ string) []RuleConfig {
+	var out []RuleConfig
+	for _, r := range vendorDefaults(typ).Rules {
+		src := SourceSuggestion
+		if r.FromDocument {
+			src = SourceDocument
+		}
+		if r.Why != "" {
+			src += ": " + r.Why
+		}
+		out = append(out, RuleConfig{Name: r.Name, When: r.When, Decision: r.Decision, Source: src})
+	}
+	return out
 }
 
-// DefaultBands are the documents' bands of each vendor type.
-var DefaultBands = map[string][]BandConfig{
-	"juhe": {
-		{Name: "< 60", When: "score < 60"},
-		{Name: "60–80", When: "score >= 60 and score <= 80"},
-		{Name: "> 80", When: "score > 80"},
-	},
-	"td": {
-		{Name: "accept", When: "result == accept"},
-		{Name: "review", When: "result == review"},
-		{Name: "decline", When: "result == decline"},
-	},
-	"zhicheng": {
-		{Name: "level 1", When: "fraud_level == 1"},
-		{Name: "level 2", When: "fraud_level == 2"},
-		{Name: "level 3", When: "fraud_level == 3"},
-		{Name: "level 4", When: "fraud_level == 4"},
-		{Name: "level 5", When: "fraud_level == 5"},
-	},
-	"accuauth": {
-		{Name: "no unsettled overdue", When: "unsettled_overdue_num == 0"},
-		{Name: "unsettled overdue > 0", When: "unsettled_overdue_num > 0"},
-	},
+// DefaultScore is the back-tested column of a vendor type.
+func DefaultScore(typ string) string { return vendorDefaults(typ).Score }
+
+// DefaultBands are the bands of a vendor type.
+func DefaultBands(typ string) []BandConfig {
+	var out []BandConfig
+	for _, b := range vendorDefaults(typ).Bands {
+		out = append(out, BandConfig{Name: b.Name, When: b.When})
+	}
+	return out
 }
+
+// DefaultList is the list-product column of a vendor type ("" none).
+func DefaultList(typ string) string { return vendorDefaults(typ).List }
 
 // Config is what the report takes from the job.
 type Config struct {
@@ -342,7 +308,7 @@ func Compile(cfg Config, provs []Provider) (*Plan, []string) {
 		rules, custom := cfg.Decisions.Providers[p.Name]
 		where := "decisions.providers." + p.Name
 		if !custom {
-			rules, where = DefaultRules[p.Type], "default rules of "+p.Type
+			rules, where = DefaultRules(p.Type), "default rules of "+p.Type
 		}
 		for i, rc := range rules {
 			at := fmt.Sprintf("%s rule %d", where, i+1)
@@ -373,7 +339,7 @@ func Compile(cfg Config, provs []Provider) (*Plan, []string) {
 		}
 		scoreCol, set := bt.Scores[p.Name]
 		if !set {
-			scoreCol = DefaultScore[p.Type]
+			scoreCol = DefaultScore(p.Type)
 		}
 		if scoreCol = strings.TrimSpace(scoreCol); scoreCol != "" {
 			i, err := cols(scoreCol)
@@ -389,7 +355,7 @@ func Compile(cfg Config, provs []Provider) (*Plan, []string) {
 		}
 		listCol, set := bt.Lists[p.Name]
 		if !set {
-			listCol = DefaultLists[p.Type]
+			listCol = DefaultList(p.Type)
 		}
 		if listCol = strings.TrimSpace(listCol); listCol != "" {
 			i, err := cols(listCol)
@@ -406,7 +372,7 @@ func Compile(cfg Config, provs []Provider) (*Plan, []string) {
 		bands, set := bt.Bands[p.Name]
 		where = "backtest.bands." + p.Name
 		if !set {
-			bands, where = DefaultBands[p.Type], "default bands of "+p.Type
+			bands, where = DefaultBands(p.Type), "default bands of "+p.Type
 		}
 		for i, bc := range bands {
 			at := fmt.Sprintf("%s band %d", where, i+1)

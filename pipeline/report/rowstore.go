@@ -242,12 +242,18 @@ func listCode(typ, item string) string {
 			}
 		}
 	}
-	if typ == "zhicheng" {
-		if i := strings.Index(s, "/"); i >= 0 {
-			if j := strings.Index(s[i+1:], "/"); j >= 0 {
-				s = s[:i+1+j]
+	if n := vendorDefaults(typ).ListPathLevels; n > 0 {
+		// Keep the first n levels of a path item as its code.
+		cut, rest := 0, s
+		for range n {
+			i := strings.Index(rest, "/")
+			if i < 0 {
+				return s
 			}
+			cut += i + 1
+			rest = rest[i+1:]
 		}
+		s = s[:cut-1]
 	}
 	return s
 }

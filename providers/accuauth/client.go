@@ -34,8 +34,21 @@ func init() {
 		New:      New,
 		Options:  func() any { return &Options{} },
 		Example:  nil,
+		Report: providers.ReportDefaults{
+			Score: "unsettled_overdue_num",
+			Rules: []providers.DefaultRule{
+				{Name: "AccuAuth unsettled overdue", When: "unsettled_overdue_num > 0", Decision: "reject", Why: accuauthRuleWhy},
+				{Name: "AccuAuth no unsettled overdue", Decision: "pass", Why: accuauthRuleWhy},
+			},
+			Bands: []providers.DefaultBand{
+				{Name: "no unsettled overdue", When: "unsettled_overdue_num == 0"},
+				{Name: "unsettled overdue > 0", When: "unsettled_overdue_num > 0"},
+			},
+		},
 	})
 }
+
+const accuauthRuleWhy = "the AccuAuth document gives no decision rule"
 
 // Options are the job's options for an AccuAuth provider.
 type Options struct {

@@ -37,8 +37,24 @@ func init() {
 		New:      New,
 		Options:  func() any { return &Options{} },
 		Example:  nil,
+		Report: providers.ReportDefaults{
+			Score: "score",
+			Rules: []providers.DefaultRule{
+				{Name: "Juhe score > 80", When: "score > 80", Decision: "reject", FromDocument: true, Why: juheRuleWhy},
+				{Name: "Juhe score 60–80", When: "score >= 60 and score <= 80", Decision: "review", FromDocument: true, Why: juheRuleWhy},
+				{Name: "Juhe score < 60", When: "score < 60", Decision: "pass", FromDocument: true, Why: juheRuleWhy},
+			},
+			Bands: []providers.DefaultBand{
+				{Name: "< 60", When: "score < 60"},
+				{Name: "60–80", When: "score >= 60 and score <= 80"},
+				{Name: "> 80", When: "score > 80"},
+			},
+			List: "risk_codes",
+		},
 	})
 }
+
+const juheRuleWhy = "Juhe riskScore, below 60 low risk, above 80 high risk (decline), 60–80 decide with other rules"
 
 // Options are the job's options for a Juhe provider.
 type Options struct {

@@ -44,8 +44,24 @@ func init() {
 		New:      New,
 		Options:  func() any { return &Options{} },
 		Example:  map[string]any{"channel": "example"},
+		Report: providers.ReportDefaults{
+			Score: "score",
+			Rules: []providers.DefaultRule{
+				{Name: "TD decline", When: "result == decline", Decision: "reject", FromDocument: true, Why: tdRuleWhy},
+				{Name: "TD review", When: "result == review", Decision: "review", FromDocument: true, Why: tdRuleWhy},
+				{Name: "TD accept", When: "result == accept", Decision: "pass", FromDocument: true, Why: tdRuleWhy},
+			},
+			Bands: []providers.DefaultBand{
+				{Name: "accept", When: "result == accept"},
+				{Name: "review", When: "result == review"},
+				{Name: "decline", When: "result == decline"},
+			},
+			List: "reasons",
+		},
 	})
 }
+
+const tdRuleWhy = "TD's own result (accept, review, decline)"
 
 // Options are the job's options for a TD provider.
 type Options struct {

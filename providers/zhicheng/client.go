@@ -32,8 +32,27 @@ func init() {
 		New:      New,
 		Options:  func() any { return &Options{} },
 		Example:  nil,
+		Report: providers.ReportDefaults{
+			Score: "fraud_score",
+			Rules: []providers.DefaultRule{
+				{Name: "Zhicheng fraud level 4–5", When: "fraud_level in [4, 5]", Decision: "reject", Why: zhichengRuleWhy},
+				{Name: "Zhicheng fraud level 3", When: "fraud_level == 3", Decision: "review", Why: zhichengRuleWhy},
+				{Name: "Zhicheng fraud level 1–2", When: "fraud_level in [1, 2]", Decision: "pass", Why: zhichengRuleWhy},
+			},
+			Bands: []providers.DefaultBand{
+				{Name: "level 1", When: "fraud_level == 1"},
+				{Name: "level 2", When: "fraud_level == 2"},
+				{Name: "level 3", When: "fraud_level == 3"},
+				{Name: "level 4", When: "fraud_level == 4"},
+				{Name: "level 5", When: "fraud_level == 5"},
+			},
+			List:           "risk_hits",
+			ListPathLevels: 2,
+		},
 	})
 }
+
+const zhichengRuleWhy = "the Zhicheng document only says risk rises from level 1 to 5"
 
 // Options are the job's options for a Zhicheng provider.
 type Options struct {
