@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -316,11 +317,61 @@ func (e *engine) newDedupe(provider string) *dedupe {
 
 // spillLimit is the entries a provider's index keeps in memory
 // (RISKBATCH_DEDUPE_MEM_ENTRIES overrides it, for tests and measurements).
-func (e *engine) spillLimit() int {
+func (e *engine) spillLimit() int { return spillLimitFromEnv() }
+
+func spillLimitFromEnv() int {
 	if n, err := strconv.Atoi(os.Getenv("RISKBATCH_DEDUPE_MEM_ENTRIES")); err == nil && n > 0 {
 		return n
 	}
 	return defaultSpillLimit
+}
+
+// priorAnswers are a provider's final answers found in the journal of
+// earlier passes: the same bounded index, built while the journal is read
+// (a resume of a 10M-row job no longer holds every answer in memory) and
+// handed to the provider's dedupe.
+type priorAnswers = spillIndex
+
+// priorAnswer records a final answer found in the journal.
+func (st *jobState) priorAnswer(provider, digest, status string, off int64) {
+	b, err := hex.DecodeString(digest)
+	if err != nil || len(b) != 16 {
+		return
+	}
+	s, ok := statusIndex(status)
+	if !ok {
+		return
+	}
+	idx := st.prior[provider]
+	if idx == nil {
+		idx = newSpillIndex(st.dir, provider, spillLimitFromEnv())
+		st.prior[provider] = idx
+	}
+	idx.put([16]byte(b), newDoneEntry(off, s, true))
+}
+
+// takePrior makes the answers of earlier passes the index (seeding).
+func (d *dedupe) takePrior(idx *spillIndex) {
+	if idx == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.done.len() == 0 {
+		d.done.close()
+		if d.done.dir == "" { // no spilling wanted: keep the index's files out of the way
+			idx.dir = ""
+		}
+		d.done = idx
+		return
+	}
+	for k, e := range idx.mem {
+		d.done.put(k, e)
+	}
+	for _, r := range idx.runs {
+		d.done.runs = append(d.done.runs, r)
+	}
+	idx.runs = nil
 }
 
 // closeSpills deletes the run's spill files.

@@ -60,3 +60,31 @@ func TestDedupeSpillInRun(t *testing.T) {
 		}
 	}
 }
+
+// A resume seeds the index from the journal through the same bound: with 4
+// entries in memory, the second pass reuses every answer of the first.
+func TestDedupeSpillResumeSeeding(t *testing.T) {
+	t.Setenv("RISKBATCH_DEDUPE_MEM_ENTRIES", "4")
+	f := newFixture(t, nil)
+	var rows []applicant
+	for i, p := range hitPeople(t, 0, 25) {
+		rows = append(rows, person(p, ref(i)))
+	}
+	writeCSV(t, filepath.Join(f.dir, "in.csv"), utf8Plain, rows, nil)
+	job := f.job(nil)
+	f.mustRun(job, pipeline.Options{})
+	before, _ := totalCalls(f.counters())
+	// resume of the completed run rebuilds from the journal: 25 answers
+	// seeded into an index that holds 4 in memory, no call.
+	sum := f.mustRun(f.job(nil), pipeline.Options{Resume: true})
+	after, _ := totalCalls(f.counters())
+	if after != before || sum.Providers[0].Reused != 25 || sum.Providers[0].Status["hit"] != 25 {
+		t.Fatalf("resume made %d calls, reused %d, statuses %v", after-before, sum.Providers[0].Reused, sum.Providers[0].Status)
+	}
+	ents, _ := os.ReadDir(filepath.Join(f.outDir(), ".state"))
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "dedupe-spill-") {
+			t.Fatalf("spill file left: %s", e.Name())
+		}
+	}
+}

@@ -55,12 +55,7 @@ type jobState struct {
 	notes    []string
 	inDoubt  int
 	limit    int                      // rows this run reads: a --limit trial (0 = all)
-	prior    map[string][]priorAnswer // provider → final answers from earlier runs
-}
-
-type priorAnswer struct {
-	digest, status string
-	off            int64
+	prior    map[string]*priorAnswers // provider → final answers from earlier runs, bounded in memory (dedupespill.go)
 }
 
 // StateDir is where a job's state lives.
@@ -129,7 +124,7 @@ func openJobState(outDir string, job *Job, inPath string, opts Options) (*jobSta
 		return nil, fmt.Errorf("job state: %w", err)
 	}
 	_ = os.Chmod(dir, 0o700)
-	st := &jobState{dir: dir, prior: map[string][]priorAnswer{}}
+	st := &jobState{dir: dir, prior: map[string]*priorAnswers{}}
 	fp, err := fingerprintInput(inPath)
 	if err != nil {
 		return nil, &InputError{Err: err}
@@ -252,7 +247,7 @@ func (st *jobState) load(path string) error {
 				delete(orphans, pairKey{r.Row, r.P})
 			}
 			if r.St != "" && r.D != "" {
-				st.prior[r.P] = append(st.prior[r.P], priorAnswer{digest: r.D, status: r.St, off: off})
+				st.priorAnswer(r.P, r.D, r.St, off)
 			}
 		}
 		return nil
@@ -293,9 +288,7 @@ var staleTemp = regexp.MustCompile(`^[^/]+\.tmp-[0-9]+$`)
 
 // seedDedupe hands a provider's journaled answers to its dedupe index.
 func (st *jobState) seedDedupe(provider string, d *dedupe) {
-	for _, a := range st.prior[provider] {
-		d.seed(a.digest, a.status, a.off)
-	}
+	d.takePrior(st.prior[provider])
 	delete(st.prior, provider)
 }
 
