@@ -79,6 +79,9 @@ type Result struct {
 	// the vendor answers it for ParamsRejectedStop distinct rows in a row
 	// (riskbatch is then building params the vendor rejects).
 	ParamsRejected bool
+	// BodyJSON reports that Parse read the body as one valid JSON value
+	// (json.Valid would say so), so the raw log need not check it again.
+	BodyJSON bool
 }
 
 // ParamsRejectedStop is how many consecutive ParamsRejected answers, for

@@ -230,3 +230,34 @@ func TestRawLogAppendExisting(t *testing.T) {
 		})
 	}
 }
+
+// TestRawLogBodyValid: a body the caller marks valid JSON is written
+// exactly as an unmarked one is (only the check is skipped), and a body
+// with a newline is still compacted onto one line.
+func TestRawLogBodyValid(t *testing.T) {
+	bodies := []string{`{"code":"10000","data":{"a":[1,2,{"b":"日本"}]}}`, "{\n  \"a\": 1\n}", `{"a": "x y"}`, `[ 1 , 2 ]`}
+	var files [2]string
+	for i, valid := range []bool{false, true} {
+		files[i] = filepath.Join(t.TempDir(), "raw.jsonl")
+		l, err := OpenRawLog(files[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n, b := range bodies {
+			if err := l.Write(RawRecord{Time: time.Unix(1700000000, 0).UTC(), Row: n, Provider: "p", Key: "k", Attempt: 1, Outcome: "hit", Body: []byte(b), BodyValid: valid}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, _ := os.ReadFile(files[0])
+	b, _ := os.ReadFile(files[1])
+	if !bytes.Equal(a, b) {
+		t.Fatalf("marked valid:\n%s\nunmarked:\n%s", b, a)
+	}
+	if lines := readRawLines(t, files[1]); len(lines) != len(bodies) || string(lines[1].Body) != `{"a":1}` {
+		t.Fatalf("lines: %+v", lines)
+	}
+}

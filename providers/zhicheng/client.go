@@ -16,6 +16,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/riskbatch/riskbatch/internal/wire"
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/providers/pii"
 )
@@ -281,10 +282,9 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 			p.mobileFields = append(p.mobileFields, f)
 		}
 	}
-	for i := 1; i <= maxContacts; i++ {
-		pre := "contact" + strconv.Itoa(i) + "_"
-		ct := Contact{Name: rec.Get(pre + "name"), Mobile: rec.Get(pre + "mobile"), IDNo: rec.Get(pre + "id_no"), Type: rec.Get(pre + "type")}
-		p.Contacts = append(p.Contacts, ct)
+	p.Contacts = make([]Contact, 0, maxContacts)
+	for _, f := range &contactFields {
+		p.Contacts = append(p.Contacts, Contact{Name: rec.Get(f[0]), Mobile: rec.Get(f[1]), IDNo: rec.Get(f[2]), Type: rec.Get(f[3])})
 	}
 	// Zhicheng's document defines no hashing: a digest in an identity
 	// column can never match, so say so instead of a format error.
@@ -341,6 +341,16 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 	}, nil
 }
 
+// contactFields are the contact columns' field names: contactN_name,
+// _mobile, _id_no, _type (built once, not per row).
+var contactFields = func() (f [maxContacts][4]string) {
+	for i := range f {
+		pre := "contact" + strconv.Itoa(i+1) + "_"
+		f[i] = [4]string{pre + "name", pre + "mobile", pre + "id_no", pre + "type"}
+	}
+	return f
+}()
+
 // inputField is the field whose column a check failure is reported on: a
 // free-text address column stands for the street address part.
 func inputField(rec providers.Record, field string) string {
@@ -386,19 +396,31 @@ func (c *Client) NewHTTPRequest(ctx context.Context, key providers.Key, req *pro
 	if user == "" || sign == "" {
 		return nil, fmt.Errorf("zhicheng: key %s needs the user_name and sign credentials", key.ID)
 	}
-	form := url.Values{}
-	form.Set("user_name", user)
-	form.Set("sign", sign)
-	form.Set("api_name", APIName)
-	form.Set("query_reason", c.queryReason)
-	form.Set("params", p.params)
-	r, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, strings.NewReader(form.Encode()))
+	// What url.Values.Encode writes for the five values (keys sorted),
+	// appended directly: the long params JSON was escaped through a map
+	// and a sort for every attempt (issue 18; TestFormBodyMatchesValues).
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(c.formBody(user, sign, p.params)))
 	if err != nil {
 		return nil, fmt.Errorf("zhicheng: building request: %w", err)
 	}
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8")
 	r.Header.Set("Accept", "application/json")
 	return r, nil
+}
+
+// formBody is the form: api_name, params, query_reason, sign, user_name.
+func (c *Client) formBody(user, sign, params string) []byte {
+	b := make([]byte, 0, len(params)*3/2+len(user)+len(sign)+96)
+	b = append(b, "api_name="...)
+	b = wire.AppendQueryEscape(b, APIName)
+	b = append(b, "&params="...)
+	b = wire.AppendQueryEscape(b, params)
+	b = append(b, "&query_reason="...)
+	b = wire.AppendQueryEscape(b, c.queryReason)
+	b = append(b, "&sign="...)
+	b = wire.AppendQueryEscape(b, sign)
+	b = append(b, "&user_name="...)
+	return wire.AppendQueryEscape(b, user)
 }
 
 // answer is the response envelope. code is a String in the document but is
@@ -411,12 +433,9 @@ type answer struct {
 	Data    json.RawMessage `json:"data"`
 }
 
-// Parse implements providers.Provider, classifying on code and success
-// exactly as the Zhicheng row of docs/providers.md (never on msg).
-func (c *Client) Parse(status int, header http.Header, body []byte) providers.Result {
-	if r, done := providers.ParseHTTPStatus(status, header); done {
-		return r
-	}
+// parseSlow is Parse through encoding/json: the reference for parseFast
+// (parse.go) and what reads every answer parseFast leaves to it.
+func (c *Client) parseSlow(status int, body []byte) providers.Result {
 	var a answer
 	if err := json.Unmarshal(body, &a); err != nil {
 		return providers.Result{Outcome: providers.Transient, Code: fmt.Sprintf("HTTP %d", status), Message: "unparseable body"}
@@ -644,6 +663,9 @@ func (o object) str(key string) string {
 	return strings.TrimSpace(s)
 }
 
+// sub returns key's value as an object.
+func (o object) sub(key string) (object, bool) { return decodeObject(o.get(key)) }
+
 func (o object) objects(key string) []object {
 	raw, ok := splitArray(o.get(key))
 	if !ok && json.Unmarshal(o.get(key), &raw) != nil {
@@ -705,7 +727,7 @@ func (c *Client) values(raw json.RawMessage, flow string) (vals []string, hit, o
 
 // formatRisks renders each riskResult entry as 名单类型/风险明细/命中项 (年),
 // e.g. 法院诉讼/法院-失信/本人身份证号 (2017).
-func formatRisks(risks []object) string {
+func formatRisks[O reader[O]](risks []O) string {
 	parts := make([]string, 0, len(risks))
 	for _, r := range risks {
 		s := describe(dataTypes, r.str("dataType")) + "/" + describe(riskDetails, r.str("riskDetail")) + "/" + describe(riskItemTypes, r.str("riskItemType"))
@@ -720,10 +742,10 @@ func formatRisks(risks []object) string {
 // formatAddrVerdict renders the five sub-results of one personal address
 // verdict as 项目 code 结果/风险程度, filling result and riskLevel from
 // table 11 when the answer leaves them out.
-func formatAddrVerdict(e object) string {
+func formatAddrVerdict[O reader[O]](e O) string {
 	var parts []string
 	for _, ap := range addrParts {
-		sub, ok := decodeObject(e.get(ap.key))
+		sub, ok := e.sub(ap.key)
 		if !ok {
 			continue
 		}
@@ -750,7 +772,7 @@ func formatAddrVerdict(e object) string {
 
 // formatCorp renders the corporate verdict (code and meaning) and the
 // similar addresses.
-func formatCorp(co object) (result, similar string) {
+func formatCorp[O reader[O]](co O) (result, similar string) {
 	code := co.str("resultVerificationCode")
 	if code == "" {
 		// The document's table loses this field's name at a page break;

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/riskbatch/riskbatch/internal/wire"
 	"github.com/riskbatch/riskbatch/providers/pii"
 )
 
@@ -75,26 +76,6 @@ const (
 	EncodingString = "string"
 )
 
-// wireParams fixes the key order of the params JSON, so equal rows give
-// byte-identical requests (dedupe, determinism).
-type wireParams struct {
-	AmountBusiness         string          `json:"amount_business"`
-	QueryCorpAddrDetection string          `json:"query_corp_addr_detection,omitempty"`
-	AddrDetectionTypes     []string        `json:"addr_detection_types,omitempty"`
-	Name                   string          `json:"name"`
-	IDNo                   string          `json:"id_no"`
-	Mobile                 string          `json:"mobile"`
-	BankNo                 string          `json:"bank_no,omitempty"`
-	CorpAddr               json.RawMessage `json:"corp_addr,omitempty"`
-	CorpName               string          `json:"corp_name,omitempty"`
-	CorpTel                string          `json:"corp_tel,omitempty"`
-	Contacts               json.RawMessage `json:"contacts,omitempty"`
-	Email                  string          `json:"email,omitempty"`
-	FamilyAddr             json.RawMessage `json:"family_addr,omitempty"`
-	FamilyTel              string          `json:"family_tel,omitempty"`
-	QQ                     string          `json:"qq,omitempty"`
-}
-
 // marshalJSON encodes v without HTML escaping (addresses and names are sent
 // as written) and without the encoder's trailing newline.
 func marshalJSON(v any) ([]byte, error) {
@@ -108,38 +89,111 @@ func marshalJSON(v any) ([]byte, error) {
 }
 
 // Marshal renders the params JSON with the nested values encoded as
-// encoding says (EncodingObject or EncodingString).
+// encoding says (EncodingObject or EncodingString): what encoding/json
+// writes for wireParams with HTML escaping off (TestMarshalMatchesEncodingJSON),
+// appended field by field instead of through reflection and a new
+// json.Encoder per nested value (issue 18).
 func (p *Params) Marshal(encoding string) ([]byte, error) {
-	w := wireParams{
-		AmountBusiness: p.AmountBusiness, QueryCorpAddrDetection: p.QueryCorpAddrDetection,
-		AddrDetectionTypes: p.AddrDetectionTypes, Name: p.Name, IDNo: p.IDNo,
-		Mobile: strings.Join(p.Mobiles, ","), BankNo: p.BankNo, CorpName: p.CorpName, CorpTel: p.CorpTel,
-		Email: p.Email, FamilyTel: p.FamilyTel, QQ: p.QQ,
+	b := make([]byte, 0, 384)
+	b = append(b, `{"amount_business":`...)
+	b = wire.AppendString(b, p.AmountBusiness)
+	if p.QueryCorpAddrDetection != "" {
+		b = append(b, `,"query_corp_addr_detection":`...)
+		b = wire.AppendString(b, p.QueryCorpAddrDetection)
 	}
-	nested := func(v any) (json.RawMessage, error) {
-		b, err := marshalJSON(v)
-		if err != nil || encoding != EncodingString {
-			return b, err
+	if len(p.AddrDetectionTypes) > 0 {
+		b = append(b, `,"addr_detection_types":[`...)
+		for i, t := range p.AddrDetectionTypes {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendString(b, t)
 		}
-		return marshalJSON(string(b))
+		b = append(b, ']')
 	}
-	var err error
+	b = append(b, `,"name":`...)
+	b = wire.AppendString(b, p.Name)
+	b = append(b, `,"id_no":`...)
+	b = wire.AppendString(b, p.IDNo)
+	b = append(b, `,"mobile":`...)
+	b = wire.AppendString(b, strings.Join(p.Mobiles, ","))
+	b = appendOpt(b, `,"bank_no":`, p.BankNo)
 	if !p.CorpAddr.empty() {
-		if w.CorpAddr, err = nested(p.CorpAddr); err != nil {
-			return nil, fmt.Errorf("corp_addr: %w", err)
-		}
+		b = append(b, `,"corp_addr":`...)
+		b = appendNested(b, encoding, p.CorpAddr.appendJSON)
 	}
-	if !p.FamilyAddr.empty() {
-		if w.FamilyAddr, err = nested(p.FamilyAddr); err != nil {
-			return nil, fmt.Errorf("family_addr: %w", err)
-		}
-	}
+	b = appendOpt(b, `,"corp_name":`, p.CorpName)
+	b = appendOpt(b, `,"corp_tel":`, p.CorpTel)
 	if len(p.Contacts) > 0 {
-		if w.Contacts, err = nested(p.Contacts); err != nil {
-			return nil, fmt.Errorf("contacts: %w", err)
-		}
+		b = append(b, `,"contacts":`...)
+		b = appendNested(b, encoding, func(b []byte) []byte { return appendContacts(b, p.Contacts) })
 	}
-	return marshalJSON(w)
+	b = appendOpt(b, `,"email":`, p.Email)
+	if !p.FamilyAddr.empty() {
+		b = append(b, `,"family_addr":`...)
+		b = appendNested(b, encoding, p.FamilyAddr.appendJSON)
+	}
+	b = appendOpt(b, `,"family_tel":`, p.FamilyTel)
+	b = appendOpt(b, `,"qq":`, p.QQ)
+	return append(b, '}'), nil
+}
+
+// appendOpt appends an omitempty string member.
+func appendOpt(b []byte, key, v string) []byte {
+	if v == "" {
+		return b
+	}
+	return wire.AppendString(append(b, key...), v)
+}
+
+// appendNested appends a nested value as JSON (EncodingObject) or as a
+// JSON string holding that JSON (EncodingString).
+func appendNested(b []byte, encoding string, value func([]byte) []byte) []byte {
+	if encoding != EncodingString {
+		return value(b)
+	}
+	var buf [256]byte
+	return wire.AppendString(b, string(value(buf[:0])))
+}
+
+// appendJSON appends the address as encoding/json writes Address.
+func (a *Address) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	n := len(b)
+	for _, f := range [...]struct{ key, v string }{{`"province":`, a.Province}, {`"city":`, a.City}, {`"county":`, a.County}, {`"address":`, a.Address}} {
+		if f.v == "" {
+			continue
+		}
+		if len(b) > n {
+			b = append(b, ',')
+		}
+		b = wire.AppendString(append(b, f.key...), f.v)
+	}
+	return append(b, '}')
+}
+
+// appendContacts appends the contacts as encoding/json writes []Contact.
+func appendContacts(b []byte, cs []Contact) []byte {
+	b = append(b, '[')
+	for i := range cs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		c := &cs[i]
+		b = append(b, '{')
+		n := len(b)
+		for _, f := range [...]struct{ key, v string }{{`"contact_id_no":`, c.IDNo}, {`"contact_mobile":`, c.Mobile}, {`"contact_name":`, c.Name}, {`"contact_type":`, c.Type}} {
+			if f.v == "" {
+				continue
+			}
+			if len(b) > n {
+				b = append(b, ',')
+			}
+			b = wire.AppendString(append(b, f.key...), f.v)
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }
 
 // errParamsFormat is a params value the gateway cannot read (40006).
@@ -514,8 +568,8 @@ func checkAddr(a *Address, fix bool, code, prefix string) *FieldError {
 			return &FieldError{Code: code, Field: prefix + "_" + pt.name, Reason: fmt.Sprintf("address %s has %d characters, at most %d", pt.name, n, pt.max), Masked: pii.MaskGeneric(*pt.v)}
 		}
 	}
-	b, _ := marshalJSON(a)
-	if n := utf8.RuneCount(b); n > maxAddrJSONLen {
+	var buf [256]byte
+	if n := utf8.RuneCount(a.appendJSON(buf[:0])); n > maxAddrJSONLen {
 		return &FieldError{Code: code, Field: prefix + "_address", Reason: fmt.Sprintf("address as JSON has %d characters, at most %d", n, maxAddrJSONLen), Masked: pii.MaskGeneric(a.Address)}
 	}
 	return nil
