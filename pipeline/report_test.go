@@ -268,6 +268,7 @@ func checkReportWorkbook(t *testing.T, path string, res resultSheet) {
 		t.Errorf("decision column formats = %+v, want pass/review/reject", got)
 	}
 	checkSummaryLayout(t, x, zipParts(t, path))
+	checkNoOverlap(t, "Back-test", zipParts(t, path)["xl/worksheets/_rels/sheet2.xml.rels"], zipParts(t, path))
 	for _, sh := range []string{"Summary", "Back-test"} {
 		pics := 0
 		parts := zipParts(t, path)
@@ -291,34 +292,7 @@ var (
 // the rules table's rule names fit their column.
 func checkSummaryLayout(t *testing.T, x *excelize.File, parts map[string]string) {
 	t.Helper()
-	type box struct {
-		name           string
-		c0, r0, c1, r1 [2]int // cell and offset
-	}
-	rels := parts["xl/worksheets/_rels/sheet1.xml.rels"]
-	m := regexp.MustCompile(`drawings/drawing\d+\.xml`).FindString(rels)
-	var boxes []box
-	for _, a := range drawingAnchorRe.FindAllStringSubmatch(parts["xl/"+m], -1) {
-		pos := func(s string) map[string]int {
-			v := map[string]int{}
-			for _, p := range drawingPosRe.FindAllStringSubmatch(s, -1) {
-				v[p[1]], _ = strconv.Atoi(p[2])
-			}
-			return v
-		}
-		f, to := pos(a[1]), pos(a[2])
-		boxes = append(boxes, box{a[3], [2]int{f["col"], f["colOff"]}, [2]int{f["row"], f["rowOff"]}, [2]int{to["col"], to["colOff"]}, [2]int{to["row"], to["rowOff"]}})
-	}
-	le := func(a, b [2]int) bool { return a[0] < b[0] || (a[0] == b[0] && a[1] <= b[1]) }
-	names := map[string]bool{}
-	for i, a := range boxes {
-		names[a.name] = true
-		for _, b := range boxes[:i] {
-			if !(le(a.c1, b.c0) || le(b.c1, a.c0) || le(a.r1, b.r0) || le(b.r1, a.r0)) {
-				t.Errorf("Summary charts %q (%v,%v)-(%v,%v) and %q (%v,%v)-(%v,%v) overlap", a.name, a.c0, a.r0, a.c1, a.r1, b.name, b.c0, b.r0, b.c1, b.r1)
-			}
-		}
-	}
+	names := checkNoOverlap(t, "Summary", parts["xl/worksheets/_rels/sheet1.xml.rels"], parts)
 	if !names["Hit rate"] || !names["Rows by status"] {
 		t.Errorf("Summary charts %v lack Hit rate or Rows by status", names)
 	}
@@ -338,6 +312,44 @@ func checkSummaryLayout(t *testing.T, x *excelize.File, parts map[string]string)
 		}
 	}
 	t.Error("Summary sheet has no Rules table")
+}
+
+// checkNoOverlap reads the chart anchors of the drawing a sheet's
+// relationships (rels) name and fails on any two charts that overlap; it
+// returns the charts' titles.
+func checkNoOverlap(t *testing.T, sheet, rels string, parts map[string]string) map[string]bool {
+	t.Helper()
+	type box struct {
+		name           string
+		c0, r0, c1, r1 [2]int // cell and offset
+	}
+	m := regexp.MustCompile(`drawings/drawing\d+\.xml`).FindString(rels)
+	var boxes []box
+	for _, a := range drawingAnchorRe.FindAllStringSubmatch(parts["xl/"+m], -1) {
+		pos := func(s string) map[string]int {
+			v := map[string]int{}
+			for _, p := range drawingPosRe.FindAllStringSubmatch(s, -1) {
+				v[p[1]], _ = strconv.Atoi(p[2])
+			}
+			return v
+		}
+		f, to := pos(a[1]), pos(a[2])
+		boxes = append(boxes, box{a[3], [2]int{f["col"], f["colOff"]}, [2]int{f["row"], f["rowOff"]}, [2]int{to["col"], to["colOff"]}, [2]int{to["row"], to["rowOff"]}})
+	}
+	le := func(a, b [2]int) bool { return a[0] < b[0] || (a[0] == b[0] && a[1] <= b[1]) }
+	names := map[string]bool{}
+	for i, a := range boxes {
+		names[a.name] = true
+		for _, b := range boxes[:i] {
+			if !(le(a.c1, b.c0) || le(b.c1, a.c0) || le(a.r1, b.r0) || le(b.r1, a.r0)) {
+				t.Errorf("%s charts %q (%v,%v)-(%v,%v) and %q (%v,%v)-(%v,%v) overlap", sheet, a.name, a.c0, a.r0, a.c1, a.r1, b.name, b.c0, b.r0, b.c1, b.r1)
+			}
+		}
+	}
+	if len(boxes) == 0 {
+		t.Errorf("%s sheet: no chart anchors found", sheet)
+	}
+	return names
 }
 
 func zipParts(t *testing.T, path string) map[string]string {
