@@ -67,9 +67,10 @@ type Backend struct {
 
 	started sync.Map // fingerprints this process has made a call with (see Acquire)
 
-	mu   sync.Mutex
-	skew time.Duration                      // Redis TIME − local time, measured at Open
-	held map[string][]ratelimit.SharedGrant // quota units reserved while the slot made the caller wait (Acquire)
+	mu      sync.Mutex
+	skew    time.Duration                      // Redis TIME − local time, measured at Open
+	held    map[string][]ratelimit.SharedGrant // quota units reserved while the slot made the caller wait (Acquire)
+	lastErr error                              // the last Acquire's failure (nil after a success)
 }
 
 var _ ratelimit.Coordinator = (*Backend)(nil)
@@ -195,6 +196,33 @@ func (b *Backend) dayOffset(loc *time.Location) int64 {
 // and its request: a vendor without slack would see it as calls closer than the interval.
 // A unit reserved while the slot makes the caller wait is held for its next Acquire.
 func (b *Backend) Acquire(ctx context.Context, k *ratelimit.SharedKey) (ratelimit.SharedGrant, error) {
+	// After a failure the next caller first pings with a short timeout and fails with the
+	// same error if Redis still does not answer: with Redis unreachable, a pool's waiting
+	// callers would otherwise take turns waiting for a whole operation timeout each.
+	b.mu.Lock()
+	last := b.lastErr
+	b.mu.Unlock()
+	if last != nil {
+		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+		err := b.rdb.Ping(pctx).Err()
+		cancel()
+		if err != nil {
+			return ratelimit.SharedGrant{}, last
+		}
+	}
+	g, err := b.acquireUnit(ctx, k)
+	if ctx.Err() == nil {
+		b.mu.Lock()
+		b.lastErr = err
+		b.mu.Unlock()
+	}
+	return g, err
+}
+
+// probeTimeout bounds the ping of an Acquire after a failed one.
+const probeTimeout = 200 * time.Millisecond
+
+func (b *Backend) acquireUnit(ctx context.Context, k *ratelimit.SharedKey) (ratelimit.SharedGrant, error) {
 	if k.DailyQuota == 0 || k.QPS == 0 {
 		return b.acquire(ctx, k, k.QPS, k.MaxInFlight, b.Limit(k.DailyQuota))
 	}
