@@ -288,11 +288,36 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// OptionDoc describes one provider option for people (CLI, docs).
+// OptionDoc describes one provider option for people (CLI, docs), from
+// the Options struct's tags: yaml (the name), values, default and doc.
 type OptionDoc struct {
-	Name string // as written in the job
-	Want string // the kind of value, in words
-	Doc  string
+	Name    string // as written in the job
+	Want    string // the kind of value, in words (from the Go type)
+	Values  string // the values the option takes (markdown)
+	Default string
+	Doc     string
+}
+
+// OptionTable is the markdown table of a vendor's options, as
+// docs/providers.md shows it (a test keeps the two equal).
+func OptionTable(spec Spec) string {
+	var b strings.Builder
+	b.WriteString("| option | values | default | meaning |\n|---|---|---|---|\n")
+	for _, o := range OptionDocs(spec) {
+		values := o.Values
+		if values == "" {
+			values = o.Want
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", o.Name, codeMarks(values), codeMarks(o.Default), codeMarks(o.Doc))
+	}
+	return b.String()
+}
+
+// codeMarks turns the {code} marks of option tags into markdown code
+// (struct tags cannot hold backticks).
+func codeMarks(s string) string {
+	s = strings.ReplaceAll(s, "{", "`")
+	return strings.ReplaceAll(s, "}", "`")
 }
 
 // OptionDocs lists a spec's options from its Options struct's yaml and doc
@@ -312,7 +337,7 @@ func OptionDocs(spec Spec) []OptionDoc {
 		if name == "-" || !f.IsExported() {
 			continue
 		}
-		out = append(out, OptionDoc{Name: name, Want: describeType(f.Type), Doc: f.Tag.Get("doc")})
+		out = append(out, OptionDoc{Name: name, Want: describeType(f.Type), Values: f.Tag.Get("values"), Default: f.Tag.Get("default"), Doc: f.Tag.Get("doc")})
 	}
 	return out
 }

@@ -157,9 +157,14 @@ func TestProvidersCommand(t *testing.T) {
 		}
 	}
 	r = runCLI(t, dir, "providers", "zhicheng")
-	for _, want := range []string{"query_reason", "a text value", "query_corp_addr_detection", "true or false", "inputs", "name", "yes", "result columns"} {
+	for _, want := range []string{"query_reason", "LOAN_AUDIT, LOAN_MANAGE", "query_corp_addr_detection", "true, false", "inputs", "name", "yes", "result columns"} {
 		if r.code != 0 || !strings.Contains(r.stdout, want) {
 			t.Errorf("providers zhicheng does not show %q: %s", want, r)
+		}
+	}
+	for _, k := range []string{"juhe", "td", "accuauth"} {
+		if r := runCLI(t, dir, "providers", k); r.code != 0 || !strings.Contains(r.stdout, "options") {
+			t.Errorf("providers %s: %s", k, r)
 		}
 	}
 	if r := runCLI(t, dir, "providers", "nosuch"); r.code != exitUsage || !strings.Contains(r.stderr, "known: ") {

@@ -66,9 +66,14 @@ func describeProvider(w io.Writer, spec providers.Spec) error {
 	for _, in := range prov.Inputs() {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", in.Name, yesNo(in.Required), strings.Join(in.Aliases, ", "), firstNonEmpty(in.Check, in.Doc))
 	}
-	fmt.Fprintln(tw, "\noptions\tvalue\t")
+	fmt.Fprintln(tw, "\noptions\tvalues\tdefault\t")
+	plain := strings.NewReplacer("{", "", "}", "")
 	for _, o := range providers.OptionDocs(spec) {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", o.Name, o.Want, o.Doc)
+		values := o.Values
+		if values == "" {
+			values = o.Want
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", o.Name, plain.Replace(values), plain.Replace(o.Default), plain.Replace(o.Doc))
 	}
 	fmt.Fprintf(tw, "\nresult columns (%s_…)\t\t\n", spec.Kind)
 	for _, c := range prov.Columns() {

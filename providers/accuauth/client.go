@@ -53,12 +53,12 @@ const accuauthRuleWhy = "the AccuAuth document gives no decision rule"
 // Options are the job's options for an AccuAuth provider.
 type Options struct {
 	// Body is the request body encoding: form (default) or json.
-	Body string `yaml:"body" doc:"request body encoding: form (default) or json"`
+	Body string `yaml:"body" values:"{form}, {json}" default:"{form}" doc:"Body encoding: {form} ({application/x-www-form-urlencoded}) or {json} ({application/json})."`
 	// MobileEncoding is plain (send mobile, default) or md5 (send mobile_md5).
-	MobileEncoding string `yaml:"mobile_encoding" doc:"plain (send mobile, default) or md5 (send mobile_md5)"`
+	MobileEncoding string `yaml:"mobile_encoding" values:"{plain}, {md5}" default:"{plain}" doc:"{plain} sends {mobile}; {md5} sends {mobile_md5} = lowercase hex MD5 of the normalized mobile."`
 	// MobileForm is the normalized form of the mobile, before any MD5:
 	// local (08…, default) or country_code (628…).
-	MobileForm string `yaml:"mobile_form" doc:"normalized form of the mobile before any MD5: local (08…, default) or country_code (628…)"`
+	MobileForm string `yaml:"mobile_form" values:"{local}, {country_code}" default:"{local}" doc:"Normalized form of the mobile, before any MD5: {local} → {08…}, {country_code} → {628…} (no {+})."`
 }
 
 // Client is the AccuAuth provider.

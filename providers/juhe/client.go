@@ -36,7 +36,7 @@ func init() {
 		TimeZone: "Asia/Shanghai",
 		New:      New,
 		Options:  func() any { return &Options{} },
-		Example:  nil,
+		Example:  map[string]any{"product": "queryV2"},
 		Report: providers.ReportDefaults{
 			Score: "score",
 			Rules: []providers.DefaultRule{
@@ -59,19 +59,19 @@ const juheRuleWhy = "Juhe riskScore, below 60 low risk, above 80 high risk (decl
 // Options are the job's options for a Juhe provider.
 type Options struct {
 	// Product is "query" or "queryV2"; empty: taken from the endpoint path.
-	Product string `yaml:"product" doc:"query or queryV2; empty: taken from the endpoint path"`
+	Product string `yaml:"product" values:"{query}, {queryV2}" default:"from the endpoint path" doc:"Which product the endpoint is, taken from the path's last element ({…/query}, {…/queryV2}). Set it when the URL does not end that way (a proxy or gateway), otherwise the job does not load."`
 	// Method is GET or POST (default POST: the key stays out of URLs and logs).
-	Method string `yaml:"method" doc:"GET or POST (default POST: the key stays out of URLs and logs)"`
+	Method string `yaml:"method" values:"{GET}, {POST} (any case)" default:"{POST}" doc:"How the form is sent. With {POST} the body is {application/x-www-form-urlencoded} and the {key} stays out of URLs; {GET} puts every parameter in the query string, the appkey too. Messages and logs redact query strings either way."`
 	// Realname sends the name when the file has a name column (default true).
-	Realname *bool `yaml:"realname" doc:"send the name when the file has a name column (default true)"`
+	Realname *bool `yaml:"realname" values:"{true}, {false}" default:"{true}" doc:"Send the name ({realname}) when the file has a name column and the row's cell is not empty. The name is optional for Juhe."`
 	// IDCrypto, PhoneCrypto: none|md5|sha256|sm3; NameCrypto: none|md5.
-	IDCrypto    string `yaml:"id_crypto" doc:"how the ID number is sent: none, md5, sha256 or sm3"`
-	PhoneCrypto string `yaml:"phone_crypto" doc:"how the mobile is sent: none, md5, sha256 or sm3"`
-	NameCrypto  string `yaml:"name_crypto" doc:"how the name is sent: none or md5"`
+	IDCrypto    string `yaml:"id_crypto" values:"{none}, {md5}, {sha256}, {sm3}" default:"{none}" doc:"Digest applied to the ID number before sending ({idCryptoType} 0/1/2/3)."`
+	PhoneCrypto string `yaml:"phone_crypto" values:"{none}, {md5}, {sha256}, {sm3}" default:"{none}" doc:"Digest applied to the mobile ({phoneCryptoType})."`
+	NameCrypto  string `yaml:"name_crypto" values:"{none}, {md5}" default:"{none}" doc:"Digest applied to the name ({nameCryptoType}; Juhe accepts only MD5 for names)."`
 	// AES encrypts each field (after its digest) with the key's OpenID.
-	AES bool `yaml:"aes" doc:"encrypt each field (after its digest) with the key's OpenID (AES-128-ECB)"`
+	AES bool `yaml:"aes" values:"{true}, {false}" default:"{false}" doc:"Encrypt each field (after its digest) with AES-128-ECB/PKCS#5 under the key's OpenID, then standard Base64. Requires the {openid} credential on every key."`
 	// Hashed64 says what a 64-hex value already in the file is: sha256 or sm3.
-	Hashed64 string `yaml:"hashed_64" doc:"what a 64-hex value already in the file is: sha256 or sm3"`
+	Hashed64 string `yaml:"hashed_64" values:"{sha256}, {sm3}" default:"{sha256}" doc:"What a 64-hex value already in the file is. Both digests are 64 hex characters, so the job says which one."`
 }
 
 // Client is the Juhe provider.

@@ -66,13 +66,13 @@ const tdRuleWhy = "TD's own result (accept, review, decline)"
 // Options are the job's options for a TD provider.
 type Options struct {
 	// Channel is the 渠道标识 assigned by TD (required).
-	Channel string `yaml:"channel" doc:"渠道标识 assigned by TD (required)"`
+	Channel string `yaml:"channel" values:"text" default:"— (required)" doc:"渠道标识 assigned by TD, sent as {channel}."`
 	// DecisionEvent is the event of rows whose decision_event cell is
 	// empty or absent; a cell overrides it.
-	DecisionEvent string `yaml:"decision_event" doc:"event of rows whose decision_event cell is empty or absent"`
+	DecisionEvent string `yaml:"decision_event" values:"one of the 13 events (or its Chinese label)" default:"none" doc:"Event of rows whose {decision_event} cell is empty or absent; a cell overrides it."`
 	// TimeZone is the IANA zone of event times without an offset
 	// (default Asia/Shanghai).
-	TimeZone string `yaml:"time_zone" doc:"IANA zone of event times without an offset (default Asia/Shanghai)"`
+	TimeZone string `yaml:"time_zone" values:"an IANA zone" default:"{Asia/Shanghai}" doc:"Zone of event times written without an offset, and of epoch and Excel times."`
 }
 
 // Client is the TD provider.

@@ -58,17 +58,17 @@ const zhichengRuleWhy = "the Zhicheng document only says risk rises from level 1
 // Options are the job's options for a Zhicheng provider.
 type Options struct {
 	// QueryReason is query_reason (字典 1); default LOAN_AUDIT.
-	QueryReason string `yaml:"query_reason" doc:"query_reason (字典 1); default LOAN_AUDIT"`
+	QueryReason string `yaml:"query_reason" values:"{LOAN_AUDIT}, {LOAN_MANAGE}, {CREDIT_CARD_AUDIT}, {GUARANTEE_AUDIT}, {PRE_GUARANTEE_AUDIT}" default:"{LOAN_AUDIT}" doc:"query_reason (字典 1); anything else fails when the job loads."`
 	// AmountBusiness is the product type code (字典 7); default "0".
-	AmountBusiness string `yaml:"amount_business" doc:"product type code (字典 7); default \"0\""`
+	AmountBusiness string `yaml:"amount_business" values:"{0}, {1}, {2}, {3}, {99}" default:"{\"0\"}" doc:"Product type code (字典 7); a YAML number is accepted."`
 	// AddrDetectionTypes asks for personal address verdicts (字典 8).
-	AddrDetectionTypes []string `yaml:"addr_detection_types" doc:"personal address verdicts to ask for (字典 8)"`
+	AddrDetectionTypes []string `yaml:"addr_detection_types" values:"a list of {SELF_MOBILE_1_FAMILY_ADDR}, {SELF_MOBILE_1_CORP_ADDR}, {SELF_MOBILE_2_FAMILY_ADDR}, {SELF_MOBILE_2_CORP_ADDR} (any case)" default:"none" doc:"Personal address verdicts to ask for (字典 8; duplicates dropped). Each type needs that mobile and that address (with its street part) in the row, else the row is {invalid} 44054 and not sent."`
 	// QueryCorpAddrDetection asks for the corporate address verdict.
-	QueryCorpAddrDetection bool `yaml:"query_corp_addr_detection" doc:"ask for the corporate address verdict"`
+	QueryCorpAddrDetection bool `yaml:"query_corp_addr_detection" values:"{true}, {false}" default:"{false}" doc:"{true} sends {\"query_corp_addr_detection\":\"1\"}; the row then needs {corp_name} and a corporate street address, else {invalid} 44062."`
 	// AddressEncoding is how family_addr, corp_addr and contacts are sent:
 	// "object" (nested JSON, as the document's example) or "string" (a JSON
 	// string holding the object, as its table says). Default "object".
-	AddressEncoding string `yaml:"address_encoding" doc:"how family_addr, corp_addr and contacts are sent: object (default) or string"`
+	AddressEncoding string `yaml:"address_encoding" values:"{object}, {string}" default:"{object}" doc:"How {family_addr}, {corp_addr} and {contacts} go inside {params}: {object} (nested JSON, as the document's example) or {string} (a JSON string holding the object or array, as its table says)."`
 }
 
 // Client is the Zhicheng provider.
