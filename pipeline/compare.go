@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riskbatch/riskbatch/pipeline/report"
 	"github.com/riskbatch/riskbatch/providers/pii"
 	"github.com/riskbatch/riskbatch/sinks"
 	"github.com/riskbatch/riskbatch/sources"
@@ -110,13 +111,6 @@ func (c Change) record() []string {
 	return []string{c.Key, row(c.OldRow), row(c.NewRow), c.Kind, c.Provider, c.Detail, c.Old, c.New, c.OldSource, c.OldAge, c.NewSource, c.NewAge}
 }
 
-// Per provider type: the score column and the risk-code column (items
-// joined with "; ").
-var (
-	compareScore = map[string]string{"juhe": "score", "zhicheng": "fraud_score", "td": "score", "accuauth": "unsettled_overdue_num"}
-	compareCodes = map[string]string{"juhe": "risk_codes", "zhicheng": "risk_hits", "td": "reasons"}
-)
-
 // Header aliases of the identity columns when no key column is named.
 var (
 	idAliases     = []string{"身份证号", "身份证号码", "证件号码", "证件号", "idcard", "id_card", "id_no", "idno", "nik"}
@@ -182,10 +176,12 @@ func layoutOf(header []string, kinds map[string]string, key string) (sideLayout,
 		k := kinds[n]
 		pl := provLayout{name: n, kind: k, status: st, score: -1, codes: -1,
 			source: findCol(header, n+"_source"), age: findCol(header, n+"_age_days"), vote: findCol(header, n+"_decision")}
-		if c := compareScore[k]; c != "" {
+		// The score and risk-code (list hits, "; "-joined) columns are the
+		// vendor module's report defaults.
+		if c := report.DefaultScore(k); c != "" {
 			pl.score = findCol(header, n+"_"+c)
 		}
-		if c := compareCodes[k]; c != "" {
+		if c := report.DefaultList(k); c != "" {
 			pl.codes = findCol(header, n+"_"+c)
 		}
 		l.provs = append(l.provs, pl)

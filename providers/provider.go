@@ -191,6 +191,9 @@ type Spec struct {
 	Credentials []Credential
 	// TimeZone is the vendor's quota day (IANA name).
 	TimeZone string
+	// Endpoint is the production API URL the vendor's document gives (what
+	// `riskbatch init` writes; a deployment may point elsewhere).
+	Endpoint string
 	// New builds a provider from the job's options (decode them with
 	// DecodeOptions so unknown keys are rejected) and endpoint URL.
 	New func(cfg Config) (Provider, error)

@@ -16,16 +16,6 @@ import (
 	"github.com/riskbatch/riskbatch/sources"
 )
 
-// knownEndpoints are the vendors' production API URLs, as in the sample
-// jobs (the registry does not carry endpoints: a deployment may use
-// another host).
-var knownEndpoints = map[string]string{
-	"juhe":     "http://apis.juhe.cn/anti_fraud/queryV2",
-	"zhicheng": "https://starapi.zhichengcredit.com/submit",
-	"td":       "https://api.tongdun.cn/fraud/promo/v2",
-	"accuauth": "https://cloudapi.indonesia.accuauth.com/check/risk_report",
-}
-
 // newInitCommand builds `riskbatch init`: a commented job file for the
 // chosen vendor types and an input file's headers, written from the
 // provider registry (credentials, inputs, options).
@@ -137,7 +127,7 @@ func writeInitJob(input, out string, header []string, format string, specs []pro
 		if names[spec.Kind]++; names[spec.Kind] > 1 {
 			name = fmt.Sprintf("%s_%d", spec.Kind, names[spec.Kind])
 		}
-		endpoint, known := knownEndpoints[spec.Kind]
+		endpoint, known := spec.Endpoint, spec.Endpoint != ""
 		if !known {
 			endpoint = "https://TODO.invalid/"
 		}

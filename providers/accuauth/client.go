@@ -32,6 +32,7 @@ func init() {
 		},
 		TimeZone: TimeZone,
 		New:      New,
+		Endpoint: "https://cloudapi.indonesia.accuauth.com/check/risk_report",
 		Options:  func() any { return &Options{} },
 		Example:  nil,
 		Report: providers.ReportDefaults{

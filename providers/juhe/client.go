@@ -35,6 +35,7 @@ func init() {
 		},
 		TimeZone: "Asia/Shanghai",
 		New:      New,
+		Endpoint: "http://apis.juhe.cn/anti_fraud/queryV2",
 		Options:  func() any { return &Options{} },
 		Example:  map[string]any{"product": "queryV2"},
 		Report: providers.ReportDefaults{

@@ -42,6 +42,7 @@ func init() {
 		},
 		TimeZone: DefaultTimeZone,
 		New:      New,
+		Endpoint: "https://api.tongdun.cn/fraud/promo/v2",
 		Options:  func() any { return &Options{} },
 		Example:  map[string]any{"channel": "example"},
 		Report: providers.ReportDefaults{

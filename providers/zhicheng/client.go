@@ -31,6 +31,7 @@ func init() {
 		},
 		TimeZone: "Asia/Shanghai",
 		New:      New,
+		Endpoint: "https://starapi.zhichengcredit.com/submit",
 		Options:  func() any { return &Options{} },
 		Example:  nil,
 		Report: providers.ReportDefaults{
