@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -191,7 +192,9 @@ func benchRatePacing(b *testing.B) {
 // per-key interval (sandbox.ModeInterval), riskbatch paced at the same QPS
 // and burst draws not one 429, whatever the concurrency: counted by the
 // summary, raw.jsonl and the simulator (calls == billed: it never
-// throttled). Slow: about 12 s per case at 100 calls/s.
+// throttled). Slow: about 12 s per case at 100 calls/s. The simulator's
+// tolerance is 2 ms at 50 QPS: the test needs CPUs that are not
+// oversubscribed (BENCHMARKS.md, "Exact pacing at burst 1").
 func TestStrictVendorNeverThrottled(t *testing.T) {
 	if os.Getenv("RISKBATCH_SLOW_TESTS") == "" {
 		t.Skip("takes about 40 s at 100 calls/s: set RISKBATCH_SLOW_TESTS=1 (.ci/run does)")
@@ -212,8 +215,13 @@ func TestStrictVendorNeverThrottled(t *testing.T) {
 				}
 			}
 			if r.throttled != 0 || raw429 != 0 || r.sbCalls != r.sbBill {
-				t.Errorf("throttled: summary %d, raw.jsonl %d, simulator %d calls vs %d billed; want 0, 0, equal",
-					r.throttled, raw429, r.sbCalls, r.sbBill)
+				// The simulator runs in this process: when the machine is
+				// oversubscribed the scheduler can hold its handler for longer
+				// than the 2 ms tolerance. Say so, with the load, rather than
+				// leave it to be taken for a pacing fault.
+				load, _ := os.ReadFile("/proc/loadavg")
+				t.Errorf("throttled: summary %d, raw.jsonl %d, simulator %d calls vs %d billed; want 0, 0, equal (load average %s)",
+					r.throttled, raw429, r.sbCalls, r.sbBill, strings.TrimSpace(string(load)))
 			}
 			if r.calls != rows || r.sbCalls != rows || r.statuses["hit"]+r.statuses["no_hit"] != rows {
 				t.Errorf("%d calls (simulator %d), statuses %v; want %d calls, every row answered", r.calls, r.sbCalls, r.statuses, rows)
