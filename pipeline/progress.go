@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -77,7 +78,11 @@ func (e *engine) startProgress(ctx interface{ Done() <-chan struct{} }) func() {
 					_ = bar.Set64(snap.rows)
 					continue
 				}
-				e.log.Info(snap.line(), snap.attrs()...)
+				if _, structured := e.log.Handler().(*slog.JSONHandler); structured {
+					e.log.Info(snap.line(), snap.attrs()...) // the figures as fields too
+				} else {
+					e.log.Info(snap.line()) // the line already says everything
+				}
 			}
 		}
 	}()
