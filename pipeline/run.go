@@ -981,7 +981,7 @@ func (e *engine) stopProvider(p *provRun, why string) {
 	p.mu.Unlock()
 	p.stopped.Store(true)
 	if first {
-		e.errorf("%s: stopped: %s", p.cfg.Name, p.stopReason())
+		e.errorf("%s: %s", p.cfg.Name, p.stopReason()) // "juhe: provider stopped: wrong endpoint URL: …"
 	}
 }
 
