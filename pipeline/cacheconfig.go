@@ -26,6 +26,10 @@ type CacheConfig struct {
 	// rotating by lookup and date, so every answer is re-checked within
 	// 1/share days.
 	RefreshShare float64 `yaml:"refresh_share"`
+	// Store is where the entries live: "redis" (the default with
+	// coordination.redis: shared by every machine; the secret must then be
+	// set) or "local" (the SQLite file, the default otherwise).
+	Store string `yaml:"store"`
 }
 
 // ProviderCacheConfig turns the cache on for one provider.

@@ -82,7 +82,7 @@ func (e *engine) openCache() error {
 	if err != nil {
 		return configErr("job file %s: cache.secret: %v", e.job.Path, err)
 	}
-	store, err := cache.OpenSQLite(path)
+	store, err := e.openAnswerStore(path) // SQLite, or Redis under coordination (coordination.go)
 	if err != nil {
 		return &EnvError{Op: "open the answer cache " + path, Err: err}
 	}

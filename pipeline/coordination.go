@@ -2,11 +2,14 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"sync"
 	"time"
 
+	"github.com/riskbatch/riskbatch/pipeline/cache"
+	"github.com/riskbatch/riskbatch/pipeline/cache/redisstore"
 	"github.com/riskbatch/riskbatch/ratelimit"
 	"github.com/riskbatch/riskbatch/ratelimit/redisbackend"
 )
@@ -37,11 +40,11 @@ type RedisCoordination struct {
 func (j *Job) validateCoordination() []string {
 	r := j.Coordination.Redis
 	if r == nil {
-		return nil
+		return j.validateCacheStore()
 	}
-	var errs []string
+	errs := j.validateCacheStore()
 	if r.URL == "" {
-		return []string{"coordination.redis.url is required (redis://[:password@]host:port/db; put it in the environment: url: ${RISKBATCH_REDIS_URL})"}
+		return append(errs, "coordination.redis.url is required (redis://[:password@]host:port/db; put it in the environment: url: ${RISKBATCH_REDIS_URL})")
 	}
 	j.secrets = append(j.secrets, r.URL)
 	u, err := url.Parse(r.URL)
@@ -62,7 +65,44 @@ func (j *Job) validateCoordination() []string {
 	if r.QuotaMargin < 0 || r.QuotaMargin > 50 {
 		errs = append(errs, fmt.Sprintf("coordination.redis.quota_margin %v: want a percentage from 0 to 50", r.QuotaMargin))
 	}
+	if j.cacheInRedis() && j.Cache.Secret == "" {
+		errs = append(errs, "cache.secret is required when the answer cache is in Redis (coordination.redis; cache.store: local keeps it in the local file): every machine must key the entries alike — put it in the environment: secret: ${RISKBATCH_CACHE_SECRET}")
+	}
 	return errs
+}
+
+// cacheInRedis: the answer cache lives in Redis (coordination.redis, unless
+// cache.store: local).
+func (j *Job) cacheInRedis() bool {
+	return j.Coordination.Redis != nil && j.Cache.Store != "local" && j.usesCache()
+}
+
+// validateCacheStore checks cache.store.
+func (j *Job) validateCacheStore() []string {
+	switch j.Cache.Store {
+	case "", "local":
+	case "redis":
+		if j.Coordination.Redis == nil {
+			return []string{"cache.store: redis needs coordination.redis (the Redis to keep it in)"}
+		}
+	default:
+		return []string{fmt.Sprintf("cache.store %q: want local or redis", j.Cache.Store)}
+	}
+	return nil
+}
+
+// openAnswerStore opens the answer cache: in Redis under coordination
+// (unless cache.store: local), else the SQLite file at path.
+func (e *engine) openAnswerStore(path string) (cache.Store, error) {
+	if !e.job.cacheInRedis() {
+		return cache.OpenSQLite(path)
+	}
+	r := e.job.Coordination.Redis
+	s, err := redisstore.Open(context.Background(), r.URL, r.Prefix, e.job.CacheRetention(), e.opts.Clock.Now)
+	if err != nil {
+		return nil, errors.New(e.red.Redact(err.Error()))
+	}
+	return s, nil
 }
 
 // coordination is a run's connection to Redis, or the reason there is none.

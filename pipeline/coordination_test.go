@@ -53,6 +53,71 @@ func coordJob(t testing.TB, j ltJob, redisURL string, margin float64) *pipeline.
 	return job
 }
 
+// coordCacheJob is coordJob with the answer cache on (max_age 7d) and, if
+// secret is not empty, cache.secret.
+func coordCacheJob(t testing.TB, j ltJob, redisURL, secret string) (*pipeline.Job, error) {
+	t.Helper()
+	coordJob(t, j, redisURL, 0) // writes job.yaml with coordination:
+	path := filepath.Join(j.Dir, "job.yaml")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := strings.Replace(string(b), "    retry: ", "    cache: {max_age: 7d}\n    retry: ", 1)
+	if secret != "" {
+		y += "cache:\n  secret: " + secret + "\n"
+	}
+	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return pipeline.LoadJob(path, func(k string) (string, bool) {
+		if k == "RISKBATCH_REDIS_URL" {
+			return redisURL, true
+		}
+		return "", false
+	})
+}
+
+// TestRedisAnswerCacheShared: under coordination the answer cache is in
+// Redis: a second machine (its own state dir, no local cache file) serves
+// the first one's answers without a call; without cache.secret the job is
+// refused (machines must key entries alike).
+func TestRedisAnswerCacheShared(t *testing.T) {
+	srv := redistest.Start(t, redisPassword)
+	sb := newLTSandbox(t, nil)
+	const rows = 60
+	var runs []*coordRun
+	for range 2 {
+		dir := t.TempDir()
+		ltInput(t, dir, ltRange(0, rows))
+		job, err := coordCacheJob(t, ltJob{Dir: dir, URL: sb.url, StateDir: filepath.Join(dir, "state"), Keys: []ltKey{{ID: "k1", Secret: ltSecret1}}}, srv.URL(), "shared-cache-secret-0123456789")
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, &coordRun{job: job, out: filepath.Join(dir, "out")})
+	}
+	runAll(t, runs[:1], pipeline.Options{})
+	first, _ := ltTotals(sb.counters(t))
+	runAll(t, runs[1:], pipeline.Options{})
+	both, _ := ltTotals(sb.counters(t))
+	st := ltCount(ltStatuses(t, runs[1].out))
+	if first != rows || both != rows || st["hit"]+st["no_hit"] != rows || runs[1].sum.Outcome != pipeline.OutcomeComplete {
+		t.Errorf("vendor calls: first machine %d, both %d; second machine statuses %v, outcome %s; want %d, %d, all answered from the cache", first, both, st, runs[1].sum.Outcome, rows, rows)
+	}
+	for i, r := range runs {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(r.out), "state", "cache.db")); err == nil {
+			t.Errorf("machine %d: a local cache file was written under coordination", i+1)
+		}
+		noRedisPassword(t, filepath.Dir(r.out))
+	}
+	dir := t.TempDir()
+	ltInput(t, dir, ltRange(0, 1))
+	if _, err := coordCacheJob(t, ltJob{Dir: dir, URL: sb.url, StateDir: filepath.Join(dir, "state"), Keys: []ltKey{{ID: "k1", Secret: ltSecret1}}}, srv.URL(), ""); err == nil || !strings.Contains(err.Error(), "cache.secret is required") {
+		t.Errorf("no cache.secret with the cache in Redis: %v", err)
+	}
+	t.Logf("answer cache in Redis: machine 1 bought %d answers, machine 2 served %d rows with %d calls", first, rows, both-first)
+}
+
 // coordRun is one engine's run: its job, output dir, summary and log.
 type coordRun struct {
 	job *pipeline.Job
