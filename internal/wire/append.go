@@ -12,13 +12,19 @@ const hexDigits = "0123456789abcdef"
 // escapes it with HTML escaping off (json.Encoder.SetEscapeHTML(false)):
 // quote, backslash and control characters; invalid UTF-8 becomes U+FFFD;
 // U+2028 and U+2029 are escaped (JavaScript line terminators).
-func AppendString(dst []byte, s string) []byte {
+func AppendString(dst []byte, s string) []byte { return appendString(dst, s, false) }
+
+// AppendStringHTML appends s as json.Marshal writes a string: as
+// AppendString, and <, > and & as \u003c, \u003e and \u0026.
+func AppendStringHTML(dst []byte, s string) []byte { return appendString(dst, s, true) }
+
+func appendString(dst []byte, s string, html bool) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if c >= 0x20 && c != '"' && c != '\\' && !(html && (c == '<' || c == '>' || c == '&')) {
 				i++
 				continue
 			}
@@ -89,6 +95,14 @@ func AppendFloat(dst []byte, f float64) []byte {
 
 const upperHex = "0123456789ABCDEF"
 
+// queryPlain are the bytes url.QueryEscape leaves as they are.
+var queryPlain = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~'
+	}
+	return t
+}()
+
 // AppendQueryEscape appends s escaped as url.QueryEscape escapes it (a
 // form value): letters, digits and -_.~ as they are, space as '+', every
 // other byte as %XX.
@@ -96,7 +110,7 @@ func AppendQueryEscape(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
+		if queryPlain[c] {
 			continue
 		}
 		dst = append(dst, s[start:i]...)

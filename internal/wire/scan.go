@@ -1,5 +1,10 @@
 package wire
 
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
 // Kinds of Node.
 const (
 	Object = '{'
@@ -290,4 +295,93 @@ func scanNumber(src []byte, i int) int {
 		}
 	}
 	return j
+}
+
+// Fields finds the members of object n named exactly names[i] and puts
+// their node in out[i] (-1 when absent); len(out) must be len(names). It
+// reports false when encoding/json could read the object differently
+// from an exact match: a key with an escape, a key outside ASCII (Unicode
+// case folding), a key equal to a name only case-insensitively (which
+// encoding/json's field matching accepts), or a name given twice.
+func (d *Doc) Fields(n int32, names []string, out []int32) bool {
+	for i := range out {
+		out[i] = -1
+	}
+	for m := d.Nodes[n].First; m >= 0; m = d.Nodes[m].Next {
+		nd := &d.Nodes[m]
+		if nd.KeyEscaped {
+			return false
+		}
+		k := d.Src[nd.KeyStart:nd.KeyEnd]
+		exact := false
+		for i, name := range names {
+			if string(k) == name {
+				if out[i] >= 0 {
+					return false
+				}
+				out[i], exact = m, true
+				break
+			}
+		}
+		if exact {
+			continue
+		}
+		for _, b := range k {
+			if b >= 0x80 {
+				return false
+			}
+		}
+		for _, name := range names {
+			if len(k) == len(name) && equalFoldASCII(k, name) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func equalFoldASCII(a []byte, b string) bool {
+	for i := range a {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// Text returns string node n's value when it needs no decoding (no
+// escape, valid UTF-8): then it is what encoding/json decodes. ok is
+// false for any other node.
+func (d *Doc) Text(n int32) (string, bool) {
+	nd := &d.Nodes[n]
+	if nd.Kind != String || nd.Escaped {
+		return "", false
+	}
+	s := d.Src[nd.Start+1 : nd.End-1]
+	if !utf8.Valid(s) {
+		return "", false
+	}
+	return string(s), true
+}
+
+// Int returns number node n as encoding/json decodes it into an int: an
+// integer literal (no fraction or exponent) that fits. ok is false for
+// anything else.
+func (d *Doc) Int(n int32) (int, bool) {
+	nd := &d.Nodes[n]
+	if nd.Kind != Number {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(string(d.Src[nd.Start:nd.End]), 10, 64)
+	if err != nil || int64(int(v)) != v {
+		return 0, false
+	}
+	return int(v), true
 }

@@ -135,7 +135,15 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 		if got, want := string(AppendQueryEscape(nil, s)), url.QueryEscape(s); got != want {
 			t.Fatalf("AppendQueryEscape(%q) = %s, url.QueryEscape %s", s, got, want)
 		}
+		if got, want := string(AppendStringHTML(nil, s)), marshalString(s); got != want {
+			t.Fatalf("AppendStringHTML(%q) = %s, json.Marshal %s", s, got, want)
+		}
 	}
+}
+
+func marshalString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 func FuzzAppend(f *testing.F) {
@@ -149,6 +157,9 @@ func FuzzAppend(f *testing.F) {
 		if got, want := string(AppendQueryEscape(nil, s)), url.QueryEscape(s); got != want {
 			t.Fatalf("AppendQueryEscape(%q) = %s, url.QueryEscape %s", s, got, want)
 		}
+		if got, want := string(AppendStringHTML(nil, s)), marshalString(s); got != want {
+			t.Fatalf("AppendStringHTML(%q) = %s, json.Marshal %s", s, got, want)
+		}
 	})
 }
 
@@ -157,6 +168,59 @@ func TestAppendFloat(t *testing.T) {
 		want, _ := json.Marshal(f)
 		if got := AppendFloat(nil, f); string(got) != string(want) {
 			t.Errorf("AppendFloat(%v) = %s, encoding/json %s", f, got, want)
+		}
+	}
+}
+
+func TestFieldsTextInt(t *testing.T) {
+	names := []string{"code", "flowId", "n"}
+	out := make([]int32, len(names))
+	for _, c := range []struct {
+		src string
+		ok  bool
+	}{
+		{`{"code":1,"flowId":"x","other":2,"n":-3}`, true},
+		{`{}`, true},
+		{`{"code":1,"code":2}`, false},
+		{`{"Code":1}`, false},
+		{`{"FLOWID":1}`, false},
+		{`{"c\u006fde":1}`, false},
+		{`{"flowİd":1}`, false},
+		{`{"codes":1,"flow":2}`, true},
+	} {
+		var d Doc
+		if !d.Parse([]byte(c.src)) {
+			t.Fatalf("%s not parsed", c.src)
+		}
+		if got := d.Fields(0, names, out); got != c.ok {
+			t.Errorf("Fields(%s) = %v, want %v", c.src, got, c.ok)
+		}
+	}
+	var d Doc
+	if !d.Parse([]byte(`["a\"b","日本","` + "\xff" + `",1,-0,1.5,1e2,9223372036854775807,9223372036854775808,"x",true]`)) {
+		t.Fatal("not parsed")
+	}
+	var ns []int32
+	for e := d.Nodes[0].First; e >= 0; e = d.Nodes[e].Next {
+		ns = append(ns, e)
+	}
+	for i, want := range []struct {
+		s  string
+		ok bool
+	}{{"", false}, {"日本", true}, {"", false}, {"", false}, {"", false}, {"", false}, {"", false}, {"", false}, {"", false}, {"x", true}, {"", false}} {
+		if s, ok := d.Text(ns[i]); s != want.s || ok != want.ok {
+			t.Errorf("Text(%s) = %q, %v", d.Raw(ns[i]), s, ok)
+		}
+	}
+	for i, want := range []struct {
+		n  int
+		ok bool
+	}{{0, false}, {0, false}, {0, false}, {1, true}, {0, true}, {0, false}, {0, false}, {9223372036854775807, true}, {0, false}, {0, false}, {0, false}} {
+		var x int
+		if n, ok := d.Int(ns[i]); n != want.n || ok != want.ok {
+			t.Errorf("Int(%s) = %d, %v", d.Raw(ns[i]), n, ok)
+		} else if ok && json.Unmarshal(d.Raw(ns[i]), &x) != nil {
+			t.Errorf("Int(%s) ok where encoding/json fails", d.Raw(ns[i]))
 		}
 	}
 }

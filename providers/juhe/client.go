@@ -4,6 +4,7 @@
 package juhe
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riskbatch/riskbatch/internal/wire"
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/providers/pii"
 )
@@ -273,25 +275,11 @@ func invalid(rec providers.Record, field string, err error, masked string) error
 func (c *Client) form(key providers.Key, p payload) (url.Values, error) {
 	v := url.Values{}
 	v.Set("key", key.Credentials["key"])
-	idc, mob, name := p.idcard, p.mobile, p.name
+	idc, mob, name, err := c.encrypt(key, p)
+	if err != nil {
+		return nil, err
+	}
 	if c.aes {
-		openid := key.Credentials["openid"]
-		if openid == "" {
-			return nil, fmt.Errorf("key %s: aes: true needs the openid credential", key.ID)
-		}
-		k := pii.JuheAESKey(openid)
-		var err error
-		if idc, err = pii.AESECBEncrypt(k, idc); err != nil {
-			return nil, err
-		}
-		if mob, err = pii.AESECBEncrypt(k, mob); err != nil {
-			return nil, err
-		}
-		if name != "" {
-			if name, err = pii.AESECBEncrypt(k, name); err != nil {
-				return nil, err
-			}
-		}
 		// The document names the flag ency for query and encyr for queryV2;
 		// which one queryV2 really reads is unsettled, so send both there.
 		v.Set("ency", "1")
@@ -316,26 +304,93 @@ func (c *Client) form(key providers.Key, p payload) (url.Values, error) {
 	return v, nil
 }
 
+// encrypt returns the idcard, mobile and realname values: AES-encrypted
+// with the key's OpenID when the job asks for it.
+func (c *Client) encrypt(key providers.Key, p payload) (idc, mob, name string, err error) {
+	idc, mob, name = p.idcard, p.mobile, p.name
+	if !c.aes {
+		return idc, mob, name, nil
+	}
+	openid := key.Credentials["openid"]
+	if openid == "" {
+		return "", "", "", fmt.Errorf("key %s: aes: true needs the openid credential", key.ID)
+	}
+	k := pii.JuheAESKey(openid)
+	if idc, err = pii.AESECBEncrypt(k, idc); err != nil {
+		return "", "", "", err
+	}
+	if mob, err = pii.AESECBEncrypt(k, mob); err != nil {
+		return "", "", "", err
+	}
+	if name != "" {
+		if name, err = pii.AESECBEncrypt(k, name); err != nil {
+			return "", "", "", err
+		}
+	}
+	return idc, mob, name, nil
+}
+
+// encodedForm is form(key, p).Encode() appended directly, keys in
+// url.Values.Encode's (sorted) order, without the map and the sort
+// (issue 18; TestEncodedFormMatchesValues).
+func (c *Client) encodedForm(key providers.Key, p payload) ([]byte, error) {
+	idc, mob, name, err := c.encrypt(key, p)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, 64+len(idc)+len(mob)+len(name)+len(key.Credentials["key"]))
+	pair := func(k, v string) {
+		if len(b) > 0 {
+			b = append(b, '&')
+		}
+		b = append(b, k...)
+		b = append(b, '=')
+		b = wire.AppendQueryEscape(b, v)
+	}
+	if c.aes {
+		pair("ency", "1")
+		if c.product == ProductV2 {
+			pair("encyr", "1")
+		}
+	}
+	if p.idType != pii.None {
+		pair("idCryptoType", strconv.Itoa(int(p.idType)))
+	}
+	pair("idcard", idc)
+	pair("key", key.Credentials["key"])
+	pair("mobile", mob)
+	if name != "" && p.nmType != pii.None {
+		pair("nameCryptoType", strconv.Itoa(int(p.nmType)))
+	}
+	if p.phoneType != pii.None {
+		pair("phoneCryptoType", strconv.Itoa(int(p.phoneType)))
+	}
+	if name != "" {
+		pair("realname", name)
+	}
+	return b, nil
+}
+
 // NewHTTPRequest implements providers.Provider.
 func (c *Client) NewHTTPRequest(ctx context.Context, key providers.Key, req *providers.Request) (*http.Request, error) {
 	p, ok := req.Payload.(payload)
 	if !ok {
 		return nil, fmt.Errorf("juhe: foreign request payload %T", req.Payload)
 	}
-	form, err := c.form(key, p)
+	form, err := c.encodedForm(key, p)
 	if err != nil {
 		return nil, err
 	}
 	if c.method == http.MethodGet {
 		u := c.endpoint
 		if strings.Contains(u, "?") {
-			u += "&" + form.Encode()
+			u += "&" + string(form)
 		} else {
-			u += "?" + form.Encode()
+			u += "?" + string(form)
 		}
 		return http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	}
-	r, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, strings.NewReader(form.Encode()))
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(form))
 	if err != nil {
 		return nil, err
 	}
@@ -364,12 +419,9 @@ type riskInfo struct {
 	RiskCodeValue int `json:"riskCodeValue"`
 }
 
-// Parse implements providers.Provider, classifying on error_code (never on
-// the reason text, whose wording varies).
-func (c *Client) Parse(status int, header http.Header, body []byte) providers.Result {
-	if r, done := providers.ParseHTTPStatus(status, header); done {
-		return r
-	}
+// parseSlow is Parse through encoding/json: the reference for parseFast
+// (parse.go) and what reads every answer parseFast leaves to it.
+func (c *Client) parseSlow(status int, body []byte) providers.Result {
 	var a answer
 	if err := json.Unmarshal(body, &a); err != nil || a.ErrorCode == nil {
 		return providers.Result{Outcome: providers.Transient, Code: fmt.Sprintf("HTTP %d", status), Message: "unparseable body"}
@@ -396,16 +448,21 @@ func (c *Client) Parse(status int, header http.Header, body []byte) providers.Re
 		// an answer: never report it as a no-hit.
 		return providers.Result{Outcome: providers.Transient, Code: codeS, Message: "unparseable result"}
 	}
+	return answerResult(codeS, a.Reason, &res)
+}
+
+// answerResult is the hit or no-hit of a success with its result read.
+func answerResult(codeS, reason string, res *result) providers.Result {
 	vals := []string{"", strconv.Itoa(res.Found), strconv.Itoa(res.IDFound), "", res.OrderID}
 	if res.Found != 1 {
 		// No-hit: riskScore is a placeholder (99 in query, -1 in queryV2).
-		return providers.Result{Outcome: providers.NoHit, Code: codeS, Message: a.Reason, Values: vals}
+		return providers.Result{Outcome: providers.NoHit, Code: codeS, Message: reason, Values: vals}
 	}
 	if res.RiskScore != nil {
 		vals[0] = strconv.Itoa(*res.RiskScore)
 	}
 	vals[3] = formatRisk(res.RiskInfo)
-	return providers.Result{Outcome: providers.Hit, Code: codeS, Message: a.Reason, Values: vals}
+	return providers.Result{Outcome: providers.Hit, Code: codeS, Message: reason, Values: vals}
 }
 
 func formatRisk(info []riskInfo) string {

@@ -7,6 +7,7 @@
 package td
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -20,6 +21,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // time_zone names must load on hosts without a zoneinfo database
 	"unicode/utf8"
@@ -82,6 +84,7 @@ type Client struct {
 	channel  string
 	event    string
 	loc      *time.Location
+	urls     sync.Map // partner_code "\x00" partner_key → the URL (keyURL)
 }
 
 // New builds a TD provider from the job.
@@ -275,11 +278,9 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 		return nil, invalid(rec, "session_id", "9003", fmt.Sprintf("is longer than %d characters", maxLen), pii.MaskGeneric(b.SessionID))
 	}
 
-	// encoding/json sorts map keys, so equal rows encode to equal bytes.
-	enc, err := json.Marshal(b)
-	if err != nil {
-		return nil, fmt.Errorf("td: encode body: %w", err)
-	}
+	// json.Marshal's bytes (keys of maps sorted, so equal rows encode to
+	// equal bytes), appended without reflection (fast.go).
+	enc := b.encode()
 	// The body is plaintext (no per-key encoding): its digest is also the
 	// lookup's identity (Request.Identity).
 	d := providers.DedupeKey("td", string(enc))
@@ -448,15 +449,11 @@ func (c *Client) NewHTTPRequest(ctx context.Context, key providers.Key, req *pro
 	if code == "" || secret == "" {
 		return nil, fmt.Errorf("td: key %s needs both partner_code and partner_key", key.ID)
 	}
-	u, err := url.Parse(c.endpoint)
+	u, err := c.keyURL(code, secret)
 	if err != nil {
 		return nil, errors.New("td: endpoint is not a URL")
 	}
-	q := u.Query()
-	q.Set("partner_code", code)
-	q.Set("partner_key", secret)
-	u.RawQuery = q.Encode()
-	r, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(string(p.body)))
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(p.body))
 	if err != nil {
 		return nil, errors.New("td: cannot build the request") // err would print the URL
 	}
@@ -481,17 +478,18 @@ type reason struct {
 	Reason string `json:"reason"`
 }
 
-// Parse implements providers.Provider. TD sends errors with HTTP 200 and
-// the code in the body, so the HTTP status only decides transport-level
-// failures.
-func (c *Client) Parse(status int, header http.Header, raw []byte) providers.Result {
-	if r, done := providers.ParseHTTPStatus(status, header); done {
-		return r
-	}
+// parseSlow is Parse through encoding/json: the reference for the one-pass
+// reading (fast.go) and what reads every answer that leaves to it.
+func (c *Client) parseSlow(status int, raw []byte) providers.Result {
 	var a answer
 	if err := json.Unmarshal(raw, &a); err != nil {
 		return providers.Result{Outcome: providers.Transient, Code: fmt.Sprintf("HTTP %d", status), Message: "unparseable body"}
 	}
+	return classify(status, &a)
+}
+
+// classify is the result of a decoded answer.
+func classify(status int, a *answer) providers.Result {
 	code, ok := parseCode(a.Code)
 	if !ok {
 		return providers.Result{Outcome: providers.Transient, Code: fmt.Sprintf("HTTP %d", status), Message: "body has no code"}
@@ -522,6 +520,11 @@ func parseCode(raw json.RawMessage) (int, bool) {
 	if len(raw) == 0 {
 		return 0, false
 	}
+	if plainInt(raw) { // what encoding/json does for an int, without it
+		if n, err := strconv.Atoi(string(raw)); err == nil {
+			return n, true
+		}
+	}
 	var n int
 	if err := json.Unmarshal(raw, &n); err == nil {
 		return n, true
@@ -541,6 +544,11 @@ func parseScore(raw json.RawMessage) (text string, has, ok bool) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return "", false, true
 	}
+	if c := raw[0]; c == '-' || c >= '0' && c <= '9' { // a JSON number: encoding/json's ParseFloat
+		if f, err := strconv.ParseFloat(string(raw), 64); err == nil {
+			return strconv.FormatFloat(f, 'f', -1, 64), true, true
+		}
+	}
 	var f float64
 	if err := json.Unmarshal(raw, &f); err != nil {
 		var s string
@@ -555,6 +563,22 @@ func parseScore(raw json.RawMessage) (text string, has, ok bool) {
 		}
 	}
 	return strconv.FormatFloat(f, 'f', -1, 64), true, true
+}
+
+// plainInt: an optional '-' and digits only.
+func plainInt(b []byte) bool {
+	if len(b) > 0 && b[0] == '-' {
+		b = b[1:]
+	}
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func formatReasons(rs []reason) string {

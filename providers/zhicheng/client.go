@@ -411,7 +411,7 @@ func (c *Client) NewHTTPRequest(ctx context.Context, key providers.Key, req *pro
 
 // formBody is the form: api_name, params, query_reason, sign, user_name.
 func (c *Client) formBody(user, sign, params string) []byte {
-	b := make([]byte, 0, len(params)*3/2+len(user)+len(sign)+96)
+	b := make([]byte, 0, 3*(len(params)+len(user)+len(sign))+96)
 	b = append(b, "api_name="...)
 	b = wire.AppendQueryEscape(b, APIName)
 	b = append(b, "&params="...)
