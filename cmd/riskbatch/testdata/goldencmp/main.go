@@ -3,8 +3,11 @@
 // errors.csv and warnings.csv byte for byte, summary.json without its
 // times, and the journal and raw.jsonl line sets after dropping what
 // legitimately varies between runs (times, latencies, request sequence
-// numbers and the journal's per-line CRC, which covers the sequence number).
-// Lines are compared as sorted sets because workers finish in any order.
+// numbers and the journal's per-line CRC, which covers the sequence number,
+// and the row number: when two rows make the same request, which of them
+// calls and which reuses the answer depends on timing; results.csv shows
+// every row's answer either way). Lines are compared as sorted sets because
+// workers finish in any order.
 //
 //	go run ./cmd/riskbatch/testdata/goldencmp -run /tmp/rb-before -dir /tmp/gold    # take goldens
 //	go run ./cmd/riskbatch/testdata/goldencmp -run /tmp/rb-after -dir /tmp/new      # a new tree
@@ -147,6 +150,8 @@ func summary(b []byte) ([]byte, error) {
 var (
 	crcPrefix = regexp.MustCompile(`^[0-9a-f]{8} `)
 	seqField  = regexp.MustCompile(`"q":[0-9]+,`)
+	rowField  = regexp.MustCompile(`^\{"t":"([a-z])","r":[0-9]+,`)
+	rawRow    = regexp.MustCompile(`^\{"row":[0-9]+,`)
 	timeField = regexp.MustCompile(`^\{"time":"[^"]*",`)
 	latField  = regexp.MustCompile(`,"latency_ms":[0-9.eE+-]+,`)
 )
@@ -161,6 +166,10 @@ func journal(b []byte) ([]byte, error) {
 		if n := len(seqField.FindAllStringIndex(l, -1)); n != 1 {
 			return "", fmt.Errorf("%d sequence fields in %.80s", n, l)
 		}
+		if !rowField.MatchString(l) {
+			return "", fmt.Errorf("journal line without a row: %.80s", l)
+		}
+		l = rowField.ReplaceAllString(l, `{"t":"$1",`)
 		return seqField.ReplaceAllString(l, ""), nil
 	})
 }
@@ -173,6 +182,7 @@ func rawlog(b []byte) ([]byte, error) {
 			return "", fmt.Errorf("raw.jsonl line without time or latency: %.80s", l)
 		}
 		l = timeField.ReplaceAllString(l, "{")
+		l = rawRow.ReplaceAllString(l, "{")
 		return latField.ReplaceAllString(l, ","), nil
 	})
 }
