@@ -95,6 +95,17 @@ func AppendFloat(dst []byte, f float64) []byte {
 
 const upperHex = "0123456789ABCDEF"
 
+// QueryEscapedLen is len(AppendQueryEscape(nil, s)), for sizing a buffer.
+func QueryEscapedLen(s string) int {
+	n := len(s)
+	for i := 0; i < len(s); i++ {
+		if !queryPlain[s[i]] && s[i] != ' ' {
+			n += 2
+		}
+	}
+	return n
+}
+
 // queryPlain are the bytes url.QueryEscape leaves as they are.
 var queryPlain = func() (t [256]bool) {
 	for c := range 256 {

@@ -332,11 +332,12 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 	}
 	// The params are plaintext (no per-key encoding): the wire digest is
 	// also the lookup's identity (Request.Identity).
-	d := providers.DedupeKey("zhicheng", APIName, c.queryReason, string(body))
+	params := string(body)
+	d := providers.DedupeKey("zhicheng", APIName, c.queryReason, params)
 	return &providers.Request{
 		Dedupe:   d,
 		Identity: d,
-		Payload:  payload{params: string(body)},
+		Payload:  payload{params: params},
 		Notes:    notes,
 		Warnings: warns,
 	}, nil
@@ -361,12 +362,23 @@ func inputField(rec providers.Record, field string) string {
 	return field
 }
 
+// addrFields are <pre>_province, _city, _county, _address and _addr, by
+// pre (built once, not per row).
+var addrFields = func() map[string][5]string {
+	m := map[string][5]string{}
+	for _, pre := range []string{"family", "corp"} {
+		m[pre] = [5]string{pre + "_province", pre + "_city", pre + "_county", pre + "_address", pre + "_addr"}
+	}
+	return m
+}()
+
 // address reads <pre>_province/_city/_county/_address, or the free-text
 // <pre>_addr column as the street address part.
 func address(rec providers.Record, pre string) *Address {
-	a := &Address{Province: rec.Get(pre + "_province"), City: rec.Get(pre + "_city"), County: rec.Get(pre + "_county"), Address: rec.Get(pre + "_address")}
+	f := addrFields[pre]
+	a := &Address{Province: rec.Get(f[0]), City: rec.Get(f[1]), County: rec.Get(f[2]), Address: rec.Get(f[3])}
 	if a.Address == "" {
-		a.Address = rec.Get(pre + "_addr")
+		a.Address = rec.Get(f[4])
 	}
 	if a.empty() {
 		return nil
@@ -377,6 +389,12 @@ func address(rec providers.Record, pre string) *Address {
 // splitMobiles splits a cell holding one or two mobiles (the wire format's
 // comma, or the separators people type).
 func splitMobiles(s string) []string {
+	if !strings.ContainsAny(s, ",，;；、") { // one mobile (or none): no split
+		if s = strings.TrimSpace(s); s == "" {
+			return nil
+		}
+		return []string{s}
+	}
 	var out []string
 	for _, m := range strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(",，;；、", r) }) {
 		if m = strings.TrimSpace(m); m != "" {
@@ -411,7 +429,8 @@ func (c *Client) NewHTTPRequest(ctx context.Context, key providers.Key, req *pro
 
 // formBody is the form: api_name, params, query_reason, sign, user_name.
 func (c *Client) formBody(user, sign, params string) []byte {
-	b := make([]byte, 0, 3*(len(params)+len(user)+len(sign))+96)
+	b := make([]byte, 0, len("api_name=&params=&query_reason=&sign=&user_name=")+wire.QueryEscapedLen(APIName)+
+		wire.QueryEscapedLen(params)+wire.QueryEscapedLen(c.queryReason)+wire.QueryEscapedLen(sign)+wire.QueryEscapedLen(user))
 	b = append(b, "api_name="...)
 	b = wire.AppendQueryEscape(b, APIName)
 	b = append(b, "&params="...)

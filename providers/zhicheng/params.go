@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -356,10 +355,24 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Code + " " + e.Field + ": " + e.Reason }
 
-var (
-	telRE  = regexp.MustCompile(`^[0-9]{3,4}-[0-9]{7,8}$`)
-	bankRE = regexp.MustCompile(`^[0-9]{1,20}$`)
-)
+// isTel matches ^[0-9]{3,4}-[0-9]{7,8}$ (a regexp per row was a visible
+// cost; TestTelAndBankMatchRegexp holds these to the expressions).
+func isTel(s string) bool {
+	i := strings.IndexByte(s, '-')
+	return (i == 3 || i == 4) && allDigits(s[:i]) && (len(s)-i-1 == 7 || len(s)-i-1 == 8) && allDigits(s[i+1:])
+}
+
+// isBank matches ^[0-9]{1,20}$.
+func isBank(s string) bool { return len(s) >= 1 && len(s) <= 20 && allDigits(s) }
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // Length limits of the document's request table (in characters).
 const (
@@ -476,7 +489,7 @@ func check(p *Params, fix bool, notes *[]string) *FieldError {
 		if fix {
 			p.BankNo = strings.Join(strings.Fields(p.BankNo), "")
 		}
-		if !bankRE.MatchString(p.BankNo) {
+		if !isBank(p.BankNo) {
 			return fe("44016", "bank_no", "bank card number must be at most 20 digits", pii.MaskGeneric(p.BankNo))
 		}
 	}
@@ -543,7 +556,7 @@ func checkTel(v *string, fix bool, code, field string) *FieldError {
 	if fix {
 		*v = telFix.Replace(strings.TrimSpace(*v))
 	}
-	if !telRE.MatchString(*v) {
+	if !isTel(*v) {
 		return &FieldError{Code: code, Field: field, Reason: "telephone must be a 3-4 digit area code, '-', and 7-8 digits (010-65239821)", Masked: pii.MaskMobile(*v)}
 	}
 	return nil
@@ -580,7 +593,10 @@ func checkContacts(p *Params, fix bool) *FieldError {
 		return &FieldError{Code: "44018", Field: "contacts", Reason: fmt.Sprintf("%d contacts given, at most %d", len(p.Contacts), maxContacts)}
 	}
 	spouses, parents := 0, 0
-	ids := map[string]bool{strings.ToUpper(p.IDNo): true}
+	// The ID numbers seen (at most 1 + maxContacts): a slice, not a map
+	// per row.
+	ids := make([]string, 1, 1+maxContacts)
+	ids[0] = strings.ToUpper(p.IDNo)
 	for i := range p.Contacts {
 		c := &p.Contacts[i]
 		f := func(s string) string { return "contact" + strconv.Itoa(i+1) + "_" + s }
@@ -620,10 +636,10 @@ func checkContacts(p *Params, fix bool) *FieldError {
 		}
 		if c.IDNo != "" {
 			k := strings.ToUpper(c.IDNo)
-			if ids[k] {
+			if slices.Contains(ids, k) {
 				return &FieldError{Code: "44023", Field: f("id_no"), Reason: "contact ID number repeats the applicant's or another contact's", Masked: pii.MaskID(c.IDNo)}
 			}
-			ids[k] = true
+			ids = append(ids, k)
 		}
 		switch c.Type {
 		case "SPOUSE":

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -162,6 +163,25 @@ func TestFormBodyMatchesValues(t *testing.T) {
 		form.Set("params", string(params))
 		if got, want := string(c.formBody(user, sign, string(params))), form.Encode(); got != want {
 			t.Fatalf("\n got %s\nwant %s", got, want)
+		}
+	}
+}
+
+func TestTelAndBankMatchRegexp(t *testing.T) {
+	tel := regexp.MustCompile(`^[0-9]{3,4}-[0-9]{7,8}$`)
+	bank := regexp.MustCompile(`^[0-9]{1,20}$`)
+	parts := []string{"", "0", "01", "010", "0755", "07551", "-", "--", "1234567", "12345678", "123456789", "a", " ", "\n", "１", "012345678901234567890"}
+	for _, a := range parts {
+		for _, b := range parts {
+			for _, c := range parts {
+				s := a + b + c
+				if isTel(s) != tel.MatchString(s) {
+					t.Errorf("isTel(%q) = %v", s, isTel(s))
+				}
+				if isBank(s) != bank.MatchString(s) {
+					t.Errorf("isBank(%q) = %v", s, isBank(s))
+				}
+			}
 		}
 	}
 }

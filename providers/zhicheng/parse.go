@@ -58,9 +58,14 @@ func (c *Client) parseFast(status int, d *wire.Doc, body []byte) (providers.Resu
 	if !d.Parse(body) || d.Nodes[0].Kind != wire.Object {
 		return providers.Result{}, false
 	}
+	plain := true // no key needs squashing (node.key)
 	for i := range d.Nodes {
-		if d.Nodes[i].KeyEscaped {
+		nd := &d.Nodes[i]
+		if nd.KeyEscaped {
 			return providers.Result{}, false
+		}
+		if plain && nd.KeyEnd > nd.KeyStart && !plainKey(d.Src[nd.KeyStart:nd.KeyEnd]) {
+			plain = false
 		}
 	}
 	var code, msg, flow, data int32 = -1, -1, -1, -1
@@ -122,7 +127,7 @@ func (c *Client) parseFast(status int, d *wire.Doc, body []byte) (providers.Resu
 		return providers.Result{}, false
 	}
 	flowS, _ := scalar(raw(flow))
-	vals, hit := c.fastValues(node{d, data}, flowS)
+	vals, hit := c.fastValues(node{d, data, plain}, flowS)
 	out := providers.NoHit
 	if hit {
 		out = providers.Hit
@@ -173,8 +178,7 @@ func (c *Client) fastValues(d node, flow string) (vals []string, hit bool) {
 		// One pass over the members; a repeated key gives the last, as get.
 		for m := sn.d.Nodes[sn.n].First; m >= 0; m = sn.d.Nodes[m].Next {
 			if i, ok := socialIndex[sn.key(m)]; ok {
-				s, _ := scalar(sn.d.Raw(m))
-				vals[socialBase+i] = strings.TrimSpace(s)
+				vals[socialBase+i] = sn.text(m)
 			}
 		}
 	}
@@ -207,17 +211,49 @@ func (c *Client) fastValues(d node, flow string) (vals []string, hit bool) {
 type node struct {
 	d *wire.Doc
 	n int32
+	// plain: no key of the answer holds a space or a byte outside ASCII,
+	// so no key needs squashing.
+	plain bool
+}
+
+// plainKey: only ASCII and no space character (unicode.IsSpace's ASCII
+// ones; bytes outside ASCII may be spaces too).
+func plainKey(k []byte) bool {
+	for _, b := range k {
+		if b >= utf8.RuneSelf || b == ' ' || b == '\t' || b == '\n' || b == '\v' || b == '\f' || b == '\r' {
+			return false
+		}
+	}
+	return true
 }
 
 // key is member m's key with spaces squashed, as splitObject keys it.
 func (o node) key(m int32) string {
 	k := o.d.Key(m)
-	for _, b := range k {
-		if b >= utf8.RuneSelf || b == ' ' || b == '\t' || b == '\n' || b == '\v' || b == '\f' || b == '\r' {
-			return squashBytes(k)
-		}
+	if o.plain || plainKey(k) {
+		return unsafeString(k)
 	}
-	return unsafeString(k)
+	return squashBytes(k)
+}
+
+// text is o.str for member m: scalar's text, trimmed. A string without
+// escapes and a number are taken as they are (the document is valid JSON:
+// no control character or quote inside the string, a number of JSON's
+// grammar, which is isPlainNumber's); anything else goes through scalar.
+func (o node) text(m int32) string {
+	nd := &o.d.Nodes[m]
+	switch {
+	case nd.Kind == wire.String && !nd.Escaped:
+		if s := o.d.Str(m); utf8.Valid(s) {
+			return strings.TrimSpace(string(s))
+		}
+	case nd.Kind == wire.Number:
+		return string(o.d.Raw(m))
+	case nd.Kind == wire.Null:
+		return ""
+	}
+	s, _ := scalar(o.d.Raw(m))
+	return strings.TrimSpace(s)
 }
 
 func squashBytes(k []byte) string {
@@ -244,8 +280,7 @@ func (o node) str(key string) string {
 	if m < 0 {
 		return ""
 	}
-	s, _ := scalar(o.d.Raw(m))
-	return strings.TrimSpace(s)
+	return o.text(m)
 }
 
 func (o node) sub(key string) (node, bool) {
@@ -253,7 +288,7 @@ func (o node) sub(key string) (node, bool) {
 	if m < 0 || o.d.Nodes[m].Kind != wire.Object {
 		return node{}, false
 	}
-	return node{o.d, m}, true
+	return node{o.d, m, o.plain}, true
 }
 
 func (o node) objects(key string) []node {
@@ -264,7 +299,7 @@ func (o node) objects(key string) []node {
 	var out []node
 	for e := o.d.Nodes[m].First; e >= 0; e = o.d.Nodes[e].Next {
 		if o.d.Nodes[e].Kind == wire.Object {
-			out = append(out, node{o.d, e})
+			out = append(out, node{o.d, e, o.plain})
 		}
 	}
 	return out
