@@ -120,3 +120,28 @@ func TestEncodedFormMatchesValues(t *testing.T) {
 		t.Fatal("aes without openid accepted")
 	}
 }
+
+// BenchmarkParse: the simulator's answers through Parse and parseSlow
+// (encoding/json; GOEXPERIMENT=jsonv2 runs it on the v2 implementation).
+func BenchmarkParse(b *testing.B) {
+	c := &Client{}
+	sim, err := os.ReadFile(filepath.Join("testdata", "sim_answers.jsonl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	bodies := bytes.Split(bytes.TrimSpace(sim), []byte("\n"))
+	for _, m := range []struct {
+		name string
+		f    func([]byte) providers.Result
+	}{
+		{"fast", func(body []byte) providers.Result { return c.Parse(200, http.Header{}, body) }},
+		{"encoding-json", func(body []byte) providers.Result { return c.parseSlow(200, body) }},
+	} {
+		b.Run(m.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				m.f(bodies[i%len(bodies)])
+			}
+		})
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/riskbatch/riskbatch/internal/wire/wiretest"
+	"github.com/riskbatch/riskbatch/providers"
 )
 
 var tdStrings = []string{"", "", "a", "<&>", `"q"`, "日本", "\xff", "\u2028", "123", "-7", "007", "1234567890123456", "x y", "\t"}
@@ -127,4 +128,29 @@ func FuzzParse(f *testing.F) {
 	}
 	c := &Client{}
 	f.Fuzz(func(t *testing.T, b []byte) { sameParse(t, c, b) })
+}
+
+// BenchmarkParse: the simulator's answers through Parse and parseSlow
+// (encoding/json; GOEXPERIMENT=jsonv2 runs it on the v2 implementation).
+func BenchmarkParse(b *testing.B) {
+	c := &Client{}
+	sim, err := os.ReadFile(filepath.Join("testdata", "sim_answers.jsonl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	bodies := bytes.Split(bytes.TrimSpace(sim), []byte("\n"))
+	for _, m := range []struct {
+		name string
+		f    func([]byte) providers.Result
+	}{
+		{"fast", func(body []byte) providers.Result { return c.Parse(200, http.Header{}, body) }},
+		{"encoding-json", func(body []byte) providers.Result { return c.parseSlow(200, body) }},
+	} {
+		b.Run(m.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				m.f(bodies[i%len(bodies)])
+			}
+		})
+	}
 }

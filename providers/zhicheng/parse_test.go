@@ -200,3 +200,28 @@ func TestParseFastMatchesSlowOnRawLog(t *testing.T) {
 	}
 	t.Logf("%d answers", n)
 }
+
+// BenchmarkParse: one answer of the simulator's corpus per op, through
+// Parse (one pass) and parseSlow (encoding/json; with GOEXPERIMENT=jsonv2
+// that is encoding/json on the v2 implementation).
+func BenchmarkParse(b *testing.B) {
+	c := parseClients(b)[0]
+	var bodies [][]byte
+	for _, body := range corpus(b)[1:51] {
+		bodies = append(bodies, body)
+	}
+	for _, m := range []struct {
+		name string
+		f    func([]byte) providers.Result
+	}{
+		{"fast", func(body []byte) providers.Result { return c.Parse(200, http.Header{}, body) }},
+		{"encoding-json", func(body []byte) providers.Result { return c.parseSlow(200, body) }},
+	} {
+		b.Run(m.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				m.f(bodies[i%len(bodies)])
+			}
+		})
+	}
+}
