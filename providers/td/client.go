@@ -302,13 +302,30 @@ func maskEvent(v string) string {
 	return pii.MaskGeneric(v)
 }
 
-// intLike is an integer without leading zeros of at most 15 digits: exact
+// isIntLike: an integer without leading zeros of at most 15 digits
+// (^-?(0|[1-9][0-9]{0,14})$, checked without a regexp per value): exact
 // in a double, so no JSON parser on TD's side can round it. Longer digit
 // strings (ids) and zero-padded codes stay strings.
-var intLike = regexp.MustCompile(`^-?(0|[1-9][0-9]{0,14})$`)
+func isIntLike(v string) bool {
+	if len(v) > 0 && v[0] == '-' {
+		v = v[1:]
+	}
+	if v == "0" {
+		return true
+	}
+	if len(v) < 1 || len(v) > 15 || v[0] == '0' {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 func detailValue(v string) any {
-	if intLike.MatchString(v) {
+	if isIntLike(v) {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 			return n
 		}

@@ -20,7 +20,7 @@ import (
 // encode is json.Marshal(b): the document's field order, ext and each
 // event_detail map in sorted key order, HTML-escaped strings.
 func (b *body) encode() []byte {
-	out := make([]byte, 0, 256)
+	out := make([]byte, 0, b.sizeHint())
 	out = append(out, `{"channel":`...)
 	out = wire.AppendStringHTML(out, b.Channel)
 	out = append(out, `,"session_id":`...)
@@ -74,6 +74,26 @@ func (b *body) encode() []byte {
 		out = append(out, '}')
 	}
 	return append(out, '}')
+}
+
+// sizeHint is about what encode writes, so its buffer is allocated once.
+func (b *body) sizeHint() int {
+	n := 160 + len(b.Channel) + len(b.SessionID) + len(b.DecisionEvent) + len(b.EventTime) + len(b.AccountID) + len(b.Terminal.BlackBox) + len(b.Terminal.IP)
+	for k, v := range b.Ext {
+		n += 6 + len(k) + len(v)
+	}
+	for ev, d := range b.EventDetail {
+		n += 6 + len(ev)
+		for k, v := range d {
+			n += 6 + len(k)
+			if s, ok := v.(string); ok {
+				n += len(s)
+			} else {
+				n += 20
+			}
+		}
+	}
+	return n + n/4
 }
 
 func sortedKeys[V any](m map[string]V) []string {

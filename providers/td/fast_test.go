@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"testing"
 
 	"github.com/riskbatch/riskbatch/internal/wire/wiretest"
@@ -152,5 +153,17 @@ func BenchmarkParse(b *testing.B) {
 				m.f(bodies[i%len(bodies)])
 			}
 		})
+	}
+}
+
+func TestIsIntLikeMatchesRegexp(t *testing.T) {
+	re := regexp.MustCompile(`^-?(0|[1-9][0-9]{0,14})$`)
+	parts := []string{"", "-", "0", "00", "1", "9", "123456789012345", "1234567890123456", "a", " ", "+", "-0", "１", "01"}
+	for _, a := range parts {
+		for _, b := range parts {
+			if s := a + b; isIntLike(s) != re.MatchString(s) {
+				t.Errorf("isIntLike(%q) = %v", s, isIntLike(s))
+			}
+		}
 	}
 }

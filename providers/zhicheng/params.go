@@ -93,7 +93,7 @@ func marshalJSON(v any) ([]byte, error) {
 // appended field by field instead of through reflection and a new
 // json.Encoder per nested value (issue 18).
 func (p *Params) Marshal(encoding string) ([]byte, error) {
-	b := make([]byte, 0, 384)
+	b := make([]byte, 0, p.sizeHint())
 	b = append(b, `{"amount_business":`...)
 	b = wire.AppendString(b, p.AmountBusiness)
 	if p.QueryCorpAddrDetection != "" {
@@ -135,6 +135,28 @@ func (p *Params) Marshal(encoding string) ([]byte, error) {
 	b = appendOpt(b, `,"family_tel":`, p.FamilyTel)
 	b = appendOpt(b, `,"qq":`, p.QQ)
 	return append(b, '}'), nil
+}
+
+// sizeHint is about what Marshal writes (the values, the keys and
+// quotes, room for escapes), so its buffer is allocated once.
+func (p *Params) sizeHint() int {
+	n := 400 + len(p.AmountBusiness) + len(p.QueryCorpAddrDetection) + len(p.Name) + len(p.IDNo) + len(p.BankNo) +
+		len(p.Email) + len(p.QQ) + len(p.FamilyTel) + len(p.CorpTel) + len(p.CorpName)
+	for _, s := range p.AddrDetectionTypes {
+		n += len(s) + 3
+	}
+	for _, s := range p.Mobiles {
+		n += len(s) + 1
+	}
+	for _, a := range []*Address{p.FamilyAddr, p.CorpAddr} {
+		if a != nil {
+			n += 60 + len(a.Province) + len(a.City) + len(a.County) + len(a.Address)
+		}
+	}
+	for _, c := range p.Contacts {
+		n += 80 + len(c.IDNo) + len(c.Mobile) + len(c.Name) + len(c.Type)
+	}
+	return n + n/4
 }
 
 // appendOpt appends an omitempty string member.
