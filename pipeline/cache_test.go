@@ -3,8 +3,10 @@ package pipeline_test
 import (
 	"context"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -375,5 +377,48 @@ func TestValidateCountsCacheServed(t *testing.T) {
 	}
 	if c, _ := totalCalls(f.counters()); c != calls {
 		t.Fatal("validate called the vendor")
+	}
+}
+
+// cache.secret from the environment keys the store instead of the
+// installation's file, and is redacted like a credential: it is in no
+// output, log or state file.
+func TestCacheSecretFromJobIsRedacted(t *testing.T) {
+	f := newFixture(t, nil)
+	const secret = "cache-SECRET-5e1d77aa90"
+	src, _ := os.ReadFile(filepath.Join("testdata", "cache_job.yaml"))
+	withSecret := strings.Replace(string(src), "cache:\n  retention:", "cache:\n  secret: ${CACHE_SECRET}\n  retention:", 1)
+	path := filepath.Join(f.dir, "secret_job.yaml")
+	os.WriteFile(path, []byte(withSecret), 0o644)
+	writeCSV(t, filepath.Join(f.dir, "in.csv"), utf8Plain, book(t, 6), nil)
+	job, err := pipeline.LoadJob(path, f.env(map[string]string{"CACHE_SECRET": secret}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(job.Secrets(), secret) {
+		t.Fatal("cache.secret is not among the job's secrets")
+	}
+	_, err, log := f.runJob(job, pipeline.Options{Clock: &nightClock{t: night1}})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log)
+	}
+	if strings.Contains(log, secret) {
+		t.Fatal("the log shows cache.secret")
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "state", "cache.secret")); err == nil {
+		t.Fatal("a secret file was made although the job gives cache.secret")
+	}
+	filepath.WalkDir(f.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(p, ".yaml") {
+			return nil
+		}
+		if b, _ := os.ReadFile(p); strings.Contains(string(b), secret) {
+			t.Errorf("%s holds cache.secret", p)
+		}
+		return nil
+	})
+	// Too short a secret is refused when the job loads.
+	if _, err := pipeline.LoadJob(path, f.env(map[string]string{"CACHE_SECRET": "short"})); err == nil || !strings.Contains(err.Error(), "at least 16") {
+		t.Fatalf("a short cache.secret: %v", err)
 	}
 }
