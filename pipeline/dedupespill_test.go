@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+	"time"
 )
 
 func spillKey(i int) [16]byte {
@@ -115,5 +116,18 @@ func TestSpillIndexBytesPerEntry(t *testing.T) {
 	}
 	t.Logf("dedupe index with spill: %d entries, %.2f bytes of heap per entry (%.1f MB), %d runs on disk, peak heap %.1f MB",
 		n, per, float64(ms1.HeapAlloc-ms0.HeapAlloc)/1e6, len(d.done.runs), float64(ms1.HeapSys)/1e6)
+	// Lookup cost (logged, not asserted): digests on disk, and new ones.
+	const probes = 200_000
+	start := time.Now()
+	for i := range probes {
+		d.done.get(spillKey((i * 7919) % n))
+	}
+	hit := time.Since(start)
+	start = time.Now()
+	for i := range probes {
+		d.done.get(spillKey(n + i))
+	}
+	miss := time.Since(start)
+	t.Logf("lookups: %.2f µs for a digest in the index, %.2f µs for a new one", float64(hit.Microseconds())/probes, float64(miss.Microseconds())/probes)
 	d.done.close()
 }
