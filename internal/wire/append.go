@@ -2,6 +2,7 @@ package wire
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -118,19 +119,22 @@ var queryPlain = func() (t [256]bool) {
 // form value): letters, digits and -_.~ as they are, space as '+', every
 // other byte as %XX.
 func AppendQueryEscape(dst []byte, s string) []byte {
-	start := 0
+	n, m := len(dst), QueryEscapedLen(s)
+	dst = slices.Grow(dst, m)
+	out := dst[n : n+m]
+	j := 0
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if queryPlain[c] {
-			continue
+		switch c := s[i]; {
+		case queryPlain[c]:
+			out[j] = c
+			j++
+		case c == ' ':
+			out[j] = '+'
+			j++
+		default:
+			out[j], out[j+1], out[j+2] = '%', upperHex[c>>4], upperHex[c&15]
+			j += 3
 		}
-		dst = append(dst, s[start:i]...)
-		if c == ' ' {
-			dst = append(dst, '+')
-		} else {
-			dst = append(dst, '%', upperHex[c>>4], upperHex[c&15])
-		}
-		start = i + 1
 	}
-	return append(dst, s[start:]...)
+	return dst[:n+j]
 }

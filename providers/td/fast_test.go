@@ -2,6 +2,8 @@ package td
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"math/rand/v2"
 	"net/http"
@@ -10,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/riskbatch/riskbatch/internal/wire/wiretest"
@@ -164,6 +167,25 @@ func TestIsIntLikeMatchesRegexp(t *testing.T) {
 			if s := a + b; isIntLike(s) != re.MatchString(s) {
 				t.Errorf("isIntLike(%q) = %v", s, isIntLike(s))
 			}
+		}
+	}
+}
+
+// TestDeriveSession: the session id is what it was (SHA-256 through a
+// hash object, hex, 30 digits), so re-runs dedupe against older journals.
+func TestDeriveSession(t *testing.T) {
+	for _, b := range []body{
+		{DecisionEvent: "marketing", EventTime: "2026-10-01T09:00:00.000+08:00", AccountID: "acct1", Terminal: terminal{BlackBox: "bb", IP: "10.0.0.1"}},
+		{},
+		{DecisionEvent: "login", Terminal: terminal{IP: "::1"}, AccountID: strings.Repeat("长", 400)},
+	} {
+		h := sha256.New()
+		for _, p := range []string{b.DecisionEvent, b.EventTime, b.AccountID, b.Terminal.BlackBox, b.Terminal.IP} {
+			h.Write([]byte(p))
+			h.Write([]byte{0})
+		}
+		if got, want := deriveSession(b), "rb"+hex.EncodeToString(h.Sum(nil))[:30]; got != want {
+			t.Errorf("deriveSession = %s, want %s", got, want)
 		}
 	}
 }
