@@ -392,7 +392,7 @@ type grantInfo struct {
 	at       time.Time     // pace time of the grant
 	interval time.Duration // the key's interval at the rate in force at the grant; 0 = unlimited
 	pace     time.Duration // the interval the schedule ran on (interval less the margin)
-	shared   SharedGrant   // the coordinator's grant (shared.go)
+	shared   *SharedGrant  // the coordinator's grant (shared.go); nil without one
 }
 
 // take waits for the caller's turn in line, then for a key that may take a call now, and
@@ -644,8 +644,8 @@ type Lease struct {
 	p        *Pool
 	k        *key
 	day      string
-	reserved bool
 	grant    grantInfo
+	reserved bool // next to released: the two share one word (a Lease is allocated per call)
 	released atomic.Bool
 }
 

@@ -63,7 +63,7 @@ func (p *Pool) grantSharedLocked(ctx context.Context, k *key) (grantInfo, bool, 
 		if k.cfg.DailyQuota > 0 {
 			k.cacheDay, k.cacheUsed = sg.Day, sg.Used
 		}
-		return grantInfo{n: k.grants, at: now, shared: sg}, true, nil
+		return grantInfo{n: k.grants, at: now, shared: &sg}, true, nil
 	case sg.Spent:
 		if k.cfg.DailyQuota > 0 {
 			k.cacheDay, k.cacheUsed = sg.Day, max(sg.Used, k.cfg.DailyQuota)
@@ -98,7 +98,7 @@ func (p *Pool) sharedLease(k *key, g grantInfo) *Lease {
 
 // releaseShared tells the coordinator how the call ended and mirrors the key's rate.
 func (p *Pool) releaseShared(l *Lease, fb Feedback, retryAfter time.Duration) error {
-	factor, err := p.coord.Release(context.Background(), l.k.shared, l.grant.shared, fb, retryAfter)
+	factor, err := p.coord.Release(context.Background(), l.k.shared, *l.grant.shared, fb, retryAfter)
 	if err == nil && l.k.cfg.QPS > 0 && factor > 0 {
 		p.mu.Lock()
 		l.k.curQPS = l.k.cfg.QPS * factor
