@@ -162,7 +162,7 @@ func (l *RawLog) appendBody(body []byte, valid bool) {
 // visible share of a run's CPU.
 func appendRawRecord(b []byte, r *RawRecord) []byte {
 	b = append(b, `{"time":"`...)
-	b = r.Time.AppendFormat(b, time.RFC3339Nano)
+	b = appendRFC3339Nano(b, r.Time)
 	b = append(b, `","row":`...)
 	b = strconv.AppendInt(b, int64(r.Row), 10)
 	b = append(b, `,"provider":`...)
@@ -205,6 +205,34 @@ func appendRawRecord(b []byte, r *RawRecord) []byte {
 		b = AppendJSONString(b, r.FetchedAt)
 	}
 	return b
+}
+
+// appendRFC3339Nano is t.AppendFormat(b, time.RFC3339Nano), written
+// directly for a UTC offset of zero (the usual case, once per attempt);
+// other offsets go through AppendFormat. Years are 0–9999 (Write checks).
+func appendRFC3339Nano(b []byte, t time.Time) []byte {
+	if _, off := t.Zone(); off != 0 {
+		return t.AppendFormat(b, time.RFC3339Nano)
+	}
+	year, month, day := t.Date()
+	hour, minute, sec := t.Clock()
+	b = append(b, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+int(month)/10), byte('0'+int(month)%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':', byte('0'+sec/10), byte('0'+sec%10))
+	if ns := t.Nanosecond(); ns != 0 {
+		var f [10]byte
+		f[0] = '.'
+		for i := 9; i >= 1; i-- {
+			f[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := 10
+		for f[n-1] == '0' {
+			n--
+		}
+		b = append(b, f[:n]...)
+	}
+	return append(b, 'Z')
 }
 
 // flush writes the pending whole lines in one write call. Caller holds mu.

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync"
@@ -259,5 +260,36 @@ func TestRawLogBodyValid(t *testing.T) {
 	}
 	if lines := readRawLines(t, files[1]); len(lines) != len(bodies) || string(lines[1].Body) != `{"a":1}` {
 		t.Fatalf("lines: %+v", lines)
+	}
+}
+
+func TestAppendRFC3339NanoMatchesFormat(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.FixedZone("CST", 8*3600), time.FixedZone("X", -3*3600-30*60), time.FixedZone("Z0", 0), time.Local}
+	r := rand.New(rand.NewPCG(18, 9))
+	for i := range 20000 {
+		sec := r.Int64N(253402300799) // 0001-01-01 .. 9999-12-31 from 1970, both sides
+		if i%2 == 0 {
+			sec = -sec / 40
+		}
+		ns := r.Int64N(1e9)
+		switch i % 5 {
+		case 0:
+			ns = 0
+		case 1:
+			ns = ns / 1000 * 1000
+		case 2:
+			ns = 100000000
+		}
+		tm := time.Unix(sec, ns).In(zones[i%len(zones)])
+		if y := tm.Year(); y < 0 || y > 9999 {
+			continue
+		}
+		if got, want := string(appendRFC3339Nano(nil, tm)), tm.Format(time.RFC3339Nano); got != want {
+			t.Fatalf("appendRFC3339Nano(%v) = %s, want %s", tm, got, want)
+		}
+	}
+	now := time.Now()
+	if got, want := string(appendRFC3339Nano(nil, now)), now.Format(time.RFC3339Nano); got != want {
+		t.Fatalf("now: %s, want %s", got, want)
 	}
 }

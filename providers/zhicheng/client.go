@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unsafe"
 
 	"github.com/riskbatch/riskbatch/internal/wire"
 	"github.com/riskbatch/riskbatch/providers"
@@ -332,7 +333,9 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 	}
 	// The params are plaintext (no per-key encoding): the wire digest is
 	// also the lookup's identity (Request.Identity).
-	params := string(body)
+	// body is Marshal's own buffer, never written again: view it as the
+	// string instead of copying it (720 bytes a row in the bench).
+	params := unsafe.String(unsafe.SliceData(body), len(body))
 	d := providers.DedupeKey("zhicheng", APIName, c.queryReason, params)
 	return &providers.Request{
 		Dedupe:   d,
