@@ -96,17 +96,6 @@ func AppendFloat(dst []byte, f float64) []byte {
 
 const upperHex = "0123456789ABCDEF"
 
-// QueryEscapedLen is len(AppendQueryEscape(nil, s)), for sizing a buffer.
-func QueryEscapedLen(s string) int {
-	n := len(s)
-	for i := 0; i < len(s); i++ {
-		if !queryPlain[s[i]] && s[i] != ' ' {
-			n += 2
-		}
-	}
-	return n
-}
-
 // queryPlain are the bytes url.QueryEscape leaves as they are.
 var queryPlain = func() (t [256]bool) {
 	for c := range 256 {
@@ -119,9 +108,11 @@ var queryPlain = func() (t [256]bool) {
 // form value): letters, digits and -_.~ as they are, space as '+', every
 // other byte as %XX.
 func AppendQueryEscape(dst []byte, s string) []byte {
-	n, m := len(dst), QueryEscapedLen(s)
-	dst = slices.Grow(dst, m)
-	out := dst[n : n+m]
+	// Room for the worst case (every byte %XX) instead of a counting
+	// pass: the caller's buffer is usually sized for it already.
+	n := len(dst)
+	dst = slices.Grow(dst, 3*len(s))
+	out := dst[n : n+3*len(s)]
 	j := 0
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {

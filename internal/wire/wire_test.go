@@ -135,9 +135,6 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 		if got, want := string(AppendQueryEscape(nil, s)), url.QueryEscape(s); got != want {
 			t.Fatalf("AppendQueryEscape(%q) = %s, url.QueryEscape %s", s, got, want)
 		}
-		if got, want := QueryEscapedLen(s), len(url.QueryEscape(s)); got != want {
-			t.Fatalf("QueryEscapedLen(%q) = %d, want %d", s, got, want)
-		}
 		if got, want := string(AppendStringHTML(nil, s)), marshalString(s); got != want {
 			t.Fatalf("AppendStringHTML(%q) = %s, json.Marshal %s", s, got, want)
 		}

@@ -432,8 +432,8 @@ func (c *Client) NewHTTPRequest(ctx context.Context, key providers.Key, req *pro
 
 // formBody is the form: api_name, params, query_reason, sign, user_name.
 func (c *Client) formBody(user, sign, params string) []byte {
-	b := make([]byte, 0, len("api_name=&params=&query_reason=&sign=&user_name=")+wire.QueryEscapedLen(APIName)+
-		wire.QueryEscapedLen(params)+wire.QueryEscapedLen(c.queryReason)+wire.QueryEscapedLen(sign)+wire.QueryEscapedLen(user))
+	b := make([]byte, 0, len("api_name=&params=&query_reason=&sign=&user_name=")+
+		3*(len(APIName)+len(params)+len(c.queryReason)+len(sign)+len(user)))
 	b = append(b, "api_name="...)
 	b = wire.AppendQueryEscape(b, APIName)
 	b = append(b, "&params="...)
