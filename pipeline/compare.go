@@ -274,6 +274,16 @@ func resultsFile(dir string) (string, error) {
 	return "", fmt.Errorf("%s has no results.csv or results.xlsx", dir)
 }
 
+// openResults opens a result sheet: results.csv, or the Results sheet of
+// results.xlsx (the first sheets are the report's).
+func openResults(path string) (sources.Reader, error) {
+	opts := sources.Options{Encoding: "utf-8"}
+	if strings.HasSuffix(path, ".xlsx") {
+		opts.Sheet = "Results"
+	}
+	return sources.Open(path, opts)
+}
+
 // runComplete says whether an output folder's run completed: its job
 // state's manifest, else its summary.json.
 func runComplete(dir string) bool {
@@ -352,7 +362,7 @@ func loadPrevious(dir, key string) (*previousRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	src, err := sources.Open(path, sources.Options{Encoding: "utf-8"})
+	src, err := openResults(path)
 	if err != nil {
 		return nil, err
 	}
@@ -638,7 +648,7 @@ func Diff(oldDir, newDir string, opts DiffOptions) (*ChangeSummary, error) {
 	if err != nil {
 		return nil, configErr("%v", err)
 	}
-	src, err := sources.Open(path, sources.Options{Encoding: "utf-8"})
+	src, err := openResults(path)
 	if err != nil {
 		return nil, err
 	}

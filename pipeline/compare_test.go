@@ -173,3 +173,27 @@ func TestCompareInNightlyRun(t *testing.T) {
 		t.Fatalf("a glob of incomplete runs: %v", err)
 	}
 }
+
+// A folder with results.xlsx only is read from its Results sheet (the
+// report's sheets come first).
+func TestDiffReadsXLSXResults(t *testing.T) {
+	f := newFixture(t, nil)
+	rows := book(t, 6)
+	writeCSV(t, filepath.Join(f.dir, "in.csv"), utf8Plain, rows, nil)
+	job := f.job(nil)
+	job.Output.Formats = []string{"xlsx"}
+	f.mustRun(job, pipeline.Options{})
+	out := filepath.Join(t.TempDir(), "changes.csv")
+	sum, err := pipeline.Diff(f.outDir(), f.outDir(), pipeline.DiffOptions{Key: "申请编号", Out: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.RowsCompared != 6 {
+		t.Fatalf("compared %d rows of results.xlsx, want 6", sum.RowsCompared)
+	}
+	for k, n := range sum.Counts {
+		if n != 0 {
+			t.Errorf("a run compared with itself has %d %s", n, k)
+		}
+	}
+}
