@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -231,13 +232,64 @@ func (l *sideLayout) row(num int, vals []string) *sideRow {
 	return r
 }
 
-// previousRun is the other side, loaded into memory by key.
+// previousRun is the other side, held in memory by key: a 16-byte digest
+// of the key and the compared cells packed into one string per row (about
+// 230 bytes a row with three vendors' codes, TestCompareBytesPerRow).
 type previousRun struct {
 	dir    string
 	layout sideLayout
-	rows   map[string]*sideRow
-	order  []string // keys in the previous sheet's order (for gone rows)
+	rows   map[[16]byte]packedRow
+	order  [][16]byte // keys in the previous sheet's order (for gone rows)
 	dups   int
+}
+
+type packedRow struct {
+	row  int32
+	data string // label, decision, then per provider status, score, codes, source, age; length-prefixed
+}
+
+func keyDigest(key string) [16]byte {
+	s := sha256.Sum256([]byte(key))
+	return [16]byte(s[:16])
+}
+
+func packSide(r *sideRow) packedRow {
+	var b []byte
+	put := func(s string) {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	put(r.label)
+	put(r.dec)
+	for _, p := range r.provs {
+		put(p.status)
+		put(p.score)
+		put(p.codes)
+		put(p.source)
+		put(p.age)
+	}
+	return packedRow{row: int32(r.row), data: string(b)}
+}
+
+func unpackSide(p packedRow, nprovs int) *sideRow {
+	data := p.data
+	get := func() string {
+		n, w := binary.Uvarint([]byte(data[:min(len(data), binary.MaxVarintLen64)]))
+		if w <= 0 || uint64(len(data)-w) < n {
+			data = ""
+			return ""
+		}
+		s := data[w : w+int(n)]
+		data = data[w+int(n):]
+		return s
+	}
+	r := &sideRow{row: int(p.row), provs: make([]provCells, nprovs)}
+	r.label = get()
+	r.dec = get()
+	for i := range r.provs {
+		r.provs[i] = provCells{status: get(), score: get(), codes: get(), source: get(), age: get()}
+	}
+	return r
 }
 
 // resultKinds reads provider name → type from an output folder's summary.json.
@@ -371,7 +423,7 @@ func loadPrevious(dir, key string) (*previousRun, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	prev := &previousRun{dir: dir, layout: lay, rows: map[string]*sideRow{}}
+	prev := &previousRun{dir: dir, layout: lay, rows: map[[16]byte]packedRow{}}
 	for {
 		row, err := src.Next()
 		if errors.Is(err, io.EOF) {
@@ -384,12 +436,13 @@ func loadPrevious(dir, key string) (*previousRun, error) {
 		if r.key == "" {
 			continue
 		}
-		if _, dup := prev.rows[r.key]; dup {
+		d := keyDigest(r.key)
+		if _, dup := prev.rows[d]; dup {
 			prev.dups++
 			continue // the first row with a key is the one compared
 		}
-		prev.rows[r.key] = r
-		prev.order = append(prev.order, r.key)
+		prev.rows[d] = packSide(r)
+		prev.order = append(prev.order, d)
 	}
 	return prev, nil
 }
@@ -422,7 +475,7 @@ type comparer struct {
 	cfg      ChangeSummary
 	prev     *previousRun
 	layout   sideLayout
-	seen     map[string]bool
+	seen     map[[16]byte]struct{}
 	changes  []Change
 	emit     func(Change) error
 	newDup   int
@@ -442,7 +495,7 @@ func newComparer(prev *previousRun, header []string, kinds map[string]string, ke
 	if k == "" {
 		k = "identity"
 	}
-	c := &comparer{prev: prev, layout: lay, seen: map[string]bool{}, emit: emit,
+	c := &comparer{prev: prev, layout: lay, seen: map[[16]byte]struct{}{}, emit: emit,
 		cfg: ChangeSummary{Previous: prev.dir, Key: k, ScoreChange: scoreChange, Counts: map[string]int{}}}
 	for _, kind := range ChangeKinds {
 		c.cfg.Counts[kind] = 0
@@ -476,15 +529,17 @@ func (c *comparer) observe(num int, vals []string) error {
 	if r.key == "" {
 		return nil
 	}
-	if c.seen[r.key] {
+	d := keyDigest(r.key)
+	if _, seen := c.seen[d]; seen {
 		c.newDup++
 		return nil
 	}
-	c.seen[r.key] = true
-	old := c.prev.rows[r.key]
-	if old == nil {
+	c.seen[d] = struct{}{}
+	pr, found := c.prev.rows[d]
+	if !found {
 		return c.add(Change{Key: r.label, NewRow: num, Kind: ChangeNewRow, New: r.dec})
 	}
+	old := unpackSide(pr, len(c.prev.layout.provs))
 	c.matched++
 	base := Change{Key: r.label, OldRow: old.row, NewRow: num}
 	if ro, rn := decisionRank[old.dec], decisionRank[r.dec]; ro > 0 && rn > 0 && ro != rn {
@@ -550,10 +605,10 @@ func (c *comparer) observe(num int, vals []string) error {
 // finish adds the gone rows and returns the summary.
 func (c *comparer) finish() (*ChangeSummary, error) {
 	for _, k := range c.prev.order {
-		if c.seen[k] {
+		if _, seen := c.seen[k]; seen {
 			continue
 		}
-		old := c.prev.rows[k]
+		old := unpackSide(c.prev.rows[k], len(c.prev.layout.provs))
 		if err := c.add(Change{Key: old.label, OldRow: old.row, Kind: ChangeGoneRow, Old: old.dec}); err != nil {
 			return nil, err
 		}
