@@ -2,6 +2,7 @@ package providers
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"reflect"
@@ -136,19 +137,24 @@ func (r Record) Warning(field, code, reason, masked string) *RowError {
 // credentials) into a fixed-size digest. Parts are length-prefixed so
 // ("ab","c") and ("a","bc") differ.
 func DedupeKey(parts ...string) [32]byte {
-	h := sha256.New()
-	var n [8]byte
+	// SHA-256 of each part's length (8 bytes, little-endian) and bytes,
+	// laid out in one buffer and hashed with Sum256: no hash object and
+	// no []byte copy of each part on the heap per request (issue 18;
+	// TestDedupeKeyUnchanged holds it to the streaming form).
+	size := 0
 	for _, p := range parts {
-		l := len(p)
-		for i := range n {
-			n[i] = byte(l >> (8 * i))
-		}
-		h.Write(n[:])
-		h.Write([]byte(p))
+		size += 8 + len(p)
 	}
-	var out [32]byte
-	h.Sum(out[:0])
-	return out
+	var stack [1024]byte
+	buf := stack[:0]
+	if size > len(stack) {
+		buf = make([]byte, 0, size)
+	}
+	for _, p := range parts {
+		buf = binary.LittleEndian.AppendUint64(buf, uint64(len(p)))
+		buf = append(buf, p...)
+	}
+	return sha256.Sum256(buf)
 }
 
 // DecodeOptions decodes a provider's options map into dst (a pointer to a
