@@ -422,3 +422,26 @@ func TestCacheSecretFromJobIsRedacted(t *testing.T) {
 		t.Fatalf("a short cache.secret: %v", err)
 	}
 }
+
+// Every duration key takes days: timeout: 1d, retry max_elapsed: 1d12h.
+func TestDurationKeysTakeDays(t *testing.T) {
+	f := newFixture(t, nil)
+	src, _ := os.ReadFile(filepath.Join("testdata", "cache_job.yaml"))
+	s := strings.Replace(string(src), "    timeout: 10s\n", "    timeout: 1d\n", 1)
+	s = strings.Replace(s, "      max: 4ms\n", "      max: 4ms\n      max_elapsed: 1d12h\n", 1)
+	path := filepath.Join(f.dir, "days.yaml")
+	os.WriteFile(path, []byte(s), 0o644)
+	job, err := pipeline.LoadJob(path, f.env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := job.Providers[0]
+	if p.Timeout != 24*time.Hour || p.Retry.MaxElapsed != 36*time.Hour || p.Cache.MaxAge.D() != 7*24*time.Hour || job.CacheRetention() != 30*24*time.Hour {
+		t.Fatalf("timeout %v, max_elapsed %v, max_age %v, retention %v", p.Timeout, p.Retry.MaxElapsed, p.Cache.MaxAge.D(), job.CacheRetention())
+	}
+	bad := strings.Replace(string(src), "    timeout: 10s\n", "    timeout: 1x\n", 1)
+	os.WriteFile(path, []byte(bad), 0o644)
+	if _, err := pipeline.LoadJob(path, f.env(nil)); err == nil {
+		t.Fatal("timeout: 1x was accepted")
+	}
+}

@@ -204,6 +204,7 @@ func loadJob(path string, getenv func(string) (string, bool), offline bool) (*Jo
 		sort.Strings(names)
 		return nil, configErr("job file %s: environment variables not set: %s", path, strings.Join(names, ", "))
 	}
+	expandDays(&root) // timeout: 1d and the other Go durations take days too (duration.go)
 	// Decode the interpolated nodes directly, not a re-encoded copy: the
 	// copy loses blank lines and comments, so its line numbers would not be
 	// the user's. Node.Decode cannot reject unknown keys, so those come from

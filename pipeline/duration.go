@@ -76,3 +76,42 @@ func FormatDuration(d time.Duration) string {
 	}
 	return d.String()
 }
+
+// goDurationKeys are the job keys decoded as Go durations (time.Duration):
+// provider timeout, retry initial / max / max_elapsed, circuit_breaker
+// backoff, sandbox_options latency / jitter.
+var goDurationKeys = map[string]bool{"timeout": true, "initial": true, "max": true, "max_elapsed": true, "backoff": true, "latency": true, "jitter": true}
+
+// expandDays rewrites a days value ("1d", "2d12h") of a Go-duration key
+// into the Go duration it means ("24h0m0s"), so every duration key of the
+// job takes days. Other values are left to the decoder and its errors.
+func expandDays(n *yaml.Node) {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			expandDays(c)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if v.Kind == yaml.ScalarNode && goDurationKeys[k.Value] && daysValue(v.Value) {
+				if d, err := ParseDuration(v.Value); err == nil {
+					v.Value, v.Tag, v.Style = d.String(), "!!str", 0
+				}
+				continue
+			}
+			expandDays(v)
+		}
+	}
+}
+
+// daysValue reports a value that starts with whole days: "7d", "1d12h".
+func daysValue(s string) bool {
+	s = strings.TrimSpace(s)
+	i := strings.IndexByte(s, 'd')
+	if i <= 0 {
+		return false
+	}
+	_, err := strconv.Atoi(s[:i])
+	return err == nil
+}
