@@ -96,6 +96,7 @@ func (s *Server) start() error {
 		args = append(args, "--requirepass", s.Password)
 	}
 	cmd := exec.Command(s.bin, args...)
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start redis-server: %w", err)
 	}
