@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/ratelimit/redisbackend/redistest"
 )
 
 // TestCLIConventions: the flags and exit codes users of restic, rclone and
@@ -169,5 +170,41 @@ func TestProvidersCommand(t *testing.T) {
 	}
 	if r := runCLI(t, dir, "providers", "nosuch"); r.code != exitUsage || !strings.Contains(r.stderr, "known: ") {
 		t.Errorf("providers nosuch: %s", r)
+	}
+}
+
+// TestQuotaCommandCoordinated: with coordination, `quota` reads the
+// counters every machine shares in Redis (never printing its password),
+// and --reset is refused there.
+func TestQuotaCommandCoordinated(t *testing.T) {
+	srv := redistest.Start(t, "quota-s3cret-pw")
+	dir := t.TempDir()
+	writeCSVFile(t, filepath.Join(dir, "applicants.csv"), cliHeader, cliRows(12))
+	job := writeJob(t, dir, jobSpec{Extra: "coordination:\n  redis:\n    url: " + srv.URL() + "\n"})
+	b, _ := os.ReadFile(job)
+	withQuota := strings.Replace(string(b), "      - id: juhe-1\n", "      - id: juhe-1\n        daily_quota: 100\n", 1)
+	if err := os.WriteFile(job, []byte(withQuota), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, dir, "run", "--no-progress", "job.yaml"); r.code != 0 {
+		t.Fatalf("run: %s", r)
+	}
+	calls := readSummaryFile(t, filepath.Join(dir, "out")).Providers[0].Calls
+	r := runCLI(t, dir, "quota", "job.yaml")
+	want := regexp.MustCompile(fmt.Sprintf(`juhe\s+juhe-1\s+\d{4}-\d\d-\d\d\s+%d\s+100\s+%d\s+active`, calls, 100-calls))
+	if r.code != 0 || !want.MatchString(r.stdout) {
+		t.Fatalf("quota on a coordinated job: %s\nwant a line matching %s", r, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "quota-state")); err == nil {
+		if ents, _ := os.ReadDir(filepath.Join(dir, "quota-state")); len(ents) > 0 {
+			t.Errorf("the local quota store was used under coordination: %v", ents)
+		}
+	}
+	r = runCLI(t, dir, "quota", "--reset", "--yes", "job.yaml")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "Redis") {
+		t.Errorf("quota --reset on a coordinated job: %s", r)
+	}
+	if strings.Contains(r.stdout+r.stderr, "quota-s3cret-pw") {
+		t.Errorf("the Redis password is printed: %s", r)
 	}
 }

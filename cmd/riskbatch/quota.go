@@ -10,6 +10,7 @@ import (
 
 	"github.com/riskbatch/riskbatch/pipeline"
 	"github.com/riskbatch/riskbatch/ratelimit"
+	"github.com/riskbatch/riskbatch/ratelimit/redisbackend"
 )
 
 // newQuotaCommand builds `riskbatch quota JOB`: the daily quota counters of
@@ -35,15 +36,33 @@ for when the vendor raised or reset a quota by hand. It never touches another da
 			if err != nil {
 				return err
 			}
-			dir, err := job.QuotaStateDir()
-			if err != nil {
-				return err
+			// The counters: in Redis for a job with coordination (shared by
+			// every machine, the day from Redis's clock), else the per-user
+			// quota store.
+			var qs quotaCounters
+			now := time.Now
+			if r := job.Coordination.Redis; r != nil {
+				if reset {
+					return &usageError{msg: "quota --reset: the counters of a coordinated job are in Redis and shared by every machine; reset them there (keys under prefix " + r.Prefix + ")"}
+				}
+				b, err := redisbackend.Open(cmd.Context(), redisbackend.Config{URL: r.URL, Prefix: r.Prefix})
+				if err != nil {
+					return fmt.Errorf("quota: %s", redisbackend.Redact(err.Error()))
+				}
+				defer b.Close()
+				qs, now = b, b.Now
+			} else {
+				dir, err := job.QuotaStateDir()
+				if err != nil {
+					return err
+				}
+				store, err := ratelimit.OpenQuotaStore(dir)
+				if err != nil {
+					return fmt.Errorf("quota state %s: %w", dir, err)
+				}
+				defer store.Close()
+				qs = store
 			}
-			qs, err := ratelimit.OpenQuotaStore(dir)
-			if err != nil {
-				return fmt.Errorf("quota state %s: %w", dir, err)
-			}
-			defer qs.Close()
 			tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "provider\tkey\tday\tused\tlimit\tremaining\tstate\tday ends")
 			matched := 0
@@ -55,7 +74,7 @@ for when the vendor raised or reset a quota by hand. It never touches another da
 				if err != nil {
 					return err
 				}
-				now := time.Now().In(loc)
+				now := now().In(loc)
 				day := now.Format(time.DateOnly)
 				ends := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, loc)
 				for _, k := range pc.Keys {
@@ -68,8 +87,8 @@ for when the vendor raised or reset a quota by hand. It never touches another da
 						continue
 					}
 					fp := pc.Fingerprint(k)
-					if reset {
-						was, err := qs.Reset(fp, day)
+					if store, ok := qs.(*ratelimit.QuotaStore); ok && reset {
+						was, err := store.Reset(fp, day)
 						if err != nil {
 							return err
 						}
@@ -100,4 +119,9 @@ for when the vendor raised or reset a quota by hand. It never touches another da
 	cmd.Flags().StringVar(&provider, "provider", "", "only this provider (its name in the job)")
 	cmd.Flags().StringVar(&keyID, "key", "", "only the key with this id")
 	return cmd
+}
+
+// quotaCounters is what `quota` reads: the local store or Redis.
+type quotaCounters interface {
+	Status(fingerprint, day string) (used int, exhausted bool, err error)
 }
