@@ -3,7 +3,8 @@ package sinks
 import (
 	"math"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/riskbatch/riskbatch/providers/wire"
 )
 
 // The per-call records (raw.jsonl here, the journal in pipeline) are
@@ -17,58 +18,9 @@ const hexDigits = "0123456789abcdef"
 // AppendJSONString appends s as a JSON string, escaped as encoding/json
 // escapes it with HTML escaping off: quote, backslash and control
 // characters; invalid UTF-8 becomes U+FFFD; U+2028 and U+2029 are escaped
-// (JavaScript line terminators).
-func AppendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
+// (JavaScript line terminators). One implementation serves the providers'
+// request bodies and these records (providers/wire).
+func AppendJSONString(dst []byte, s string) []byte { return wire.AppendString(dst, s) }
 
 // AppendJSONFloat appends f as encoding/json formats a float64 (finite
 // values only; NaN and ±Inf, which JSON cannot hold, are written as 0).

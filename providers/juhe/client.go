@@ -16,9 +16,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/riskbatch/riskbatch/internal/wire"
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/providers/pii"
+	"github.com/riskbatch/riskbatch/providers/wire"
 )
 
 // Product names the two APIs.

@@ -6,8 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/riskbatch/riskbatch/internal/wire"
 	"github.com/riskbatch/riskbatch/providers"
+	"github.com/riskbatch/riskbatch/providers/wire"
 )
 
 // docs are parse trees reused across answers.

@@ -9,9 +9,9 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/riskbatch/riskbatch/internal/wire/wiretest"
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/providers/pii"
+	"github.com/riskbatch/riskbatch/providers/wire/wiretest"
 )
 
 func sameParse(t testing.TB, c *Client, body []byte) bool {

@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/riskbatch/riskbatch/internal/wire"
 	"github.com/riskbatch/riskbatch/providers"
+	"github.com/riskbatch/riskbatch/providers/wire"
 )
 
 // The per-call paths without encoding/json's reflection (issue 18): the

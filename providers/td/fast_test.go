@@ -15,8 +15,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/riskbatch/riskbatch/internal/wire/wiretest"
 	"github.com/riskbatch/riskbatch/providers"
+	"github.com/riskbatch/riskbatch/providers/wire/wiretest"
 )
 
 var tdStrings = []string{"", "", "a", "<&>", `"q"`, "日本", "\xff", "\u2028", "123", "-7", "007", "1234567890123456", "x y", "\t"}

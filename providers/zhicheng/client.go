@@ -17,9 +17,9 @@ import (
 	"unicode"
 	"unsafe"
 
-	"github.com/riskbatch/riskbatch/internal/wire"
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/providers/pii"
+	"github.com/riskbatch/riskbatch/providers/wire"
 )
 
 func init() {

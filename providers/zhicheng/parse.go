@@ -9,8 +9,8 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
-	"github.com/riskbatch/riskbatch/internal/wire"
 	"github.com/riskbatch/riskbatch/providers"
+	"github.com/riskbatch/riskbatch/providers/wire"
 )
 
 // reader is what the answer's formatters read of an object: object (a
