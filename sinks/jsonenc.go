@@ -1,9 +1,6 @@
 package sinks
 
 import (
-	"math"
-	"strconv"
-
 	"github.com/riskbatch/riskbatch/providers/wire"
 )
 
@@ -24,23 +21,4 @@ func AppendJSONString(dst []byte, s string) []byte { return wire.AppendString(ds
 
 // AppendJSONFloat appends f as encoding/json formats a float64 (finite
 // values only; NaN and ±Inf, which JSON cannot hold, are written as 0).
-func AppendJSONFloat(dst []byte, f float64) []byte {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return append(dst, '0')
-	}
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	dst = strconv.AppendFloat(dst, f, format, -1, 64)
-	if format == 'e' {
-		// clean up e-09 to e-9, as encoding/json does
-		n := len(dst)
-		if n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
-			dst[n-2] = dst[n-1]
-			dst = dst[:n-1]
-		}
-	}
-	return dst
-}
+func AppendJSONFloat(dst []byte, f float64) []byte { return wire.AppendFloat(dst, f) }
