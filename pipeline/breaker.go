@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -42,6 +43,10 @@ type breaker struct {
 	stopped  bool
 	cause    string
 	wake     chan struct{} // closed and replaced on every change
+	// healthy mirrors verified && !open && failures == 0 && !stopped, so
+	// the common case (a vendor that answers) costs every call an atomic
+	// load instead of two mutex round trips.
+	healthy atomic.Bool
 }
 
 // breakerTicket is what enter hands out; leave needs it back.
@@ -63,6 +68,7 @@ func newBreaker(cfg BreakerConfig) *breaker {
 }
 
 func (b *breaker) changedLocked() {
+	b.healthy.Store(b.verified && !b.open && b.failures == 0 && !b.stopped)
 	close(b.wake)
 	b.wake = make(chan struct{})
 }
@@ -70,6 +76,9 @@ func (b *breaker) changedLocked() {
 // enter waits until an attempt may go. It returns errBreakerStopped once
 // the provider is stopped, or ctx's error.
 func (b *breaker) enter(ctx context.Context) (breakerTicket, error) {
+	if b.healthy.Load() {
+		return breakerTicket{}, nil
+	}
 	for {
 		b.mu.Lock()
 		switch {
@@ -121,6 +130,9 @@ func (b *breaker) cancel(t breakerTicket) {
 
 // answered records that the vendor answered (any HTTP status).
 func (b *breaker) answered(t breakerTicket) {
+	if !t.single && b.healthy.Load() {
+		return // the common case: nothing changes, nobody to wake
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if t.single {
