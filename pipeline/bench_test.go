@@ -140,9 +140,9 @@ func BenchmarkRun(b *testing.B) {
 
 // benchRecord is a final outcome as the engine journals it.
 func benchRecord(i int) *JournalRecord {
-	return &JournalRecord{T: "o", Row: i, P: "juhe", Seq: uint64(i), Key: "juhe-1", Out: "hit", St: "hit", C: "0",
-		V: []string{"76", "1", "1", "R001 多头借贷(中); R017 法院失信(高)", "J482590142762941976510"}, B: true,
-		D: "802f707b02320cb69e84b104dd111a18"}
+	return &JournalRecord{Type: RecordOutcome, Row: i, Provider: "juhe", AttemptID: uint64(i), KeyID: "juhe-1", Outcome: "hit", Status: "hit", Code: "0",
+		Values: []string{"76", "1", "1", "R001 多头借贷(中); R017 法院失信(高)", "J482590142762941976510"}, Billed: true,
+		Digest: "802f707b02320cb69e84b104dd111a18"}
 }
 
 // BenchmarkJournalAppend is one outcome record: encoding, checksum and the
@@ -156,7 +156,7 @@ func BenchmarkJournalAppend(b *testing.B) {
 	rec := benchRecord(1)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		rec.Row, rec.Seq = i+1, uint64(i+1)
+		rec.Row, rec.AttemptID = i+1, uint64(i+1)
 		if _, err := j.Append(rec); err != nil {
 			b.Fatal(err)
 		}
@@ -233,10 +233,10 @@ func TestDedupeIndexBytesPerEntry(t *testing.T) {
 // reads back through the journal's own parser.
 func TestJournalRecordMatchesEncodingJSON(t *testing.T) {
 	recs := []*JournalRecord{
-		{T: "i", Row: 1, P: "juhe", Seq: 1, Key: "juhe-1", Run: 1},
-		{T: "o", Row: 2, P: "td", Seq: 9, Key: "td-1", Out: "transient", C: "network"},
-		{T: "o", Row: 3, P: "zhicheng", Out: "invalid", St: "invalid", C: "44005", M: "vendor said \"no\"\n\t<bad>", V: []string{}},
-		{T: "o", Row: 0, P: "", V: []string{"", "张三", "a\x00b", "\u2028"}, B: true, D: "00"},
+		{Type: RecordIntent, Row: 1, Provider: "juhe", AttemptID: 1, KeyID: "juhe-1", Run: 1},
+		{Type: RecordOutcome, Row: 2, Provider: "td", AttemptID: 9, KeyID: "td-1", Outcome: "transient", Code: "network"},
+		{Type: RecordOutcome, Row: 3, Provider: "zhicheng", Outcome: "invalid", Status: "invalid", Code: "44005", Message: "vendor said \"no\"\n\t<bad>", Values: []string{}},
+		{Type: RecordOutcome, Row: 0, Provider: "", Values: []string{"", "张三", "a\x00b", "\u2028"}, Billed: true, Digest: "00"},
 		benchRecord(123456),
 	}
 	for _, r := range recs {

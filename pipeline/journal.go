@@ -44,43 +44,69 @@ type Journal struct {
 
 const commitEvery = 50 * time.Millisecond
 
-// JournalRecord is one line of the journal.
+// JournalRecord is one line of the journal. The JSON keys are one or two
+// letters to keep a record per attempt short; they are the on-disk format
+// and never change (a journal written by an older binary must resume), so a
+// new field takes a new key. docs/state-and-resume.md lists them.
 type JournalRecord struct {
-	T   string   `json:"t"`           // "i" intent, "o" outcome
-	Row int      `json:"r"`           // 1-based data row
-	P   string   `json:"p"`           // provider name
-	Seq uint64   `json:"q,omitempty"` // attempt id linking an outcome to its intent
-	Key string   `json:"k,omitempty"` // key id
-	Run int      `json:"n,omitempty"` // run number (1 = first run, 2 = first resume, ...)
-	Out string   `json:"x,omitempty"` // attempt outcome (outcome records)
-	St  string   `json:"s,omitempty"` // final status when this outcome ends the pair: hit, no_hit, invalid
-	C   string   `json:"c,omitempty"` // vendor code
-	M   string   `json:"m,omitempty"` // message (redacted, masked)
-	V   []string `json:"v,omitempty"` // result columns
-	B   bool     `json:"b,omitempty"` // billed
-	D   string   `json:"d,omitempty"` // dedupe digest (hex, 16 bytes)
-	// Src is "cache" for an answer served from the answer cache (no call;
-	// At is when the vendor gave it, unix ms); empty for a vendor's answer.
-	Src string `json:"src,omitempty"`
-	At  int64  `json:"at,omitempty"`
-	// U marks an outcome whose request left but whose answer never came
-	// (in doubt: possibly billed; the budget counts it as spent).
-	U bool `json:"u,omitempty"`
+	Type string `json:"t"` // RecordIntent or RecordOutcome
+	Row  int    `json:"r"` // 1-based data row
+	// Provider is the job's provider name.
+	Provider string `json:"p"`
+	// AttemptID links an outcome to its intent. It restarts at 1 in every
+	// run (Run tells the runs apart); 0 on an answer from the answer cache.
+	AttemptID uint64 `json:"q,omitempty"`
+	KeyID     string `json:"k,omitempty"`
+	// Run is the run number of an intent: 1 for the first run, 2 for the
+	// first resume, ...
+	Run int `json:"n,omitempty"`
+	// Outcome is the attempt's outcome (an outcome record):
+	// providers.Outcome, hit to fatal.
+	Outcome string `json:"x,omitempty"`
+	// Status is set when this outcome ends the (row, provider) pair: hit,
+	// no_hit or invalid. Only such a record is reused on resume.
+	Status string `json:"s,omitempty"`
+	// Code is the vendor's code, or an engine code (network, timeout,
+	// unreachable, ...) for an attempt without the vendor's answer.
+	Code string `json:"c,omitempty"`
+	// Message is the vendor's message on a final outcome, redacted.
+	Message string `json:"m,omitempty"`
+	// Values are the result columns of a final outcome, in the provider's
+	// Columns order.
+	Values []string `json:"v,omitempty"`
+	Billed bool     `json:"b,omitempty"`
+	// Digest is the dedupe digest of the request (hex, 16 bytes) on a final
+	// outcome: a later run reuses the answer for an identical request.
+	Digest string `json:"d,omitempty"`
+	// Source is SourceCache for an answer served from the answer cache (no
+	// call; FetchedAt is when the vendor gave it, unix ms); empty for a
+	// vendor's answer.
+	Source    string `json:"src,omitempty"`
+	FetchedAt int64  `json:"at,omitempty"`
+	// InDoubt marks an outcome whose request left but whose answer never
+	// came (possibly billed; the budget counts it as spent).
+	InDoubt bool `json:"u,omitempty"`
 }
+
+// The record types.
+const (
+	RecordIntent  = "i" // written before the request leaves
+	RecordOutcome = "o" // written when the answer or the error arrives
+)
 
 // appendJournalRecord appends r as the JSON object encoding/json writes for
 // JournalRecord (same keys, order and omitempty), without reflection: two
 // records per HTTP attempt made the encoder a visible share of a run's CPU.
 func appendJournalRecord(b []byte, r *JournalRecord) []byte {
 	b = append(b, `{"t":`...)
-	b = sinks.AppendJSONString(b, r.T)
+	b = sinks.AppendJSONString(b, r.Type)
 	b = append(b, `,"r":`...)
 	b = strconv.AppendInt(b, int64(r.Row), 10)
 	b = append(b, `,"p":`...)
-	b = sinks.AppendJSONString(b, r.P)
-	if r.Seq != 0 {
+	b = sinks.AppendJSONString(b, r.Provider)
+	if r.AttemptID != 0 {
 		b = append(b, `,"q":`...)
-		b = strconv.AppendUint(b, r.Seq, 10)
+		b = strconv.AppendUint(b, r.AttemptID, 10)
 	}
 	str := func(b []byte, key, v string) []byte {
 		if v == "" {
@@ -91,18 +117,18 @@ func appendJournalRecord(b []byte, r *JournalRecord) []byte {
 		b = append(b, '"', ':')
 		return sinks.AppendJSONString(b, v)
 	}
-	b = str(b, "k", r.Key)
+	b = str(b, "k", r.KeyID)
 	if r.Run != 0 {
 		b = append(b, `,"n":`...)
 		b = strconv.AppendInt(b, int64(r.Run), 10)
 	}
-	b = str(b, "x", r.Out)
-	b = str(b, "s", r.St)
-	b = str(b, "c", r.C)
-	b = str(b, "m", r.M)
-	if len(r.V) > 0 {
+	b = str(b, "x", r.Outcome)
+	b = str(b, "s", r.Status)
+	b = str(b, "c", r.Code)
+	b = str(b, "m", r.Message)
+	if len(r.Values) > 0 {
 		b = append(b, `,"v":[`...)
-		for i, v := range r.V {
+		for i, v := range r.Values {
 			if i > 0 {
 				b = append(b, ',')
 			}
@@ -110,16 +136,16 @@ func appendJournalRecord(b []byte, r *JournalRecord) []byte {
 		}
 		b = append(b, ']')
 	}
-	if r.B {
+	if r.Billed {
 		b = append(b, `,"b":true`...)
 	}
-	b = str(b, "d", r.D)
-	b = str(b, "src", r.Src)
-	if r.At != 0 {
+	b = str(b, "d", r.Digest)
+	b = str(b, "src", r.Source)
+	if r.FetchedAt != 0 {
 		b = append(b, `,"at":`...)
-		b = strconv.AppendInt(b, r.At, 10)
+		b = strconv.AppendInt(b, r.FetchedAt, 10)
 	}
-	if r.U {
+	if r.InDoubt {
 		b = append(b, `,"u":true`...)
 	}
 	return append(b, '}')
@@ -216,7 +242,7 @@ func (j *Journal) Close() error {
 	return err
 }
 
-// ReadAt reads the record at off (an offset returned by Append or Load).
+// ReadRecordAt reads the record at off (an offset returned by Append or Load).
 func ReadRecordAt(f *os.File, off int64) (*JournalRecord, error) {
 	// Records are short; read a window and grow it if a line is longer.
 	size := 4096

@@ -129,10 +129,10 @@ func (e *engine) emit(it *rowItem, o *outputs, sum *Summary) error {
 			if err != nil {
 				return fmt.Errorf("row %d provider %s: %w", it.row.Num, p.cfg.Name, err)
 			}
-			r.values = rec.V
-			r.source, r.fetched = rec.Src, rec.At
+			r.values = rec.Values
+			r.source, r.fetched = rec.Source, rec.FetchedAt
 			if r.msg == "" && r.status == StatusInvalid {
-				r.msg = "vendor rejected the row: " + rec.M
+				r.msg = "vendor rejected the row: " + rec.Message
 			}
 		}
 		o.buf[pos] = r.status

@@ -54,26 +54,26 @@ func scanPriorTotals(journal string) (map[string]*journalTotals, error) {
 		clear(pending)
 	}
 	_, err := ScanJournal(journal, func(r *JournalRecord, _ int64) error {
-		switch r.T {
-		case "i":
+		switch r.Type {
+		case RecordIntent:
 			if r.Run != run {
 				orphans()
 				run = r.Run
 			}
-			pending[r.Seq] = r.P
-		case "o":
-			if r.Seq == 0 {
+			pending[r.AttemptID] = r.Provider
+		case RecordOutcome:
+			if r.AttemptID == 0 {
 				return nil // served from the answer cache: no call
 			}
-			delete(pending, r.Seq)
-			t := get(r.P)
-			if r.C != codeUnreachable && r.C != codeJournal && r.C != codeWrongURL {
+			delete(pending, r.AttemptID)
+			t := get(r.Provider)
+			if r.Code != codeUnreachable && r.Code != codeJournal && r.Code != codeWrongURL {
 				t.calls++
 			}
-			if r.B {
+			if r.Billed {
 				t.billed++
 			}
-			if r.U {
+			if r.InDoubt {
 				t.inDoubt++
 			}
 		}

@@ -795,12 +795,12 @@ func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *provider
 			p.keyStats[lease.Index()].inDoubt.Add(1)
 		}
 		final := res.Outcome.Final()
-		jrec := &JournalRecord{T: "o", Row: rowNum, P: p.cfg.Name, Seq: seq, Key: key.ID, Out: string(res.Outcome), C: res.Code, B: billed, U: inDoubt}
+		jrec := &JournalRecord{Type: RecordOutcome, Row: rowNum, Provider: p.cfg.Name, AttemptID: seq, KeyID: key.ID, Outcome: string(res.Outcome), Code: res.Code, Billed: billed, InDoubt: inDoubt}
 		if final {
-			jrec.St = string(res.Outcome)
-			jrec.V = res.Values
-			jrec.M = e.red.Redact(res.Message)
-			jrec.D = digestHex(req.Dedupe)
+			jrec.Status = string(res.Outcome)
+			jrec.Values = res.Values
+			jrec.Message = e.red.Redact(res.Message)
+			jrec.Digest = digestHex(req.Dedupe)
 		}
 		off, jerr := e.jr.Append(jrec)
 		if jerr != nil {
@@ -928,7 +928,7 @@ func (e *engine) attempt(p *provRun, key providers.Key, req *providers.Request, 
 		return providers.Result{Outcome: providers.Fatal, Code: "request", Message: e.red.Err(err).Error()}, 0, false, 0, nil, false
 	}
 	hreq.Header["User-Agent"] = e.userAgent
-	if _, err := e.jr.Append(&JournalRecord{T: "i", Row: rowNum, P: p.cfg.Name, Seq: seq, Key: key.ID, Run: e.runNo}); err != nil {
+	if _, err := e.jr.Append(&JournalRecord{Type: RecordIntent, Row: rowNum, Provider: p.cfg.Name, AttemptID: seq, KeyID: key.ID, Run: e.runNo}); err != nil {
 		// No intent, no call: a call the journal does not know of could be
 		// paid for twice.
 		e.envFail("journal write", err)

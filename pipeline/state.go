@@ -231,8 +231,8 @@ func (st *jobState) load(path string) error {
 	orphans := map[pairKey]int{} // earlier runs' open intents, not settled since
 	run := -1
 	note, err := ScanJournal(path, func(r *JournalRecord, off int64) error {
-		switch r.T {
-		case "i":
+		switch r.Type {
+		case RecordIntent:
 			if r.Run != run {
 				for _, k := range open {
 					orphans[k]++
@@ -240,14 +240,14 @@ func (st *jobState) load(path string) error {
 				clear(open)
 				run = r.Run
 			}
-			open[r.Seq] = pairKey{r.Row, r.P}
-		case "o":
-			delete(open, r.Seq)
-			if r.St != "" {
-				delete(orphans, pairKey{r.Row, r.P})
+			open[r.AttemptID] = pairKey{r.Row, r.Provider}
+		case RecordOutcome:
+			delete(open, r.AttemptID)
+			if r.Status != "" {
+				delete(orphans, pairKey{r.Row, r.Provider})
 			}
-			if r.St != "" && r.D != "" {
-				st.priorAnswer(r.P, r.D, r.St, off)
+			if r.Status != "" && r.Digest != "" {
+				st.priorAnswer(r.Provider, r.Digest, r.Status, off)
 			}
 		}
 		return nil

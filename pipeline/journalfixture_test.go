@@ -1,0 +1,300 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/riskbatch/riskbatch/pipeline"
+)
+
+// The journal_v1 fixture (testdata/journal_v1) is a job state written by
+// the engine of 84862ce, before the journal record's fields had real
+// names: the on-disk form must not change with them, and a job interrupted
+// by the old binary must resume with the new one. See its README.md.
+
+const journalV1 = "testdata/journal_v1"
+
+// journalV1Rows are the fixture's input rows (in.csv): rows 5 and 10
+// (index 4 and 9) are people the vendor does not know.
+func journalV1Rows() []applicant { return mkRows(12) }
+
+// loadJobFile loads a job file copied next to the test's input.
+func (f *fixture) loadJobFile(src string) *pipeline.Job {
+	f.t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	path := filepath.Join(f.dir, "job.yaml")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		f.t.Fatal(err)
+	}
+	job, err := pipeline.LoadJob(path, f.env(nil))
+	if err != nil {
+		f.t.Fatalf("LoadJob: %v", err)
+	}
+	return job
+}
+
+// TestWriteJournalV1 writes the fixture's job state again, into the
+// directory RISKBATCH_WRITE_JOURNAL_V1 names, as the committed files were
+// made. Run 1 meets, one row each, a reset connection after the request
+// left (in doubt), an HTTP 429 (throttled), 237001 (invalid), 10014 (a
+// transient vendor code) and from row 9 on 10012 on both keys (every key
+// spent: rows 9-12 deferred). Run 2 resumes after the quota reset and is
+// cut as a SIGKILL would cut it: right after the intent of row 11, with
+// half of that call's outcome record written and no newline; its manifest
+// still says complete false, as it did on disk while run 2 ran.
+func TestWriteJournalV1(t *testing.T) {
+	dst := os.Getenv("RISKBATCH_WRITE_JOURNAL_V1")
+	if dst == "" {
+		t.Skip("writes the journal_v1 fixture: set RISKBATCH_WRITE_JOURNAL_V1 to a directory")
+	}
+	ctx := context.Background()
+	f := newFixture(t, nil)
+	rows := journalV1Rows()
+	writeCSV(t, filepath.Join(f.dir, "in.csv"), utf8Plain, rows, nil)
+	for _, fc := range []struct {
+		row   int
+		code  string
+		count int
+	}{
+		{1, "reset", 1},
+		{2, "http_429", 1},
+		{3, "237001", 0},
+		{5, "10014", 1},
+		{8, "10012", 0},
+	} {
+		if err := f.admin.Force(ctx, "juhe", "", rows[fc.row].ID, fc.code, fc.count); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum := f.mustRun(f.loadJobFile(filepath.Join(journalV1, "job.yaml")), pipeline.Options{})
+	eq(t, "run 1 outcome", sum.Outcome, pipeline.OutcomeIncomplete)
+	if err := f.admin.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sum = f.mustRun(f.loadJobFile(filepath.Join(journalV1, "job.yaml")), pipeline.Options{Resume: true})
+	eq(t, "run 2 outcome", sum.Outcome, pipeline.OutcomeComplete)
+
+	state := filepath.Join(f.outDir(), ".state")
+	journal, err := os.ReadFile(filepath.Join(state, "journal.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The intent of row 11 in run 2, then half of the next record.
+	intent := []byte(`{"t":"i","r":11,"p":"juhe"`)
+	var cut []byte
+	for off := 0; off < len(journal); {
+		end := off + bytes.IndexByte(journal[off:], '\n') + 1
+		line := journal[off:end]
+		if bytes.Contains(line, intent) && bytes.Contains(line, []byte(`"n":2}`)) {
+			next := journal[end:]
+			next = next[:bytes.IndexByte(next, '\n')]
+			cut = append(journal[:end:end], next[:len(next)/2]...)
+			break
+		}
+		off = end
+	}
+	if cut == nil {
+		t.Fatalf("no intent of row 11 in run 2:\n%s", journal)
+	}
+	manifest, err := os.ReadFile(filepath.Join(state, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(manifest, []byte(`"complete": true`)); n != 1 {
+		t.Fatalf("manifest.json says complete true %d times:\n%s", n, manifest)
+	}
+	manifest = bytes.Replace(manifest, []byte(`"complete": true`), []byte(`"complete": false`), 1)
+	in, err := os.ReadFile(filepath.Join(f.dir, "in.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"journal.log": cut, "manifest.json": manifest, "in.csv": in} {
+		if err := os.WriteFile(filepath.Join(dst, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestResumeJournalV1: a job stopped by the old binary (run 1 incomplete,
+// run 2 killed in flight) resumes: every answer it journaled is reused,
+// the call in flight at the kill is sent again and reported in doubt,
+// the row never sent is sent, and nothing answered is bought twice.
+func TestResumeJournalV1(t *testing.T) {
+	f := newFixture(t, nil)
+	rows := journalV1Rows()
+	state := filepath.Join(f.outDir(), ".state")
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for src, dst := range map[string]string{
+		"in.csv":        filepath.Join(f.dir, "in.csv"),
+		"manifest.json": filepath.Join(state, "manifest.json"),
+		"journal.log":   filepath.Join(state, "journal.log"),
+	} {
+		b, err := os.ReadFile(filepath.Join(journalV1, src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The fixture's input is the rows the test knows.
+	in := readCSVFile(t, filepath.Join(f.dir, "in.csv"))
+	for i, r := range rows {
+		eq(t, "fixture input row "+r.Ref, strings.Join(in[i+1], ","), strings.Join(r.values(), ","))
+	}
+
+	sum := f.mustRun(f.loadJobFile(filepath.Join(journalV1, "job.yaml")), pipeline.Options{Resume: true})
+	res := checkAccounting(t, f.outDir(), sum, inputValues(rows))
+	checkAnswers(t, res, rows)
+	eq(t, "outcome", sum.Outcome, pipeline.OutcomeComplete)
+	eq(t, "run number", sum.Run, 3)
+	notes := strings.Join(sum.Notes, "\n")
+	for _, w := range []string{"dropped a torn last record", "1 call(s) were in flight"} {
+		if !strings.Contains(notes, w) {
+			t.Errorf("summary notes %q do not say %q", sum.Notes, w)
+		}
+	}
+	eq(t, "in doubt sent again", sum.InDoubt, 1)
+
+	// Each row's status, as journaled (rows 1-10) or answered now (11, 12).
+	want := []string{"hit", "no_hit", "hit", "invalid", "no_hit", "hit", "hit", "hit", "hit", "no_hit", "hit", "hit"}
+	for i, r := range rows {
+		eq(t, "status of row "+r.Ref, res.get(i, "juhe_status"), want[i])
+	}
+	// Row 1's columns come from the fixture's journal record, as is.
+	eq(t, "row 1 columns", strings.Join(res.juheValues(0), "|"), "6|1|1||J847520797344712543241")
+	errs := readErrors(t, f.outDir())
+	if len(errs) != 1 || errs[0].Row != "4" || errs[0].Status != "invalid" || errs[0].Message != "vendor rejected the row: 参数错误" {
+		t.Errorf("errors.csv = %+v, want row 4 invalid with the journaled message", errs)
+	}
+
+	p := sum.Providers[0]
+	eq(t, "calls", p.Calls, int64(2))
+	eq(t, "reused answers", p.Reused, int64(10))
+	eq(t, "billed", p.Billed, int64(2))
+	// Over the three runs: 13 attempts in run 1, 2 answered and 1 in flight
+	// in run 2, 2 now; billed 7 + 2 + 2; in doubt the reset of row 2 and the
+	// call in flight at the kill.
+	if p.JobTotal == nil {
+		t.Fatal("no job_total")
+	}
+	eq(t, "job calls", p.JobTotal.Calls, int64(18))
+	eq(t, "job billed", p.JobTotal.Billed, int64(11))
+	eq(t, "job in doubt", p.JobTotal.InDoubt, int64(2))
+
+	c := f.counters()
+	calls, _ := totalCalls(c)
+	eq(t, "sandbox calls", calls, int64(2))
+	for i, r := range rows {
+		want := int64(0)
+		if i >= 10 {
+			want = 1 // row 11 was in flight at the kill, row 12 never sent
+		}
+		eq(t, "sandbox calls for row "+r.Ref, identityCalls(c, r.ID), want)
+	}
+	checkNoSecrets(t, f.outDir())
+}
+
+// TestJournalV1Bytes: the fixture's records, read and appended again,
+// are the fixture's bytes (the parser and the hand-written encoder keep
+// the on-disk form), and records built with the fields' names are the
+// fixture's lines.
+func TestJournalV1Bytes(t *testing.T) {
+	fixture, err := os.ReadFile(filepath.Join(journalV1, "journal.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := fixture[:bytes.LastIndexByte(fixture, '\n')+1] // without the torn last line
+	lines := strings.SplitAfter(string(whole), "\n")
+	lines = lines[:len(lines)-1]
+
+	// ScanJournal cuts the torn line off the file it reads: read a copy.
+	dir := t.TempDir()
+	path := filepath.Join(dir, "journal.log")
+	if err := os.WriteFile(path, fixture, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	again := filepath.Join(dir, "again.log")
+	j, err := pipeline.OpenJournal(again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	note, err := pipeline.ScanJournal(path, func(r *pipeline.JournalRecord, _ int64) error {
+		n++
+		_, err := j.Append(r)
+		return err
+	})
+	if cerr := j.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "records read", n, len(lines))
+	if !strings.Contains(note, "torn last record at line 32") {
+		t.Errorf("note %q does not name the torn line 32", note)
+	}
+	got, err := os.ReadFile(again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, whole) {
+		gl := strings.SplitAfter(string(got), "\n")
+		for i := range min(len(gl), len(lines)) {
+			if gl[i] != lines[i] {
+				t.Fatalf("line %d written again as\n%s want\n%s", i+1, gl[i], lines[i])
+			}
+		}
+		t.Fatalf("journal written again has %d bytes, the fixture %d", len(got), len(whole))
+	}
+
+	tests := []struct {
+		line int // in the fixture, 1-based
+		rec  pipeline.JournalRecord
+	}{
+		{1, pipeline.JournalRecord{Type: pipeline.RecordIntent, Row: 1, Provider: "juhe", AttemptID: 1, KeyID: "k1", Run: 1}},
+		{2, pipeline.JournalRecord{Type: pipeline.RecordOutcome, Row: 1, Provider: "juhe", AttemptID: 1, KeyID: "k1", Outcome: "hit", Status: "hit", Code: "0", Message: "成功",
+			Values: []string{"6", "1", "1", "", "J847520797344712543241"}, Billed: true, Digest: "9cdd464b8022c9d36b9d4bea341276d3"}},
+		{4, pipeline.JournalRecord{Type: pipeline.RecordOutcome, Row: 2, Provider: "juhe", AttemptID: 2, KeyID: "k2", Outcome: "transient", Code: "network", InDoubt: true}},
+		{8, pipeline.JournalRecord{Type: pipeline.RecordOutcome, Row: 3, Provider: "juhe", AttemptID: 4, KeyID: "k2", Outcome: "throttled", Code: "HTTP 429"}},
+		{12, pipeline.JournalRecord{Type: pipeline.RecordOutcome, Row: 4, Provider: "juhe", AttemptID: 6, KeyID: "k1", Outcome: "invalid", Status: "invalid", Code: "237001", Message: "参数错误",
+			Digest: "aa5fc2815ffc5e4093f442ac0a6522c0"}},
+		{24, pipeline.JournalRecord{Type: pipeline.RecordOutcome, Row: 9, Provider: "juhe", AttemptID: 12, KeyID: "k1", Outcome: "quota", Code: "10012"}},
+		{31, pipeline.JournalRecord{Type: pipeline.RecordIntent, Row: 11, Provider: "juhe", AttemptID: 3, KeyID: "k1", Run: 2}},
+	}
+	path = filepath.Join(dir, "named.log")
+	j, err = pipeline.OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	for _, tc := range tests {
+		if _, err := j.Append(&tc.rec); err != nil {
+			t.Fatal(err)
+		}
+		want.WriteString(lines[tc.line-1])
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err = os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gl, wl := strings.SplitAfter(string(got), "\n"), strings.SplitAfter(want.String(), "\n")
+	for i, tc := range tests {
+		if gl[i] != wl[i] {
+			t.Errorf("%+v written as\n%s fixture line %d is\n%s", tc.rec, gl[i], tc.line, wl[i])
+		}
+	}
+}
