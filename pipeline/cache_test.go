@@ -30,19 +30,7 @@ var night1 = time.Date(2026, 3, 2, 1, 0, 0, 0, time.FixedZone("CST", 8*3600))
 // cacheJob loads testdata/cache_job.yaml next to the inputs.
 func cacheJob(f *fixture, over map[string]string) *pipeline.Job {
 	f.t.Helper()
-	src, err := os.ReadFile(filepath.Join("testdata", "cache_job.yaml"))
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	path := filepath.Join(f.dir, "cache_job.yaml")
-	if err := os.WriteFile(path, src, 0o644); err != nil {
-		f.t.Fatal(err)
-	}
-	job, err := pipeline.LoadJob(path, f.env(over))
-	if err != nil {
-		f.t.Fatalf("LoadJob: %v", err)
-	}
-	return job
+	return f.jobFrom(filepath.Join("testdata", "cache_job.yaml"), "cache_job.yaml", over)
 }
 
 // book is a loan book of hits and outsiders (no-hits).

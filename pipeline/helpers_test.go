@@ -101,12 +101,19 @@ func (f *fixture) env(over map[string]string) func(string) (string, bool) {
 // job copies testdata/juhe_job.yaml next to the input and loads it.
 func (f *fixture) job(over map[string]string) *pipeline.Job {
 	f.t.Helper()
-	src, err := os.ReadFile(filepath.Join("testdata", "juhe_job.yaml"))
+	return f.jobFrom(filepath.Join("testdata", "juhe_job.yaml"), "job.yaml", over)
+}
+
+// jobFrom copies the job file src next to the input as name and loads it
+// with the fixture's environment plus over.
+func (f *fixture) jobFrom(src, name string, over map[string]string) *pipeline.Job {
+	f.t.Helper()
+	b, err := os.ReadFile(src)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	path := filepath.Join(f.dir, "job.yaml")
-	if err := os.WriteFile(path, src, 0o644); err != nil {
+	path := filepath.Join(f.dir, name)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
 		f.t.Fatal(err)
 	}
 	job, err := pipeline.LoadJob(path, f.env(over))

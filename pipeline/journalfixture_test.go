@@ -22,24 +22,6 @@ const journalV1 = "testdata/journal_v1"
 // (index 4 and 9) are people the vendor does not know.
 func journalV1Rows() []applicant { return mkRows(12) }
 
-// loadJobFile loads a job file copied next to the test's input.
-func (f *fixture) loadJobFile(src string) *pipeline.Job {
-	f.t.Helper()
-	b, err := os.ReadFile(src)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	path := filepath.Join(f.dir, "job.yaml")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		f.t.Fatal(err)
-	}
-	job, err := pipeline.LoadJob(path, f.env(nil))
-	if err != nil {
-		f.t.Fatalf("LoadJob: %v", err)
-	}
-	return job
-}
-
 // TestWriteJournalV1 writes the fixture's job state again, into the
 // directory RISKBATCH_WRITE_JOURNAL_V1 names, as the committed files were
 // made. Run 1 meets, one row each, a reset connection after the request
@@ -73,12 +55,12 @@ func TestWriteJournalV1(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sum := f.mustRun(f.loadJobFile(filepath.Join(journalV1, "job.yaml")), pipeline.Options{})
+	sum := f.mustRun(f.jobFrom(filepath.Join(journalV1, "job.yaml"), "job.yaml", nil), pipeline.Options{})
 	eq(t, "run 1 outcome", sum.Outcome, pipeline.OutcomeIncomplete)
 	if err := f.admin.Reset(ctx); err != nil {
 		t.Fatal(err)
 	}
-	sum = f.mustRun(f.loadJobFile(filepath.Join(journalV1, "job.yaml")), pipeline.Options{Resume: true})
+	sum = f.mustRun(f.jobFrom(filepath.Join(journalV1, "job.yaml"), "job.yaml", nil), pipeline.Options{Resume: true})
 	eq(t, "run 2 outcome", sum.Outcome, pipeline.OutcomeComplete)
 
 	state := filepath.Join(f.outDir(), ".state")
@@ -152,7 +134,7 @@ func TestResumeJournalV1(t *testing.T) {
 		eq(t, "fixture input row "+r.Ref, strings.Join(in[i+1], ","), strings.Join(r.values(), ","))
 	}
 
-	sum := f.mustRun(f.loadJobFile(filepath.Join(journalV1, "job.yaml")), pipeline.Options{Resume: true})
+	sum := f.mustRun(f.jobFrom(filepath.Join(journalV1, "job.yaml"), "job.yaml", nil), pipeline.Options{Resume: true})
 	res := checkAccounting(t, f.outDir(), sum, inputValues(rows))
 	checkAnswers(t, res, rows)
 	eq(t, "outcome", sum.Outcome, pipeline.OutcomeComplete)

@@ -51,19 +51,7 @@ func backtestInput(t *testing.T, dir string, n, blankLabel int) [][]string {
 
 func (f *fixture) backtestJob(over map[string]string) *pipeline.Job {
 	f.t.Helper()
-	src, err := os.ReadFile(filepath.Join("testdata", "backtest_job.yaml"))
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	path := filepath.Join(f.dir, "job.yaml")
-	if err := os.WriteFile(path, src, 0o644); err != nil {
-		f.t.Fatal(err)
-	}
-	job, err := pipeline.LoadJob(path, f.env(over))
-	if err != nil {
-		f.t.Fatalf("LoadJob: %v", err)
-	}
-	return job
+	return f.jobFrom(filepath.Join("testdata", "backtest_job.yaml"), "job.yaml", over)
 }
 
 // naiveMetrics is the test's own back-test: every (bad, good) pair for
