@@ -134,6 +134,13 @@ type Column struct {
 	Doc     string
 }
 
+// The markets riskbatch knows (Spec.Market): the sandbox's population has
+// Chinese and Indonesian applicants.
+const (
+	MarketCN = "cn" // China: resident ID, Chinese mobile
+	MarketID = "id" // Indonesia: NIK, Indonesian mobile
+)
+
 // Key is one set of credentials for a provider.
 type Key struct {
 	ID          string            // shown in logs
@@ -191,6 +198,10 @@ type Spec struct {
 	Credentials []Credential
 	// TimeZone is the vendor's quota day (IANA name).
 	TimeZone string
+	// Market is the country whose people the vendor looks up (MarketCN,
+	// MarketID): the synthetic applicants `riskbatch gen` and `riskbatch
+	// bench` draw for it have that country's columns.
+	Market string
 	// Endpoint is the production API URL the vendor's document gives (what
 	// `riskbatch init` writes; a deployment may point elsewhere).
 	Endpoint string

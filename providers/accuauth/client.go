@@ -31,6 +31,7 @@ func init() {
 			{Name: "api_secret", Required: true, Doc: "X-DF-API-SECRET (secret)"},
 		},
 		TimeZone: TimeZone,
+		Market:   providers.MarketID,
 		New:      New,
 		Endpoint: "https://cloudapi.indonesia.accuauth.com/check/risk_report",
 		Options:  func() any { return &Options{} },

@@ -1,6 +1,7 @@
 package all_test
 
 import (
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,6 +57,12 @@ func TestRegistryComplete(t *testing.T) {
 		}
 		if spec.TimeZone == "" {
 			missing = append(missing, "TimeZone")
+		}
+		if spec.Market != providers.MarketCN && spec.Market != providers.MarketID {
+			missing = append(missing, "Market (cn or id)")
+		}
+		if u, err := url.Parse(spec.Endpoint); err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" || u.Path == "" {
+			missing = append(missing, "Endpoint (the document's absolute URL)")
 		}
 		if len(spec.Credentials) == 0 {
 			missing = append(missing, "Credentials")

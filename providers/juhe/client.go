@@ -36,6 +36,7 @@ func init() {
 			{Name: "openid", Doc: "the account's OpenID; needed only with aes: true (it derives the AES key)"},
 		},
 		TimeZone: "Asia/Shanghai",
+		Market:   providers.MarketCN,
 		New:      New,
 		Endpoint: "http://apis.juhe.cn/anti_fraud/queryV2",
 		Options:  func() any { return &Options{} },

@@ -43,6 +43,7 @@ func init() {
 			{Name: "partner_key", Required: true, Doc: "合作方密钥, assigned by TD (secret; travels in the query string)"},
 		},
 		TimeZone: DefaultTimeZone,
+		Market:   providers.MarketCN,
 		New:      New,
 		Endpoint: "https://api.tongdun.cn/fraud/promo/v2",
 		Options:  func() any { return &Options{} },

@@ -31,6 +31,7 @@ func init() {
 			{Name: "sign", Required: true, Doc: "the user's RC4 secret, sent as-is in the form"},
 		},
 		TimeZone: "Asia/Shanghai",
+		Market:   providers.MarketCN,
 		New:      New,
 		Endpoint: "https://starapi.zhichengcredit.com/submit",
 		Options:  func() any { return &Options{} },
