@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -444,8 +443,8 @@ func (j *Job) validate() error {
 		}
 		if p.Endpoint == "" {
 			add("%s: endpoint is required (the full API URL)", where)
-		} else if u, err := url.Parse(p.Endpoint); err != nil || u.Scheme == "" || u.Host == "" {
-			add("%s: endpoint %q is not an absolute URL", where, p.Endpoint)
+		} else if _, err := providers.CheckEndpoint(p.Endpoint); err != nil {
+			add("%s: %v", where, err)
 		}
 		if p.Timeout == 0 {
 			p.Timeout = 30 * time.Second

@@ -56,7 +56,7 @@ func TestLoadJobErrors(t *testing.T) {
 			file: "many_problems.yaml",
 			want: []string{
 				"input.file is required", "output.dir is required", `"pdf" is not xlsx or csv`,
-				"name must be lowercase", `endpoint "not-a-url" is not an absolute URL`, "at least one key is required",
+				"name must be lowercase", "endpoint is not an absolute URL (want https://host/path)", "at least one key is required",
 			},
 		},
 	}

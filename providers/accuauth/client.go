@@ -77,9 +77,8 @@ func New(cfg providers.Config) (providers.Provider, error) {
 	if err := providers.DecodeOptions(cfg.Options, &o); err != nil {
 		return nil, err
 	}
-	u, err := url.Parse(cfg.Endpoint)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("endpoint %q is not an absolute URL", cfg.Endpoint)
+	if _, err := providers.CheckEndpoint(cfg.Endpoint); err != nil {
+		return nil, err
 	}
 	c := &Client{endpoint: cfg.Endpoint}
 	switch strings.ToLower(o.Body) {

@@ -95,9 +95,9 @@ func New(cfg providers.Config) (providers.Provider, error) {
 	if err := providers.DecodeOptions(cfg.Options, &o); err != nil {
 		return nil, err
 	}
-	u, err := url.Parse(cfg.Endpoint)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("endpoint %q is not an absolute URL", cfg.Endpoint)
+	u, err := providers.CheckEndpoint(cfg.Endpoint)
+	if err != nil {
+		return nil, err
 	}
 	c := &Client{endpoint: cfg.Endpoint, product: o.Product, method: strings.ToUpper(o.Method), realname: true, aes: o.AES}
 	if o.Realname != nil {

@@ -17,7 +17,6 @@ import (
 	"math"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -94,10 +93,9 @@ func New(cfg providers.Config) (providers.Provider, error) {
 	if err := providers.DecodeOptions(cfg.Options, &o); err != nil {
 		return nil, err
 	}
-	u, err := url.Parse(cfg.Endpoint)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		// The endpoint is not echoed: a misplaced partner_key could be in it.
-		return nil, errors.New("endpoint is not an absolute URL (want https://host/path)")
+	u, err := providers.CheckEndpoint(cfg.Endpoint)
+	if err != nil {
+		return nil, err
 	}
 	if u.Query().Has("partner_key") || u.Query().Has("partner_code") {
 		// Credentials belong to keys (rotated, redacted), never to the endpoint.
