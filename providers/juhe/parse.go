@@ -3,7 +3,6 @@ package juhe
 import (
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/riskbatch/riskbatch/providers"
@@ -11,8 +10,6 @@ import (
 )
 
 // docs are parse trees reused across answers.
-var docs = sync.Pool{New: func() any { return new(wire.Doc) }}
-
 // Parse implements providers.Provider, classifying on error_code (never on
 // the reason text, whose wording varies).
 //
@@ -24,12 +21,9 @@ func (c *Client) Parse(status int, header http.Header, body []byte) providers.Re
 	if r, done := providers.ParseHTTPStatus(status, header); done {
 		return r
 	}
-	d := docs.Get().(*wire.Doc)
+	d := wire.GetDoc()
 	r, ok := parseFast(d, body)
-	d.Src = nil
-	if cap(d.Nodes) <= 1<<14 {
-		docs.Put(d)
-	}
+	wire.PutDoc(d)
 	if ok {
 		r.BodyJSON = true
 		return r

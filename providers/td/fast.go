@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"sync"
 
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/providers/wire"
@@ -153,8 +152,6 @@ func (c *Client) keyURL(code, secret string) (string, error) {
 }
 
 // docs are parse trees reused across answers.
-var docs = sync.Pool{New: func() any { return new(wire.Doc) }}
-
 // Parse implements providers.Provider. TD sends errors with HTTP 200 and
 // the code in the body, so the HTTP status only decides transport-level
 // failures.
@@ -167,12 +164,9 @@ func (c *Client) Parse(status int, header http.Header, raw []byte) providers.Res
 	if r, done := providers.ParseHTTPStatus(status, header); done {
 		return r
 	}
-	d := docs.Get().(*wire.Doc)
+	d := wire.GetDoc()
 	a, ok := readAnswer(d, raw)
-	d.Src = nil
-	if cap(d.Nodes) <= 1<<14 {
-		docs.Put(d)
-	}
+	wire.PutDoc(d)
 	if !ok {
 		return c.parseSlow(status, raw)
 	}

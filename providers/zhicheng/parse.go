@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -23,8 +22,6 @@ type reader[O any] interface {
 
 // docs are parse trees reused across answers (parseFast keeps no piece of
 // one: every value it returns is a copy).
-var docs = sync.Pool{New: func() any { return new(wire.Doc) }}
-
 // Parse implements providers.Provider, classifying on code and success
 // exactly as the Zhicheng row of docs/providers.md (never on msg).
 //
@@ -38,12 +35,9 @@ func (c *Client) Parse(status int, header http.Header, body []byte) providers.Re
 	if r, done := providers.ParseHTTPStatus(status, header); done {
 		return r
 	}
-	d := docs.Get().(*wire.Doc)
+	d := wire.GetDoc()
 	r, ok := c.parseFast(status, d, body)
-	d.Src = nil
-	if cap(d.Nodes) <= 1<<14 {
-		docs.Put(d)
-	}
+	wire.PutDoc(d)
 	if ok {
 		r.BodyJSON = true
 		return r
