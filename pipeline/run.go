@@ -689,213 +689,315 @@ func (p *provRun) deferReason() string {
 // code cannot hold a row forever.
 const maxAttemptsPerPair = 100
 
-// call sends one prepared request with retries and key rotation.
+// call sends one prepared request with retries and key rotation. Each
+// attempt goes through four steps: acquire (a breaker ticket, a key's
+// lease, a budget reservation), attempt (the HTTP exchange, its intent
+// journaled first), record (budget, breaker, counters, the journal's
+// outcome, raw.jsonl) and react (release the lease with the feedback the
+// answer calls for, then end the pair or try again).
 func (e *engine) call(ctx context.Context, p *provRun, rowNum int, req *providers.Request) pairResult {
-	retr := p.retry.NewBackOff()
-	attempt := 0
-	unknownSeen := false
-	throttles := 0
-	var last providers.Result
+	c := pairCall{e: e, p: p, row: rowNum, req: req, retr: p.retry.NewBackOff()}
 	for {
-		if ctx.Err() != nil {
-			return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped before this call", journal: -1}
-		}
-		if pr, over := e.overBudget(p); over {
-			return pr // budget.max_cost reached (budget.go)
-		}
-		ticket, err := p.breaker.enter(ctx)
-		if err != nil {
-			if errors.Is(err, errBreakerStopped) {
-				return e.unreachableResult(p)
-			}
-			return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped before this call", journal: -1}
-		}
-		if p.stopped.Load() { // a wrong URL stops the provider between two attempts
-			p.breaker.cancel(ticket)
-			return pairResult{status: StatusSkipped, code: "provider_stopped", msg: p.stopReason(), journal: -1}
-		}
-		lease, err := p.pool.Acquire(ctx)
-		if err != nil {
-			p.breaker.cancel(ticket)
-			var ex *ratelimit.ExhaustedError
-			var fe *ratelimit.FatalError
-			var be *ratelimit.BackendError
-			switch {
-			case errors.As(err, &be):
-				return e.coordinationDown(p, be) // fail closed (coordination.go)
-			case errors.As(err, &ex):
-				if e.opts.WaitForQuota && !ex.ResetAt.IsZero() {
-					if e.waitUntil(ctx, p, ex.ResetAt) {
-						continue
-					}
-					return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped while waiting for the quota reset", journal: -1}
-				}
-				p.mu.Lock()
-				p.resetAt = ex.ResetAt
-				p.mu.Unlock()
-				p.exhausted.Store(true)
-				return pairResult{status: StatusDeferred, code: "quota", msg: e.red.Redact(ex.Error()), journal: -1}
-			case errors.As(err, &fe):
-				p.mu.Lock()
-				p.stopMsg = e.red.Redact(fe.Error())
-				p.mu.Unlock()
-				p.stopped.Store(true)
-				return pairResult{status: StatusSkipped, code: "provider_stopped", msg: p.stopReason(), journal: -1} // stopReason says "provider stopped"
-			default:
-				return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped before this call", journal: -1}
-			}
-		}
-		attempt++
-		if attempt > maxAttemptsPerPair {
-			p.breaker.cancel(ticket)
-			lease.Release(ratelimit.NotSent, 0)
-			return e.failed(p, last, fmt.Sprintf("gave up after %d attempts (throttling, quota or key rotation did not settle)", maxAttemptsPerPair))
-		}
-		if !p.budget.reserve() { // one price_per_call, like a quota unit (budget.go)
-			p.breaker.cancel(ticket)
-			lease.Release(ratelimit.NotSent, 0)
-			return e.budgetDeferred(p)
-		}
-		if attempt > 1 {
-			p.retries.Add(1)
-			p.keyStats[lease.Index()].retries.Add(1)
-		}
-		key := p.keys[lease.Index()]
-		seq := e.seq.Add(1)
-		res, status, inDoubt, latency, body, sent := e.attempt(p, key, req, rowNum, seq)
-		p.budget.settle(inDoubt || p.billedAnswer(string(res.Outcome), res.Code))
-		last = res
-		switch {
-		case res.Code == codeWrongURL:
-			e.stopProvider(p, res.Message) // before the ticket lets the next attempt go
-			p.breaker.cancel(ticket)
-		case status != 0:
-			p.breaker.answered(ticket)
-		case res.Code == codeUnreachable:
-			if ev := p.breaker.unreachable(ticket, res.Message); ev != breakerNone {
-				e.breakerEvent(p, ev, res.Message)
-			}
-		default:
-			p.breaker.cancel(ticket)
-		}
-		if res.Code == codeJournal { // nothing was sent; envFail stopped the run
-			lease.Release(ratelimit.NotSent, 0)
-			return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped: the journal cannot be written", journal: -1}
-		}
-		billed := !inDoubt && (p.billed[res.Code] || p.billed[string(res.Outcome)])
-		if sent {
-			p.calls.Add(1)
-		}
-		if billed {
-			p.billedN.Add(1)
-			p.keyStats[lease.Index()].billed.Add(1)
-		}
-		if inDoubt {
-			p.inDoubt.Add(1)
-			p.keyStats[lease.Index()].inDoubt.Add(1)
-		}
-		final := res.Outcome.Final()
-		jrec := &JournalRecord{Type: RecordOutcome, Row: rowNum, Provider: p.cfg.Name, AttemptID: seq, KeyID: key.ID, Outcome: string(res.Outcome), Code: res.Code, Billed: billed, InDoubt: inDoubt}
-		if final {
-			jrec.Status = string(res.Outcome)
-			jrec.Values = res.Values
-			jrec.Message = e.red.Redact(res.Message)
-			jrec.Digest = digestHex(req.Dedupe)
-		}
-		off, jerr := e.jr.Append(jrec)
-		if jerr != nil {
-			e.envFail("journal write", jerr)
-		}
-		if rerr := e.raw.Write(sinks.RawRecord{
-			Time: time.Now(), Row: rowNum, Provider: p.cfg.Name, Key: key.ID, Attempt: attempt, HTTPStatus: status,
-			Outcome: string(res.Outcome), Code: res.Code, Billed: billed, InDoubt: inDoubt,
-			LatencyMS: float64(latency.Microseconds()) / 1000, Body: body, BodyValid: res.BodyJSON, Error: errText(res, status),
-			Pass: e.runNo, Source: p.rawSource(),
-		}); rerr != nil {
-			e.envFail("write raw.jsonl", rerr)
-		}
-		if res.Code == codeWrongURL {
-			lease.Release(ratelimit.NotSent, 0)
-			return pairResult{status: StatusSkipped, code: "provider_stopped", msg: p.stopReason(), journal: -1}
-		}
-
-		// Answers about this lookup, not the key (paramsreject.go).
-		if rows := p.rejects.observe(rowNum, res, status != 0); rows != nil {
-			e.stopOnParams(p, rows, res)
-		}
-		if res.IdentityBackoff {
-			if pr, done := e.identityBackoff(ctx, lease, retr, res, attempt); done {
-				return pr
-			}
-			continue
-		}
-
-		switch res.Outcome {
-		case providers.Hit, providers.NoHit, providers.Invalid:
-			lease.Release(ratelimit.Sent, 0)
-			pr := pairResult{status: string(res.Outcome), code: res.Code, values: res.Values, billed: billed, journal: off}
-			if res.Outcome == providers.Invalid {
-				pr.msg = "vendor rejected the row: " + e.red.Redact(res.Message)
-			}
+		s, pr, next := c.acquire(ctx)
+		switch next {
+		case stepDone:
 			return pr
-		case providers.Throttled:
-			p.throttled.Add(1)
-			if budget := p.retryBudget(); res.RetryAfter > budget {
-				// A wait longer than the row's whole retry budget (a
-				// Retry-After of hours, or a garbled one of centuries):
-				// pause the key for the budget and defer the row to a
-				// resume instead of holding a worker that long.
-				lease.Release(ratelimit.Throttled, budget)
-				return pairResult{status: StatusDeferred, code: res.Code, msg: fmt.Sprintf("the vendor asked to wait %s before the next call (Retry-After), more than the retry budget of %s: resume later", fmtLongDuration(res.RetryAfter), budget), journal: -1}
-			}
-			lease.Release(ratelimit.Throttled, res.RetryAfter)
-			throttles++
-			if throttles > 50 {
-				return e.failed(p, res, "throttled 50 times")
-			}
-			continue // the pool paused the key; the next Acquire waits
-		case providers.Quota:
-			fb := ratelimit.QuotaDaily
-			switch {
-			case res.Scope == providers.ScopeProvider:
-				fb = ratelimit.PauseProvider
-			case res.Permanent:
-				fb = ratelimit.QuotaPermanent
-			}
-			lease.ReleaseWithReason(fb, res.RetryAfter, fmt.Sprintf("%s %s", res.Code, e.red.Redact(res.Message)))
-			if fb == ratelimit.PauseProvider {
-				e.warnf("%s: vendor code %s (per-IP limit): pausing the whole provider", p.cfg.Name, res.Code)
-			}
+		case stepAgain:
 			continue
-		case providers.Fatal:
-			lease.ReleaseWithReason(ratelimit.Fatal, 0, fmt.Sprintf("key %s: %s %s", key.ID, res.Code, e.red.Redact(res.Message)))
-			e.errorf("%s: key %s stopped: vendor answered %s %s", p.cfg.Name, key.ID, res.Code, e.red.Redact(res.Message))
-			continue
-		default: // transient
-			fb := ratelimit.Sent
-			if !sent {
-				fb = ratelimit.NotSent
-			}
-			lease.Release(fb, 0)
-			if res.Code == codeUnreachable {
-				// Never left: costs nothing and takes none of the row's
-				// retries; the breaker paces and eventually stops these.
-				continue
-			}
-			if res.Unknown {
-				if unknownSeen {
-					return e.failed(p, res, "unknown vendor code (raw body in raw.jsonl)")
-				}
-				unknownSeen = true
-			}
-			wait, ok := retr.Next(res.RetryAfter)
-			if !ok {
-				return e.failed(p, last, fmt.Sprintf("gave up after %d attempts", attempt))
-			}
-			if !sleepCtx(ctx, wait) {
-				return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped between retries", journal: -1}
-			}
 		}
+		a := e.attempt(p, &s, req, rowNum)
+		rec := c.record(&s, &a)
+		if pr, next := c.react(ctx, &s, &a, rec); next == stepDone {
+			return pr
+		}
+	}
+}
+
+// pairCall is one (row, provider) pair's way through the call loop: what
+// its attempts so far decide about the next one.
+type pairCall struct {
+	e           *engine
+	p           *provRun
+	row         int
+	req         *providers.Request
+	retr        *ratelimit.Retrier
+	attempts    int              // attempts begun, the current one included
+	throttles   int              // throttled answers so far
+	unknownSeen bool             // an unknown vendor code was already retried once
+	last        providers.Result // the latest attempt's result, for the failure message
+}
+
+// step is what a step of the call loop decides.
+type step int
+
+const (
+	stepOn    step = iota // go on with this attempt
+	stepAgain             // begin another attempt
+	stepDone              // the pair ends with the step's result
+)
+
+// slot is what one attempt holds while it runs: a circuit breaker ticket,
+// a key's lease, the key, and the attempt id that links the journal's
+// intent and outcome records.
+type slot struct {
+	ticket    breakerTicket
+	lease     *ratelimit.Lease
+	key       providers.Key
+	attemptID uint64
+}
+
+// attemptResult is what one HTTP exchange gave.
+type attemptResult struct {
+	res     providers.Result
+	status  int  // the HTTP status; 0 when no answer came
+	inDoubt bool // the request left but its answer never came: it may be billed
+	latency time.Duration
+	body    []byte // the answer as received, for raw.jsonl
+	sent    bool   // the request was written to the connection
+}
+
+// recorded is what record wrote of an attempt.
+type recorded struct {
+	off    int64 // the outcome record's offset in the journal
+	billed bool
+}
+
+// acquire takes what an attempt needs, in order: the run still going, the
+// provider's budget, a breaker ticket, a key's lease (pacing, in-flight
+// slot, quota unit), an attempt within the pair's bound, a budget
+// reservation. A refusal ends the pair, except a quota reset waited for
+// (--wait-for-quota), which begins again.
+func (c *pairCall) acquire(ctx context.Context) (slot, pairResult, step) {
+	e, p := c.e, c.p
+	if ctx.Err() != nil {
+		return slot{}, pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped before this call", journal: -1}, stepDone
+	}
+	if pr, over := e.overBudget(p); over {
+		return slot{}, pr, stepDone // budget.max_cost reached (budget.go)
+	}
+	ticket, err := p.breaker.enter(ctx)
+	if err != nil {
+		if errors.Is(err, errBreakerStopped) {
+			return slot{}, e.unreachableResult(p), stepDone
+		}
+		return slot{}, pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped before this call", journal: -1}, stepDone
+	}
+	if p.stopped.Load() { // a wrong URL stops the provider between two attempts
+		p.breaker.cancel(ticket)
+		return slot{}, pairResult{status: StatusSkipped, code: "provider_stopped", msg: p.stopReason(), journal: -1}, stepDone
+	}
+	lease, err := p.pool.Acquire(ctx)
+	if err != nil {
+		p.breaker.cancel(ticket)
+		pr, next := c.noLease(ctx, err)
+		return slot{}, pr, next
+	}
+	c.attempts++
+	if c.attempts > maxAttemptsPerPair {
+		p.breaker.cancel(ticket)
+		lease.Release(ratelimit.NotSent, 0)
+		return slot{}, e.failed(p, c.last, fmt.Sprintf("gave up after %d attempts (throttling, quota or key rotation did not settle)", maxAttemptsPerPair)), stepDone
+	}
+	if !p.budget.reserve() { // one price_per_call, like a quota unit (budget.go)
+		p.breaker.cancel(ticket)
+		lease.Release(ratelimit.NotSent, 0)
+		return slot{}, e.budgetDeferred(p), stepDone
+	}
+	if c.attempts > 1 {
+		p.retries.Add(1)
+		p.keyStats[lease.Index()].retries.Add(1)
+	}
+	return slot{ticket: ticket, lease: lease, key: p.keys[lease.Index()], attemptID: e.seq.Add(1)}, pairResult{}, stepOn
+}
+
+// noLease turns the key pool's refusal into the pair's end: the
+// coordination backend down, every key spent (or, with --wait-for-quota, a
+// wait for the reset and another attempt), every key fatal, or the run
+// stopping.
+func (c *pairCall) noLease(ctx context.Context, err error) (pairResult, step) {
+	e, p := c.e, c.p
+	var ex *ratelimit.ExhaustedError
+	var fe *ratelimit.FatalError
+	var be *ratelimit.BackendError
+	switch {
+	case errors.As(err, &be):
+		return e.coordinationDown(p, be), stepDone // fail closed (coordination.go)
+	case errors.As(err, &ex):
+		if e.opts.WaitForQuota && !ex.ResetAt.IsZero() {
+			if e.waitUntil(ctx, p, ex.ResetAt) {
+				return pairResult{}, stepAgain
+			}
+			return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped while waiting for the quota reset", journal: -1}, stepDone
+		}
+		p.mu.Lock()
+		p.resetAt = ex.ResetAt
+		p.mu.Unlock()
+		p.exhausted.Store(true)
+		return pairResult{status: StatusDeferred, code: "quota", msg: e.red.Redact(ex.Error()), journal: -1}, stepDone
+	case errors.As(err, &fe):
+		p.mu.Lock()
+		p.stopMsg = e.red.Redact(fe.Error())
+		p.mu.Unlock()
+		p.stopped.Store(true)
+		return pairResult{status: StatusSkipped, code: "provider_stopped", msg: p.stopReason(), journal: -1}, stepDone // stopReason says "provider stopped"
+	default:
+		return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped before this call", journal: -1}, stepDone
+	}
+}
+
+// record makes an attempt's result known: the budget settles its
+// reservation and the circuit breaker learns whether the vendor answered;
+// then the provider's and the key's counters, the journal's outcome record
+// (with the result columns when it ends the pair) and raw.jsonl. An
+// attempt whose intent could not be journaled was never sent: only the
+// budget and the breaker hear of it.
+func (c *pairCall) record(s *slot, a *attemptResult) recorded {
+	e, p, res := c.e, c.p, a.res
+	p.budget.settle(a.inDoubt || p.billedAnswer(string(res.Outcome), res.Code))
+	c.last = res
+	switch {
+	case res.Code == codeWrongURL:
+		e.stopProvider(p, res.Message) // before the ticket lets the next attempt go
+		p.breaker.cancel(s.ticket)
+	case a.status != 0:
+		p.breaker.answered(s.ticket)
+	case res.Code == codeUnreachable:
+		if ev := p.breaker.unreachable(s.ticket, res.Message); ev != breakerNone {
+			e.breakerEvent(p, ev, res.Message)
+		}
+	default:
+		p.breaker.cancel(s.ticket)
+	}
+	if res.Code == codeJournal {
+		return recorded{}
+	}
+	billed := !a.inDoubt && (p.billed[res.Code] || p.billed[string(res.Outcome)])
+	ks := &p.keyStats[s.lease.Index()]
+	if a.sent {
+		p.calls.Add(1)
+	}
+	if billed {
+		p.billedN.Add(1)
+		ks.billed.Add(1)
+	}
+	if a.inDoubt {
+		p.inDoubt.Add(1)
+		ks.inDoubt.Add(1)
+	}
+	jrec := &JournalRecord{Type: RecordOutcome, Row: c.row, Provider: p.cfg.Name, AttemptID: s.attemptID, KeyID: s.key.ID, Outcome: string(res.Outcome), Code: res.Code, Billed: billed, InDoubt: a.inDoubt}
+	if res.Outcome.Final() {
+		jrec.Status = string(res.Outcome)
+		jrec.Values = res.Values
+		jrec.Message = e.red.Redact(res.Message)
+		jrec.Digest = digestHex(c.req.Dedupe)
+	}
+	off, jerr := e.jr.Append(jrec)
+	if jerr != nil {
+		e.envFail("journal write", jerr)
+	}
+	if rerr := e.raw.Write(sinks.RawRecord{
+		Time: time.Now(), Row: c.row, Provider: p.cfg.Name, Key: s.key.ID, Attempt: c.attempts, HTTPStatus: a.status,
+		Outcome: string(res.Outcome), Code: res.Code, Billed: billed, InDoubt: a.inDoubt,
+		LatencyMS: float64(a.latency.Microseconds()) / 1000, Body: a.body, BodyValid: res.BodyJSON, Error: errText(res, a.status),
+		Pass: e.runNo, Source: p.rawSource(),
+	}); rerr != nil {
+		e.envFail("write raw.jsonl", rerr)
+	}
+	return recorded{off: off, billed: billed}
+}
+
+// react ends an attempt: it releases the lease with the feedback the
+// answer calls for (sent or not, the key throttled, spent or retired, the
+// provider paused) and decides whether the pair ends with a result or
+// tries again, after the retry backoff where one applies.
+func (c *pairCall) react(ctx context.Context, s *slot, a *attemptResult, rec recorded) (pairResult, step) {
+	e, p, res, lease := c.e, c.p, a.res, s.lease
+	switch res.Code {
+	case codeJournal: // nothing was sent; envFail stopped the run
+		lease.Release(ratelimit.NotSent, 0)
+		return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped: the journal cannot be written", journal: -1}, stepDone
+	case codeWrongURL:
+		lease.Release(ratelimit.NotSent, 0)
+		return pairResult{status: StatusSkipped, code: "provider_stopped", msg: p.stopReason(), journal: -1}, stepDone
+	}
+
+	// Answers about this lookup, not the key (paramsreject.go).
+	if rows := p.rejects.observe(c.row, res, a.status != 0); rows != nil {
+		e.stopOnParams(p, rows, res)
+	}
+	if res.IdentityBackoff {
+		if pr, done := e.identityBackoff(ctx, lease, c.retr, res, c.attempts); done {
+			return pr, stepDone
+		}
+		return pairResult{}, stepAgain
+	}
+
+	switch res.Outcome {
+	case providers.Hit, providers.NoHit, providers.Invalid:
+		lease.Release(ratelimit.Sent, 0)
+		pr := pairResult{status: string(res.Outcome), code: res.Code, values: res.Values, billed: rec.billed, journal: rec.off}
+		if res.Outcome == providers.Invalid {
+			pr.msg = "vendor rejected the row: " + e.red.Redact(res.Message)
+		}
+		return pr, stepDone
+	case providers.Throttled:
+		p.throttled.Add(1)
+		if budget := p.retryBudget(); res.RetryAfter > budget {
+			// A wait longer than the row's whole retry budget (a
+			// Retry-After of hours, or a garbled one of centuries):
+			// pause the key for the budget and defer the row to a
+			// resume instead of holding a worker that long.
+			lease.Release(ratelimit.Throttled, budget)
+			return pairResult{status: StatusDeferred, code: res.Code, msg: fmt.Sprintf("the vendor asked to wait %s before the next call (Retry-After), more than the retry budget of %s: resume later", fmtLongDuration(res.RetryAfter), budget), journal: -1}, stepDone
+		}
+		lease.Release(ratelimit.Throttled, res.RetryAfter)
+		c.throttles++
+		if c.throttles > 50 {
+			return e.failed(p, res, "throttled 50 times"), stepDone
+		}
+		return pairResult{}, stepAgain // the pool paused the key; the next Acquire waits
+	case providers.Quota:
+		fb := ratelimit.QuotaDaily
+		switch {
+		case res.Scope == providers.ScopeProvider:
+			fb = ratelimit.PauseProvider
+		case res.Permanent:
+			fb = ratelimit.QuotaPermanent
+		}
+		lease.ReleaseWithReason(fb, res.RetryAfter, fmt.Sprintf("%s %s", res.Code, e.red.Redact(res.Message)))
+		if fb == ratelimit.PauseProvider {
+			e.warnf("%s: vendor code %s (per-IP limit): pausing the whole provider", p.cfg.Name, res.Code)
+		}
+		return pairResult{}, stepAgain
+	case providers.Fatal:
+		lease.ReleaseWithReason(ratelimit.Fatal, 0, fmt.Sprintf("key %s: %s %s", s.key.ID, res.Code, e.red.Redact(res.Message)))
+		e.errorf("%s: key %s stopped: vendor answered %s %s", p.cfg.Name, s.key.ID, res.Code, e.red.Redact(res.Message))
+		return pairResult{}, stepAgain
+	default: // transient
+		fb := ratelimit.Sent
+		if !a.sent {
+			fb = ratelimit.NotSent
+		}
+		lease.Release(fb, 0)
+		if res.Code == codeUnreachable {
+			// Never left: costs nothing and takes none of the row's
+			// retries; the breaker paces and eventually stops these.
+			return pairResult{}, stepAgain
+		}
+		if res.Unknown {
+			if c.unknownSeen {
+				return e.failed(p, res, "unknown vendor code (raw body in raw.jsonl)"), stepDone
+			}
+			c.unknownSeen = true
+		}
+		wait, ok := c.retr.Next(res.RetryAfter)
+		if !ok {
+			return e.failed(p, c.last, fmt.Sprintf("gave up after %d attempts", c.attempts)), stepDone
+		}
+		if !sleepCtx(ctx, wait) {
+			return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped between retries", journal: -1}, stepDone
+		}
+		return pairResult{}, stepAgain
 	}
 }
 
@@ -914,53 +1016,58 @@ func errText(res providers.Result, status int) string {
 	return res.Message
 }
 
-// attempt performs one HTTP exchange. inDoubt reports a request that left
-// but whose answer never came (it may have been billed).
-func (e *engine) attempt(p *provRun, key providers.Key, req *providers.Request, rowNum int, seq uint64) (res providers.Result, status int, inDoubt bool, latency time.Duration, body []byte, sent bool) {
+// attempt performs one HTTP exchange with the slot's key, its intent
+// journaled before the request leaves.
+func (e *engine) attempt(p *provRun, s *slot, req *providers.Request, rowNum int) attemptResult {
 	// In-flight calls finish even when the run is stopping: a call cut off
 	// mid-way may be billed without its answer. The provider timeout bounds it.
 	cctx, cancel := context.WithTimeout(context.Background(), p.cfg.Timeout)
 	defer cancel()
 	var wrote atomic.Bool
 	cctx = httptrace.WithClientTrace(cctx, &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }})
-	hreq, err := p.prov.NewHTTPRequest(cctx, key, req)
+	hreq, err := p.prov.NewHTTPRequest(cctx, s.key, req)
 	if err != nil {
-		return providers.Result{Outcome: providers.Fatal, Code: "request", Message: e.red.Err(err).Error()}, 0, false, 0, nil, false
+		return attemptResult{res: providers.Result{Outcome: providers.Fatal, Code: "request", Message: e.red.Err(err).Error()}}
 	}
 	hreq.Header["User-Agent"] = e.userAgent
-	if _, err := e.jr.Append(&JournalRecord{Type: RecordIntent, Row: rowNum, Provider: p.cfg.Name, AttemptID: seq, KeyID: key.ID, Run: e.runNo}); err != nil {
+	if _, err := e.jr.Append(&JournalRecord{Type: RecordIntent, Row: rowNum, Provider: p.cfg.Name, AttemptID: s.attemptID, KeyID: s.key.ID, Run: e.runNo}); err != nil {
 		// No intent, no call: a call the journal does not know of could be
 		// paid for twice.
 		e.envFail("journal write", err)
-		return providers.Result{Outcome: providers.Transient, Code: codeJournal, Message: err.Error()}, 0, false, 0, nil, false
+		return attemptResult{res: providers.Result{Outcome: providers.Transient, Code: codeJournal, Message: err.Error()}}
 	}
 	start := time.Now()
 	resp, err := e.client.Do(hreq)
 	if err != nil {
-		latency = time.Since(start)
-		sent = wrote.Load()
-		msg := e.red.Err(err).Error()
+		// Sent but unanswered is in doubt: the vendor may have billed it.
+		a := attemptResult{latency: time.Since(start), sent: wrote.Load()}
+		a.inDoubt = a.sent
 		code := "network"
 		switch {
-		case !sent && isWrongURL(err):
+		case !a.sent && isWrongURL(err):
 			code = codeWrongURL
-		case !sent && isUnreachable(err):
+		case !a.sent && isUnreachable(err):
 			code = codeUnreachable
 		case errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err):
 			code = "timeout"
 		}
-		return providers.Result{Outcome: providers.Transient, Code: code, Message: msg}, 0, sent, latency, nil, sent
+		a.res = providers.Result{Outcome: providers.Transient, Code: code, Message: e.red.Err(err).Error()}
+		return a
 	}
 	defer resp.Body.Close()
-	body, err = readBody(resp, 8<<20)
-	latency = time.Since(start)
-	if err != nil {
-		return providers.Result{Outcome: providers.Transient, Code: "network", Message: "reading the answer: " + e.red.Err(err).Error()}, resp.StatusCode, true, latency, body, true
+	a := attemptResult{status: resp.StatusCode, sent: true}
+	a.body, err = readBody(resp, 8<<20)
+	a.latency = time.Since(start)
+	switch {
+	case err != nil:
+		a.inDoubt = true
+		a.res = providers.Result{Outcome: providers.Transient, Code: "network", Message: "reading the answer: " + e.red.Err(err).Error()}
+	case plainHTTPToTLS(resp.StatusCode, a.body):
+		a.res = providers.Result{Outcome: providers.Transient, Code: codeWrongURL, Message: fmt.Sprintf("%s answered %d %q: the endpoint is HTTPS, the job's URL says http://", hreq.URL.Host, resp.StatusCode, strings.TrimSpace(string(a.body)))}
+	default:
+		a.res = p.prov.Parse(resp.StatusCode, resp.Header, a.body)
 	}
-	if plainHTTPToTLS(resp.StatusCode, body) {
-		return providers.Result{Outcome: providers.Transient, Code: codeWrongURL, Message: fmt.Sprintf("%s answered %d %q: the endpoint is HTTPS, the job's URL says http://", hreq.URL.Host, resp.StatusCode, strings.TrimSpace(string(body)))}, resp.StatusCode, false, latency, body, true
-	}
-	return p.prov.Parse(resp.StatusCode, resp.Header, body), resp.StatusCode, false, latency, body, true
+	return a
 }
 
 // Engine codes of attempts that did not get a vendor's answer.
