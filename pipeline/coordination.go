@@ -189,5 +189,8 @@ func (d downBackend) Acquire(context.Context, *ratelimit.SharedKey) (ratelimit.S
 func (d downBackend) Release(context.Context, *ratelimit.SharedKey, ratelimit.SharedGrant, ratelimit.Feedback, time.Duration) (float64, error) {
 	return 1, d.err
 }
+func (d downBackend) Wrote(context.Context, *ratelimit.SharedKey, ratelimit.SharedGrant) error {
+	return d.err
+}
 
 var _ ratelimit.Coordinator = downBackend{}

@@ -1024,7 +1024,10 @@ func (e *engine) attempt(p *provRun, s *slot, req *providers.Request, rowNum int
 	cctx, cancel := context.WithTimeout(context.Background(), p.cfg.Timeout)
 	defer cancel()
 	var wrote atomic.Bool
-	cctx = httptrace.WithClientTrace(cctx, &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }})
+	cctx = httptrace.WithClientTrace(cctx, &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) {
+		wrote.Store(true)
+		s.lease.Wrote() // a strict vendor's pacing counts from here (ratelimit.Lease.Wrote)
+	}})
 	hreq, err := p.prov.NewHTTPRequest(cctx, s.key, req)
 	if err != nil {
 		return attemptResult{res: providers.Result{Outcome: providers.Fatal, Code: "request", Message: e.red.Err(err).Error()}}

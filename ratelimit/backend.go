@@ -44,6 +44,10 @@ type Coordinator interface {
 	// recovery step (10% of the QPS per 10 Sent answers), and records a vendor quota answer
 	// for every process. It returns the key's current share of its QPS.
 	Release(ctx context.Context, k *SharedKey, g SharedGrant, fb Feedback, retryAfter time.Duration) (factor float64, err error)
+	// Wrote reports that the request of a call granted on a burst-1 paced key has just been
+	// written (Lease.Wrote): the key's next call, by any process, is due no earlier than
+	// now + the interval on the coordinator's clock. It is asked only for such keys.
+	Wrote(ctx context.Context, k *SharedKey, g SharedGrant) error
 	// Now is the coordinator's clock (the quota day of every process agrees with it).
 	Now() time.Time
 }

@@ -156,6 +156,10 @@ type key struct {
 	// request on a new connection is often the slowest, and a vendor without slack would
 	// take the next one, paced from the grant, for a call too early.
 	firstOpen bool
+	// unwritten counts a burst-1 key's granted calls whose request has not been written to
+	// the connection yet (Lease.Wrote, or Release for a call that never left). The next
+	// grant waits for it: see Lease.Wrote.
+	unwritten int
 	streak    int    // Sent answers since the last throttle / recovery step
 	grants    uint64 // calls granted so far (numbers the leases)
 	cutAt     uint64 // grants when the rate was last halved: answers to calls granted before it are stale
@@ -354,6 +358,9 @@ func (p *Pool) Acquire(ctx context.Context) (*Lease, error) {
 			k.pending--
 			if err != nil {
 				k.inflight--
+				if g.awaitWrite {
+					k.unwritten--
+				}
 				p.notifyLocked()
 				p.mu.Unlock()
 				return nil, fmt.Errorf("ratelimit: %s: key %s: %w", p.provider, k.cfg.ID, err)
@@ -364,6 +371,9 @@ func (p *Pool) Acquire(ctx context.Context) (*Lease, error) {
 				// The slot is spent without a call: the vendor saw nothing, so the
 				// schedule only errs on the slow side.
 				k.inflight--
+				if g.awaitWrite {
+					k.unwritten--
+				}
 				if g.n == 1 {
 					k.firstOpen = false
 				}
@@ -393,6 +403,8 @@ type grantInfo struct {
 	interval time.Duration // the key's interval at the rate in force at the grant; 0 = unlimited
 	pace     time.Duration // the interval the schedule ran on (interval less the margin)
 	shared   *SharedGrant  // the coordinator's grant (shared.go); nil without one
+	// awaitWrite: the grant counts in its key's unwritten until Lease.Wrote or Release.
+	awaitWrite bool
 }
 
 // take waits for the caller's turn in line, then for a key that may take a call now, and
@@ -473,6 +485,10 @@ func (p *Pool) grantLocked(k *key, now time.Time) grantInfo {
 		k.sched.grant(now)
 		g.interval, g.pace = k.sched.floor, k.sched.interval
 		k.firstOpen = k.grants == 1 && k.sched.burst == 1
+		if k.sched.burst == 1 {
+			k.unwritten++
+			g.awaitWrite = true
+		}
 	}
 	return g
 }
@@ -555,7 +571,7 @@ func (p *Pool) pickLocked(now time.Time, today string) (*key, time.Duration, err
 			}
 			continue
 		}
-		if k.cfg.MaxInFlight > 0 && k.inflight >= k.cfg.MaxInFlight || k.firstOpen {
+		if k.cfg.MaxInFlight > 0 && k.inflight >= k.cfg.MaxInFlight || k.firstOpen || k.unwritten > 0 {
 			continue
 		}
 		var delay time.Duration
@@ -647,6 +663,44 @@ type Lease struct {
 	grant    grantInfo
 	reserved bool // next to released: the two share one word (a Lease is allocated per call)
 	released atomic.Bool
+	written  atomic.Bool
+}
+
+// Wrote tells the pool that the call's request has just been written to the connection
+// (net/http/httptrace's WroteRequest); call it from there. Later calls are ignored.
+//
+// A strict vendor (burst 1) measures the gap between two requests' arrivals, not between
+// our grants. The time from a grant to the request's write (a worker waking, the journal's
+// intent record, a connection from the pool) varies by a millisecond or more under load,
+// and a first request written late followed by a second written early arrives closer than
+// the interval: a 429, about one call in 1,200 at 50 QPS with answers in no time (issue 12).
+// So a paced key's schedule counts from the write as well as from the grant (the next call
+// is due no earlier than the write + the interval), and a burst-1 key grants no other call
+// while one granted call is unwritten, so two requests can never be written in the wrong
+// order or together.
+func (l *Lease) Wrote() {
+	if l == nil || !l.written.CompareAndSwap(false, true) {
+		return
+	}
+	p, k := l.p, l.k
+	if k.shared != nil {
+		p.wroteShared(l)
+		return
+	}
+	if k.sched == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if l.released.Load() {
+		return // the release already accounted for the write (it cannot come after it)
+	}
+	k.sched.holdUntil(p.pace.Now().Add(k.sched.interval))
+	if l.grant.awaitWrite {
+		l.grant.awaitWrite = false
+		k.unwritten--
+		p.notifyLocked()
+	}
 }
 
 // KeyID returns the key's ID (for logs).
@@ -689,6 +743,10 @@ func (l *Lease) ReleaseWithReason(fb Feedback, retryAfter time.Duration, reason 
 	defer p.mu.Unlock()
 	now := p.pace.Now()
 	k.inflight--
+	if l.grant.awaitWrite {
+		l.grant.awaitWrite = false // a call that never left, or whose write went unreported
+		k.unwritten--
+	}
 	if l.grant.n == 1 && k.firstOpen {
 		// The first call has arrived by now (its answer came, or it never left): pace
 		// the next one from here.

@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -105,4 +106,25 @@ func (p *Pool) releaseShared(l *Lease, fb Feedback, retryAfter time.Duration) er
 		p.mu.Unlock()
 	}
 	return err
+}
+
+// wroteShared tells the coordinator that a burst-1 key's request was written, so the next
+// call, by whichever process, is paced from the write (Lease.Wrote). A burst-1 key of a
+// coordinated pool has no write barrier across processes: the round trip to the
+// coordinator is far shorter than an interval, so a write reported at once moves the
+// schedule before the next slot; one later than an interval is not held back. A failure
+// is kept for Close like a release's: the call has left, and the schedule only errs on
+// the fast side for one call.
+func (p *Pool) wroteShared(l *Lease) {
+	sk := l.k.shared
+	if sk.QPS <= 0 || sk.Burst > 1 || l.grant.shared == nil {
+		return
+	}
+	if err := p.coord.Wrote(context.Background(), sk, *l.grant.shared); err != nil {
+		p.mu.Lock()
+		if len(p.storeErrs) < 16 {
+			p.storeErrs = append(p.storeErrs, fmt.Errorf("ratelimit: %s: key %s: %w", p.provider, l.k.cfg.ID, err))
+		}
+		p.mu.Unlock()
+	}
 }

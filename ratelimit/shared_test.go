@@ -15,6 +15,7 @@ type fakeCoord struct {
 	err      error
 	asked    []string
 	released []Feedback
+	wrote    int
 	factor   float64
 }
 
@@ -39,6 +40,15 @@ func (f *fakeCoord) Release(_ context.Context, _ *SharedKey, _ SharedGrant, fb F
 	f.released = append(f.released, fb)
 	return f.factor, nil
 }
+
+func (f *fakeCoord) Wrote(context.Context, *SharedKey, SharedGrant) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.wrote++
+	return nil
+}
+
+var _ Coordinator = (*fakeCoord)(nil) // a method missing would make the pool treat it as a plain Backend
 
 func (f *fakeCoord) Reserve(string, string, int) (int, bool, error) { return 0, false, nil }
 func (f *fakeCoord) Refund(string, string) error                    { return nil }
@@ -95,5 +105,41 @@ func TestCoordinatedPool(t *testing.T) {
 	var be *BackendError
 	if _, err := p2.Acquire(ctx); !errors.As(err, &be) || be.Key != "c" {
 		t.Errorf("coordinator down: %v, want a *BackendError for key c", err)
+	}
+}
+
+// TestCoordinatedWrote: a coordinated burst-1 paced key reports each request's write to the
+// coordinator once (it paces every process from it); burst 5 and unpaced keys do not.
+func TestCoordinatedWrote(t *testing.T) {
+	tests := []struct {
+		name  string
+		key   KeyConfig
+		wrote int
+	}{
+		{"burst 1", KeyConfig{ID: "a", Fingerprint: "fa", QPS: 10, Burst: 1}, 1},
+		{"burst 5", KeyConfig{ID: "a", Fingerprint: "fa", QPS: 10, Burst: 5}, 0},
+		{"unpaced", KeyConfig{ID: "a", Fingerprint: "fa"}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakeCoord{factor: 1, answers: map[string][]SharedGrant{"fa": {{OK: true, Day: "2026-03-10", Factor: 1}}}}
+			p, err := NewPool(PoolConfig{Provider: "p", Backend: f, Keys: []KeyConfig{tc.key}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			l, err := p.Acquire(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.Wrote()
+			l.Wrote() // a transport that writes twice reports once
+			l.Release(Sent, 0)
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if f.wrote != tc.wrote {
+				t.Errorf("coordinator told of %d writes, want %d", f.wrote, tc.wrote)
+			}
+		})
 	}
 }

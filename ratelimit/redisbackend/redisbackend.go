@@ -314,6 +314,19 @@ func (voidLogger) Printf(context.Context, string, ...any) {}
 // slot is leased (by other machines; its own releases wake it at once).
 const fullPoll = 5 * time.Millisecond
 
+// Wrote implements ratelimit.Coordinator: one round trip, on burst-1 paced keys only.
+func (b *Backend) Wrote(ctx context.Context, k *ratelimit.SharedKey, g ratelimit.SharedGrant) error {
+	if k.QPS <= 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	if err := wroteScript.Run(ctx, b.rdb, b.keys(k.Fingerprint)[:1], k.QPS, k.Margin).Err(); err != nil {
+		return b.wrap("wrote", err)
+	}
+	return nil
+}
+
 // Release implements ratelimit.Coordinator.
 func (b *Backend) Release(ctx context.Context, k *ratelimit.SharedKey, g ratelimit.SharedGrant, fb ratelimit.Feedback, retryAfter time.Duration) (float64, error) {
 	refund := k.DailyQuota > 0 && (fb == ratelimit.NotSent || fb == ratelimit.Throttled || fb == ratelimit.PauseProvider)

@@ -223,3 +223,22 @@ end
 used = redis.call('HINCRBY', KEYS[1], 'used', 1)
 return {1, used}
 `)
+
+// wroteScript: a burst-1 key's request was just written; its next call, by any process, is
+// due no earlier than now + the interval (ratelimit.Lease.Wrote).
+//
+// KEYS: pace; ARGV: qps, margin. Reply: the key's tat (µs).
+var wroteScript = redis.NewScript(luaCommon + `
+local qps, margin = tonumber(ARGV[1]), tonumber(ARGV[2])
+local p = redis.call('HMGET', KEYS[1], 'tat', 'factor')
+local tat = tonumber(p[1]) or 0
+local due = now_us() + interval(qps, tonumber(p[2]) or 1, margin)
+if due > tat then
+  redis.set_repl(redis.REPL_NONE) -- the schedule stays in memory (acquireScript)
+  redis.call('HSET', KEYS[1], 'tat', n(due))
+  redis.call('EXPIRE', KEYS[1], PACE_TTL)
+  redis.set_repl(redis.REPL_ALL)
+  tat = due
+end
+return n(tat)
+`)
