@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/riskbatch/riskbatch/providers"
@@ -25,19 +24,12 @@ const (
 	KindIDMobile = "id_mobile" // Indonesian mobile: pii.IndonesianMobile in HashOptions.IDMobileForm
 	KindName     = "name"      // person name: pii.Name
 	KindEmail    = "email"     // e-mail: pii.Email (lowercased)
-	KindBankCard = "bank_card" // bank card number: separators stripped, 8–20 digits
+	KindBankCard = "bank_card" // bank card number: pii.BankCard (separators stripped, at most 20 digits)
 	KindSkip     = "skip"      // leave the column as it is (override only)
 )
 
 // HashKinds lists the kinds accepted by HashOptions.Kinds.
 var HashKinds = []string{KindIDCard, KindNIK, KindMobile, KindIDMobile, KindName, KindEmail, KindBankCard, KindSkip}
-
-// Reason codes of bank card numbers (the other codes are providers/pii's).
-const (
-	CodeBankSciNotation = "bank_sci_notation"
-	CodeBankFormat      = "bank_format"
-	CodeBankLength      = "bank_length"
-)
 
 // HashOptions are the settings of `riskbatch hash`.
 type HashOptions struct {
@@ -327,7 +319,7 @@ func hashValue(kind, raw string, d pii.Digest, form pii.IDMobileForm) (v string,
 	case KindEmail:
 		norm, err = pii.Email(raw)
 	case KindBankCard:
-		norm, err = bankCard(raw)
+		norm, err = pii.BankCard(raw)
 	default:
 		return raw, false, "", nil
 	}
@@ -339,36 +331,6 @@ func hashValue(kind, raw string, d pii.Digest, form pii.IDMobileForm) (v string,
 		return "", false, "", pr
 	}
 	return pii.Hash(d, norm), false, note, nil
-}
-
-// bankCard normalizes a bank card number: full-width digits folded, spaces
-// and dashes stripped, 8–20 digits (Zhicheng allows up to 20). Excel damage
-// is reported, never repaired.
-func bankCard(raw string) (string, error) {
-	if strings.ContainsRune(raw, '\ufffd') {
-		return "", &pii.Problem{Code: pii.CodeReplacementChar, Reason: "contains U+FFFD: the file was read with the wrong encoding"}
-	}
-	s := strings.Map(func(r rune) rune {
-		switch {
-		case r >= '０' && r <= '９':
-			return r - '０' + '0'
-		case r == ' ' || r == '-' || r == '\u3000' || r == '\t':
-			return -1
-		}
-		return r
-	}, strings.TrimSpace(raw))
-	if strings.ContainsAny(s, "eE") && strings.Contains(s, "+") {
-		return "", &pii.Problem{Code: CodeBankSciNotation, Reason: "stored as a number in Excel: digits lost"}
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return "", &pii.Problem{Code: CodeBankFormat, Reason: "contains characters other than digits, spaces and dashes"}
-		}
-	}
-	if len(s) < 8 || len(s) > 20 {
-		return "", &pii.Problem{Code: CodeBankLength, Reason: "has " + strconv.Itoa(len(s)) + " digits, expected 8 to 20"}
-	}
-	return s, nil
 }
 
 func maskerForKind(kind string) func(string) string {

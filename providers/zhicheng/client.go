@@ -144,7 +144,7 @@ func (c *Client) Inputs() []providers.Input {
 		{Name: "mobile2", Kind: providers.PIIMobile, Aliases: []string{"手机号2", "手机号码2", "mobile2"}, Doc: "second mobile",
 			Check: "optional: `pii.ChineseMobile`, not the same as mobile; a failure leaves it out with a warning (44007, 44024), unless addr_detection_types names a SELF_MOBILE_2 type"},
 		{Name: "bank_no", Kind: providers.PIIBankCard, Aliases: []string{"银行卡号", "bank_no", "bankcard"}, Doc: "bank card number, at most 20 digits",
-			Check: "optional (否, 20 以内): spaces removed, then 1-20 digits; a failure leaves it out with a warning (44016)"},
+			Check: "optional (否, 20 以内): `pii.BankCard` (full-width digits folded, spaces and dashes removed), then 1-20 digits; a failure leaves it out with a warning (44016)"},
 		{Name: "email", Kind: providers.PIIEmail, Aliases: []string{"邮箱", "电子邮箱", "email"}, Doc: "e-mail, at most 50 characters",
 			Check: "optional (否, 50 以内): `pii.Email`, at most 50 characters; a failure leaves it out with a warning (44009)"},
 		{Name: "qq", Aliases: []string{"QQ", "QQ号", "qq"}, Doc: "QQ number",

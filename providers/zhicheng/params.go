@@ -378,14 +378,11 @@ type FieldError struct {
 func (e *FieldError) Error() string { return e.Code + " " + e.Field + ": " + e.Reason }
 
 // isTel matches ^[0-9]{3,4}-[0-9]{7,8}$ (a regexp per row was a visible
-// cost; TestTelAndBankMatchRegexp holds these to the expressions).
+// cost; TestTelMatchesRegexp holds it to the expression).
 func isTel(s string) bool {
 	i := strings.IndexByte(s, '-')
 	return (i == 3 || i == 4) && allDigits(s[:i]) && (len(s)-i-1 == 7 || len(s)-i-1 == 8) && allDigits(s[i+1:])
 }
-
-// isBank matches ^[0-9]{1,20}$.
-func isBank(s string) bool { return len(s) >= 1 && len(s) <= 20 && allDigits(s) }
 
 func allDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -509,9 +506,11 @@ func check(p *Params, fix bool, notes *[]string) *FieldError {
 	}
 	if p.BankNo != "" {
 		if fix {
-			p.BankNo = strings.Join(strings.Fields(p.BankNo), "")
+			if n, err := pii.BankCard(p.BankNo); err == nil {
+				p.BankNo = n
+			}
 		}
-		if !isBank(p.BankNo) {
+		if !pii.IsBankCard(p.BankNo) {
 			return fe("44016", "bank_no", "bank card number must be at most 20 digits", pii.MaskGeneric(p.BankNo))
 		}
 	}
