@@ -235,21 +235,11 @@ func quotaFileName(fingerprint string) (string, error) {
 	if fingerprint == "" {
 		return "", errors.New("ratelimit: empty key fingerprint")
 	}
-	if n := len(fingerprint); n >= 8 && n <= 128 && isHex(fingerprint) {
+	if n := len(fingerprint); n >= 8 && n <= 128 && strings.Trim(fingerprint, "0123456789abcdefABCDEF") == "" {
 		return strings.ToLower(fingerprint) + ".quota", nil
 	}
 	sum := sha256.Sum256([]byte(fingerprint))
 	return "h-" + hex.EncodeToString(sum[:]) + ".quota", nil
-}
-
-func isHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
 }
 
 func (s *QuotaStore) file(fingerprint string) (*quotaFile, error) {

@@ -80,7 +80,7 @@ func Hash(d Digest, s string) string {
 // but d is None: "a digest of unknown kind" — never send it as plain text.
 func DetectHashed(s string, sixtyFour Digest) (digest string, d Digest, ok bool) {
 	s = trimSpace(s)
-	if (len(s) != 32 && len(s) != 64) || !isHex(s) {
+	if (len(s) != 32 && len(s) != 64) || !IsHex(s) {
 		return "", None, false
 	}
 	digest = strings.ToLower(s)
@@ -93,7 +93,10 @@ func DetectHashed(s string, sixtyFour Digest) (digest string, d Digest, ok bool)
 	return digest, None, true
 }
 
-func isHex(s string) bool {
+// IsHex reports whether s holds only hex digits, either case (a digest
+// computed upstream, a key fingerprint); "" is vacuously hex, so callers
+// check the length they expect.
+func IsHex(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
@@ -104,4 +107,4 @@ func isHex(s string) bool {
 }
 
 // isDigest: 32 or 64 hex digits, no trimming.
-func isDigest(s string) bool { return (len(s) == 32 || len(s) == 64) && isHex(s) }
+func isDigest(s string) bool { return (len(s) == 32 || len(s) == 64) && IsHex(s) }

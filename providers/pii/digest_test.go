@@ -147,3 +147,14 @@ func BenchmarkHashSHA256(b *testing.B) {
 		Hash(SHA256, "330328199001016785")
 	}
 }
+
+func TestIsHex(t *testing.T) {
+	for s, want := range map[string]bool{
+		"": true, "0123456789abcdef": true, "ABCDEF": true, "d41d8cd98f00b204e9800998ecf8427e": true,
+		"g": false, "0x1f": false, " a": false, "ａ": false, "abc\n": false, "-1": false,
+	} {
+		if got := IsHex(s); got != want {
+			t.Errorf("IsHex(%q) = %v; want %v", s, got, want)
+		}
+	}
+}
