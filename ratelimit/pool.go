@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	_ "time/tzdata" // the quota days' zones load on any machine, also without a zone database (Windows)
 )
 
 // Clock tells the pool what "now" is for the quota day (tests move it across midnight).
@@ -68,13 +69,14 @@ type PoolConfig struct {
 }
 
 var shanghai = sync.OnceValue(func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return loc
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic("ratelimit: " + err.Error()) // unreachable: the zone database is embedded (time/tzdata)
 	}
-	return time.FixedZone("CST", 8*3600) // no DST in China since 1991
+	return loc
 })
 
-// DefaultLocation returns Asia/Shanghai (a fixed +08:00 zone if the tz database is missing).
+// DefaultLocation returns Asia/Shanghai.
 func DefaultLocation() *time.Location { return shanghai() }
 
 // ErrClosed is returned by Acquire after Close.

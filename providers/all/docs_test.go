@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/riskbatch/riskbatch/providers"
 )
@@ -55,8 +56,8 @@ func TestRegistryComplete(t *testing.T) {
 		if spec.Doc == "" {
 			missing = append(missing, "Doc")
 		}
-		if spec.TimeZone == "" {
-			missing = append(missing, "TimeZone")
+		if _, err := time.LoadLocation(spec.TimeZone); spec.TimeZone == "" || err != nil {
+			missing = append(missing, "TimeZone (an IANA zone)")
 		}
 		if spec.Market != providers.MarketCN && spec.Market != providers.MarketID {
 			missing = append(missing, "Market (cn or id)")
