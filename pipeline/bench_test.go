@@ -21,6 +21,7 @@ import (
 
 	_ "github.com/riskbatch/riskbatch/providers/all"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
+	_ "github.com/riskbatch/riskbatch/providers/sandbox/allsims"
 	"github.com/riskbatch/riskbatch/sinks"
 )
 

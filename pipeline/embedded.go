@@ -2,23 +2,24 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
-
-	"github.com/riskbatch/riskbatch/providers/sandbox"
 )
 
-// StartSandbox runs the simulators in-process on a loopback port and points
+// EmbeddedSandbox serves the vendor simulators on ln until ctx is done, as
+// cfg (the job's sandbox_options) says. cmd/riskbatch gives one built on
+// providers/sandbox (Options.Sandbox), so the pipeline links no simulator.
+type EmbeddedSandbox func(ctx context.Context, cfg SandboxConfig, ln net.Listener) error
+
+// startSandbox runs the simulators in-process on a loopback port and points
 // every provider of the job at it (same paths, real HTTP), for `sandbox:
 // true` jobs. The returned stop shuts it down.
-func StartSandbox(ctx context.Context, job *Job) (addr string, stop func(), err error) {
-	o := job.SandboxOpts
-	srv := sandbox.New(sandbox.Config{
-		Seed: o.Seed, Population: o.Population,
-		Latency: sandbox.Latency{Base: o.Latency, Jitter: o.Jitter},
-		Faults:  sandbox.Faults{Rate: o.FaultRate, Kinds: o.FaultKinds},
-	})
+func startSandbox(ctx context.Context, job *Job, serve EmbeddedSandbox) (addr string, stop func(), err error) {
+	if serve == nil {
+		return "", nil, errors.New("embedded sandbox: the job says sandbox: true, but this program has no simulators")
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, fmt.Errorf("embedded sandbox: %w", err)
@@ -27,7 +28,7 @@ func StartSandbox(ctx context.Context, job *Job) (addr string, stop func(), err 
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = srv.Serve(sctx, ln, nil)
+		_ = serve(sctx, job.SandboxOpts, ln)
 	}()
 	addr = ln.Addr().String()
 	for i := range job.Providers {

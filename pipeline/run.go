@@ -69,6 +69,9 @@ type Options struct {
 	// summary.json and the report; the table lives in cmd/riskbatch. Nil
 	// leaves exit_code 0.
 	ExitCode func(Outcome) int
+	// Sandbox serves the simulators of a `sandbox: true` job; such a job
+	// fails to run without one.
+	Sandbox EmbeddedSandbox
 }
 
 // InputError is a problem with the input file (exit code 2).
@@ -197,6 +200,14 @@ func Run(ctx context.Context, job *Job, opts Options) (*Summary, error) {
 	e.log = opts.Logger
 	if e.log == nil {
 		e.log, _ = logging.New(opts.Log, logging.Options{Redact: e.red.Redact})
+	}
+	if job.Sandbox && len(opts.merge) == 0 { // a merge makes no call
+		addr, stop, err := startSandbox(ctx, job, opts.Sandbox)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+		e.debugf("embedded sandbox on http://%s (sandbox: true in the job)", addr)
 	}
 	return e.run(ctx)
 }

@@ -118,15 +118,6 @@ func runJob(parent context.Context, log *slog.Logger, jobPath string, resume boo
 		}
 	}()
 
-	if job.Sandbox {
-		addr, stop, err := pipeline.StartSandbox(ctx, job)
-		if err != nil {
-			return err
-		}
-		defer stop()
-		log.Debug(fmt.Sprintf("embedded sandbox on http://%s (sandbox: true in the job)", addr))
-	}
-
 	// The bar is for a person at a terminal; JSON logs get progress records.
 	tty := !o.noProgress && term.IsTerminal(int(os.Stderr.Fd())) && log.Handler().Enabled(context.Background(), slog.LevelInfo) && !isJSONLog(log)
 	sum, err := pipeline.Run(ctx, job, pipeline.Options{
@@ -145,6 +136,7 @@ func runJob(parent context.Context, log *slog.Logger, jobPath string, resume boo
 		Limit:         o.limit,
 		Shard:         shard,
 		ExitCode:      exitCodeForOutcome,
+		Sandbox:       embeddedSandbox,
 	})
 	if err != nil {
 		return err

@@ -71,3 +71,14 @@ var reportFields = []struct {
 	{"unsettled_overdue_days_min", "minimum overdue days of unsettled orders"},
 	{"unsettled_overdue_days_max", "maximum overdue days of unsettled orders"},
 }
+
+// StatusHTTP is the HTTP status and the document's description of a status
+// string, and whether the client knows it; the simulator answers with them.
+func StatusHTTP(status string) (httpStatus int, reason string, ok bool) {
+	cl, ok := statuses[status]
+	return cl.http, cl.reason, ok
+}
+
+// ValidGAID reports whether v has the shape of a Google Advertising ID or
+// an Apple IDFV (a UUID, dashes optional), the document's gaid.
+func ValidGAID(v string) bool { return gaidRe.MatchString(v) }

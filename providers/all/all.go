@@ -1,5 +1,6 @@
-// Package all registers every vendor (client and simulator). Import it for
-// its side effects; adding a vendor is one line here.
+// Package all registers every vendor's client with providers. Import it for
+// its side effects; adding a vendor is one line here (and its simulator one
+// line in providers/sandbox/allsims).
 package all
 
 import (

@@ -316,7 +316,7 @@ func (c *Client) encrypt(key providers.Key, p payload) (idc, mob, name string, e
 	if openid == "" {
 		return "", "", "", fmt.Errorf("key %s: aes: true needs the openid credential", key.ID)
 	}
-	k := pii.JuheAESKey(openid)
+	k := AESKey(openid)
 	if idc, err = pii.AESECBEncrypt(k, idc); err != nil {
 		return "", "", "", err
 	}

@@ -11,10 +11,19 @@ import (
 
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/providers/pii"
+	"github.com/riskbatch/riskbatch/providers/providertest"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 )
 
 const testEndpointV1 = "http://apis.juhe.cn/anti_fraud/query"
+
+// key1 is a key with both credentials (the simulator's first default key).
+var key1 = providers.Key{ID: "juhe-1", Credentials: map[string]string{"key": "sandbox-juhe-key-1", "openid": "sandbox-openid-1"}}
+
+// record is an input row with name, ID number and mobile columns.
+func record(t *testing.T, p providers.Provider, name, id, mobile string) providers.Record {
+	return providertest.Row(t, p, map[string]string{"姓名": name, "身份证号": id, "手机号": mobile})
+}
 
 func newClient(t *testing.T, endpoint string, opts map[string]any) *Client {
 	t.Helper()
@@ -216,7 +225,7 @@ func TestPrepareHashedInput(t *testing.T) {
 func TestRequestShape(t *testing.T) {
 	per := testPerson
 	openid := key1.Credentials["openid"]
-	aesKey := pii.JuheAESKey(openid)
+	aesKey := AESKey(openid)
 	decrypt := func(t *testing.T, s string) string {
 		t.Helper()
 		pt, err := pii.AESECBDecrypt(aesKey, s)

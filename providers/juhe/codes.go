@@ -18,6 +18,16 @@ var riskCodes = map[int]string{
 var v1Codes = []int{1101, 1102, 1103, 1104, 1105, 1106, 1107, 1108, 1201, 2101, 3101, 3102, 3103, 3104, 3201, 3202}
 var v2Codes = []int{21001, 21002, 11001, 11002, 11003, 11004, 11005, 12001, 12002}
 
+// RiskCodes lists the risk codes the document gives a product (query:
+// 1101–3202, queryV2: 11001–21002), in the document's order; the simulator
+// draws its answers from them.
+func RiskCodes(product string) []int {
+	if product == ProductV2 {
+		return append([]int(nil), v2Codes...)
+	}
+	return append([]int(nil), v1Codes...)
+}
+
 // levelName is riskCodeValue: 1 low, 2 medium, 3 high.
 var levelName = map[int]string{1: "低", 2: "中", 3: "高"}
 
@@ -47,6 +57,13 @@ var errorCodes = map[int]codeClass{
 	10014:  {providers.Transient, providers.ScopeKey, false, "系统内部异常"},
 	10020:  {providers.Transient, providers.ScopeKey, false, "接口维护"},
 	10021:  {providers.Fatal, providers.ScopeKey, false, "接口停用"},
+}
+
+// ErrorReason is the document's reason text for an error_code (what Juhe
+// sends in reason), and whether the document lists the code.
+func ErrorReason(code int) (string, bool) {
+	cl, ok := errorCodes[code]
+	return cl.reason, ok
 }
 
 // ErrorCodes lists every documented error_code, for tests and docs.

@@ -1,4 +1,4 @@
-package juhe
+package juhe_test
 
 import (
 	"bytes"
@@ -15,9 +15,52 @@ import (
 	"time"
 
 	"github.com/riskbatch/riskbatch/providers"
+	"github.com/riskbatch/riskbatch/providers/juhe"
+	"github.com/riskbatch/riskbatch/providers/juhe/juhesim"
 	"github.com/riskbatch/riskbatch/providers/pii"
+	"github.com/riskbatch/riskbatch/providers/providertest"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 )
+
+// The client against its simulator over loopback (providertest).
+
+// key1 and key2 are the simulator's default keys.
+var key1, key2 = simKey(0), simKey(1)
+
+func simKey(i int) providers.Key { return providertest.Keys(juhesim.Sim{})[i] }
+
+var shanghai, _ = time.LoadLocation("Asia/Shanghai")
+
+type env struct{ *providertest.Env }
+
+func newEnv(t *testing.T) *env { return newEnvWith(t, sandbox.Config{}) }
+
+func newEnvWith(t *testing.T, cfg sandbox.Config) *env { return &env{providertest.NewEnv(t, cfg)} }
+
+func (e *env) endpoint(product string) string { return e.URL + "/anti_fraud/" + product }
+
+// provider builds a Juhe provider for product against the sandbox.
+func (e *env) provider(t *testing.T, product string, opts map[string]any) providers.Provider {
+	return e.Provider(t, "juhe", "/anti_fraud/"+product, opts)
+}
+
+// record is an input row with name, ID number and mobile columns.
+func record(t *testing.T, p providers.Provider, name, id, mobile string) providers.Record {
+	return providertest.Row(t, p, map[string]string{"姓名": name, "身份证号": id, "手机号": mobile})
+}
+
+// callPerson calls for population member i with all three fields.
+func (e *env) callPerson(t *testing.T, p providers.Provider, key providers.Key, i int) (providers.Result, []byte) {
+	t.Helper()
+	per := e.Person(i)
+	return e.Call(t, p, key, record(t, p, per.Name, per.IDCard, per.Mobile))
+}
+
+// isHit reports whether the simulator answers person i with a hit.
+func (e *env) isHit(i int, product string) bool {
+	_, _, _, hit := juhesim.AnswerFor(e.Srv.Population(), i, product)
+	return hit
+}
 
 // Column indexes of Result.Values.
 const (
@@ -36,18 +79,18 @@ var (
 
 func TestPopulationHits(t *testing.T) {
 	e := newEnv(t)
-	pop := e.srv.Population()
-	for _, product := range []string{ProductV1, ProductV2} {
+	pop := e.Srv.Population()
+	for _, product := range []string{juhe.ProductV1, juhe.ProductV2} {
 		t.Run(product, func(t *testing.T) {
 			p := e.provider(t, product, nil)
 			re := riskV1Re
-			if product == ProductV2 {
+			if product == juhe.ProductV2 {
 				re = riskV2Re
 			}
 			var hits, noHits, withCodes int
 			for i := range 40 {
 				res, body := e.callPerson(t, p, key1, i)
-				score, codes, _, hit := answerFor(pop, i, product)
+				score, codes, _, hit := juhesim.AnswerFor(pop, i, product)
 				if len(res.Values) != len(p.Columns()) {
 					t.Fatalf("person %d: %+v", i, res)
 				}
@@ -93,11 +136,11 @@ func TestPopulationHits(t *testing.T) {
 // TestSimulatorStatistics checks the simulated database's shape: about 85%
 // of the population is on record, and the score follows the latent risk.
 func TestSimulatorStatistics(t *testing.T) {
-	pop := sandbox.NewPopulation(1, testPopulation)
+	pop := sandbox.NewPopulation(1, providertest.Population)
 	var hits int
 	var lowSum, highSum, lowN, highN float64
-	for i := range testPopulation {
-		score, codes, levels, hit := answerFor(pop, i, ProductV2)
+	for i := range providertest.Population {
+		score, codes, levels, hit := juhesim.AnswerFor(pop, i, juhe.ProductV2)
 		if hit {
 			hits++
 		}
@@ -108,7 +151,7 @@ func TestSimulatorStatistics(t *testing.T) {
 			t.Fatalf("person %d: score %d with codes %v levels %v", i, score, codes, levels)
 		}
 		for _, c := range codes {
-			if !slices.Contains(v2Codes, c) {
+			if !slices.Contains(juhe.RiskCodes(juhe.ProductV2), c) {
 				t.Fatalf("person %d: queryV2 answer carries risk code %d", i, c)
 			}
 		}
@@ -121,7 +164,7 @@ func TestSimulatorStatistics(t *testing.T) {
 			highN++
 		}
 	}
-	if rate := float64(hits) / testPopulation; rate < 0.80 || rate > 0.90 {
+	if rate := float64(hits) / providertest.Population; rate < 0.80 || rate > 0.90 {
 		t.Errorf("hit rate %.3f, want about 0.85", rate)
 	}
 	if low, high := lowSum/lowN, highSum/highN; high-low < 30 {
@@ -131,12 +174,12 @@ func TestSimulatorStatistics(t *testing.T) {
 
 func TestOutsiders(t *testing.T) {
 	e := newEnv(t)
-	out := e.person(testPopulation + 5)
-	in := e.firstWhere(t, 0, func(i int) bool { return e.isHit(i, ProductV2) })
-	for _, product := range []string{ProductV1, ProductV2} {
+	out := e.Person(providertest.Population + 5)
+	in := providertest.FirstWhere(t, 0, func(i int) bool { return e.isHit(i, juhe.ProductV2) })
+	for _, product := range []string{juhe.ProductV1, juhe.ProductV2} {
 		p := e.provider(t, product, nil)
 		t.Run(product+"/outsider", func(t *testing.T) {
-			res, body := e.call(t, p, key1, record(t, p, out.Name, out.IDCard, out.Mobile))
+			res, body := e.Call(t, p, key1, record(t, p, out.Name, out.IDCard, out.Mobile))
 			if res.Outcome != providers.NoHit || res.Values[colScore] != "" || res.Values[colFound] != "-1" || res.Values[colIDFound] != "-1" || res.Values[colRisk] != "" {
 				t.Fatalf("outsider: %+v", res)
 			}
@@ -149,18 +192,18 @@ func TestOutsiders(t *testing.T) {
 			if err := json.Unmarshal(body, &a); err != nil {
 				t.Fatal(err)
 			}
-			want := map[string]int{ProductV1: 99, ProductV2: -1}[product]
+			want := map[string]int{juhe.ProductV1: 99, juhe.ProductV2: -1}[product]
 			if a.Result.RiskScore != want {
 				t.Errorf("simulator no-hit riskScore %d, the document says %d", a.Result.RiskScore, want)
 			}
 		})
 		t.Run(product+"/outsider_id_known_mobile", func(t *testing.T) {
-			per := e.person(in)
-			res, _ := e.call(t, p, key1, record(t, p, per.Name, out.IDCard, per.Mobile))
+			per := e.Person(in)
+			res, _ := e.Call(t, p, key1, record(t, p, per.Name, out.IDCard, per.Mobile))
 			if res.Values[colIDFound] != "-1" {
 				t.Fatalf("outsider ID: idFound %q, want -1 (%+v)", res.Values[colIDFound], res)
 			}
-			if product == ProductV2 && (res.Outcome != providers.Hit || res.Values[colFound] != "1") {
+			if product == juhe.ProductV2 && (res.Outcome != providers.Hit || res.Values[colFound] != "1") {
 				t.Errorf("known mobile: %+v, want a hit found by the mobile", res)
 			}
 		})
@@ -198,17 +241,17 @@ func withOpts(base map[string]any, kv ...any) map[string]any {
 
 func TestEncodingsEquivalent(t *testing.T) {
 	e := newEnv(t)
-	pop := e.srv.Population()
+	pop := e.Srv.Population()
 	// A hit with risk codes under both products, a plain no-record member and an outsider.
-	rich := e.firstWhere(t, 0, func(i int) bool {
-		s1, _, _, h1 := answerFor(pop, i, ProductV1)
-		s2, _, _, h2 := answerFor(pop, i, ProductV2)
+	rich := providertest.FirstWhere(t, 0, func(i int) bool {
+		s1, _, _, h1 := juhesim.AnswerFor(pop, i, juhe.ProductV1)
+		s2, _, _, h2 := juhesim.AnswerFor(pop, i, juhe.ProductV2)
 		return h1 && h2 && s1 >= 40 && s2 >= 40
 	})
-	miss := e.firstWhere(t, 0, func(i int) bool { return !e.isHit(i, ProductV1) })
-	for _, who := range []int{rich, miss, testPopulation + 7} {
-		per := e.person(who)
-		for _, product := range []string{ProductV1, ProductV2} {
+	miss := providertest.FirstWhere(t, 0, func(i int) bool { return !e.isHit(i, juhe.ProductV1) })
+	for _, who := range []int{rich, miss, providertest.Population + 7} {
+		per := e.Person(who)
+		for _, product := range []string{juhe.ProductV1, juhe.ProductV2} {
 			base, _ := e.callPerson(t, e.provider(t, product, nil), key1, who)
 			if len(base.Values) == 0 {
 				t.Fatalf("person %d %s: baseline %+v", who, product, base)
@@ -218,12 +261,12 @@ func TestEncodingsEquivalent(t *testing.T) {
 					t.Run(fmt.Sprintf("%d/%s/%s/%s", who, product, method, ec.name), func(t *testing.T) {
 						p := e.provider(t, product, withOpts(ec.opts, "method", method))
 						rec := record(t, p, per.Name, per.IDCard, per.Mobile)
-						res, body := e.call(t, p, key1, rec)
+						res, body := e.Call(t, p, key1, rec)
 						if res.Outcome != base.Outcome || !slices.Equal(res.Values[:colOrderID], base.Values[:colOrderID]) {
 							t.Fatalf("got %s %q, plaintext POST gave %s %q (body %s)", res.Outcome, res.Values, base.Outcome, base.Values, body)
 						}
 						// orderid follows the request as sent: stable for an identical request.
-						again, body2 := e.call(t, p, key1, rec)
+						again, body2 := e.Call(t, p, key1, rec)
 						if again.Values[colOrderID] != res.Values[colOrderID] || !bytes.Equal(body, body2) {
 							t.Errorf("identical request: orderid %q then %q", res.Values[colOrderID], again.Values[colOrderID])
 						}
@@ -238,12 +281,12 @@ func TestEncodingsEquivalent(t *testing.T) {
 // expects, so a lower-case x finds the person under every digest.
 func TestLowercaseX(t *testing.T) {
 	e := newEnv(t)
-	i := e.firstWhere(t, 0, func(i int) bool { return strings.HasSuffix(e.person(i).IDCard, "X") })
-	per := e.person(i)
+	i := providertest.FirstWhere(t, 0, func(i int) bool { return strings.HasSuffix(e.Person(i).IDCard, "X") })
+	per := e.Person(i)
 	lower := strings.TrimSuffix(per.IDCard, "X") + "x"
 	for _, d := range []string{"none", "md5", "sha256", "sm3"} {
-		p := e.provider(t, ProductV2, map[string]any{"id_crypto": d})
-		res, _ := e.call(t, p, key1, record(t, p, per.Name, lower, per.Mobile))
+		p := e.provider(t, juhe.ProductV2, map[string]any{"id_crypto": d})
+		res, _ := e.Call(t, p, key1, record(t, p, per.Name, lower, per.Mobile))
 		if res.Values[colIDFound] != "1" {
 			t.Errorf("%s: lower-case x: %+v, want idFound 1", d, res)
 		}
@@ -254,17 +297,17 @@ func TestLowercaseX(t *testing.T) {
 // the matching crypto type and find the same person.
 func TestPreHashedInput(t *testing.T) {
 	e := newEnv(t)
-	i := e.firstWhere(t, 0, func(i int) bool { return e.isHit(i, ProductV1) })
-	per := e.person(i)
-	p := e.provider(t, ProductV1, nil)
+	i := providertest.FirstWhere(t, 0, func(i int) bool { return e.isHit(i, juhe.ProductV1) })
+	per := e.Person(i)
+	p := e.provider(t, juhe.ProductV1, nil)
 	base, _ := e.callPerson(t, p, key1, i)
 	for _, tc := range []struct {
 		hashed64 string
 		d        pii.Digest
 	}{{"sha256", pii.MD5}, {"sha256", pii.SHA256}, {"sm3", pii.SM3}} {
-		p := e.provider(t, ProductV1, map[string]any{"hashed_64": tc.hashed64})
+		p := e.provider(t, juhe.ProductV1, map[string]any{"hashed_64": tc.hashed64})
 		rec := record(t, p, pii.Hash(pii.MD5, per.Name), strings.ToUpper(pii.Hash(tc.d, per.IDCard)), pii.Hash(tc.d, per.Mobile))
-		res, body := e.call(t, p, key1, rec)
+		res, body := e.Call(t, p, key1, rec)
 		if res.Outcome != base.Outcome || !slices.Equal(res.Values[:colOrderID], base.Values[:colOrderID]) {
 			t.Errorf("pre-hashed %s: %+v, want %q (body %s)", tc.d, res, base.Values, body)
 		}
@@ -284,15 +327,15 @@ func TestCredentials(t *testing.T) {
 		outcome providers.Outcome
 		code    string
 	}{
-		{"wrong key", ProductV1, nil, providers.Key{ID: "x", Credentials: map[string]string{"key": "not-a-key"}}, providers.Fatal, "10001"},
-		{"wrong key GET", ProductV2, map[string]any{"method": "GET"}, providers.Key{ID: "x", Credentials: map[string]string{"key": "not-a-key"}}, providers.Fatal, "10001"},
-		{"key not configured in this sandbox", ProductV2, nil, key2, providers.Fatal, "10001"},
-		{"aes, simulator key without openid", ProductV2, map[string]any{"aes": true}, providers.Key{ID: "no-openid", Credentials: map[string]string{"key": "key-without-openid", "openid": "some-openid"}}, providers.Fatal, "10004"},
-		{"aes, wrong openid", ProductV1, map[string]any{"aes": true}, providers.Key{ID: "juhe-1", Credentials: map[string]string{"key": key1.Credentials["key"], "openid": "sandbox-openid-2"}}, providers.Invalid, "237001"},
-		{"aes, wrong openid, md5", ProductV2, map[string]any{"aes": true, "id_crypto": "md5", "phone_crypto": "md5"}, providers.Key{ID: "juhe-1", Credentials: map[string]string{"key": key1.Credentials["key"], "openid": "sandbox-openid-2"}}, providers.Invalid, "237001"},
-		{"no aes, key without openid", ProductV1, nil, providers.Key{ID: "no-openid", Credentials: map[string]string{"key": "key-without-openid"}}, providers.Hit, "0"},
+		{"wrong key", juhe.ProductV1, nil, providers.Key{ID: "x", Credentials: map[string]string{"key": "not-a-key"}}, providers.Fatal, "10001"},
+		{"wrong key GET", juhe.ProductV2, map[string]any{"method": "GET"}, providers.Key{ID: "x", Credentials: map[string]string{"key": "not-a-key"}}, providers.Fatal, "10001"},
+		{"key not configured in this sandbox", juhe.ProductV2, nil, key2, providers.Fatal, "10001"},
+		{"aes, simulator key without openid", juhe.ProductV2, map[string]any{"aes": true}, providers.Key{ID: "no-openid", Credentials: map[string]string{"key": "key-without-openid", "openid": "some-openid"}}, providers.Fatal, "10004"},
+		{"aes, wrong openid", juhe.ProductV1, map[string]any{"aes": true}, providers.Key{ID: "juhe-1", Credentials: map[string]string{"key": key1.Credentials["key"], "openid": "sandbox-openid-2"}}, providers.Invalid, "237001"},
+		{"aes, wrong openid, md5", juhe.ProductV2, map[string]any{"aes": true, "id_crypto": "md5", "phone_crypto": "md5"}, providers.Key{ID: "juhe-1", Credentials: map[string]string{"key": key1.Credentials["key"], "openid": "sandbox-openid-2"}}, providers.Invalid, "237001"},
+		{"no aes, key without openid", juhe.ProductV1, nil, providers.Key{ID: "no-openid", Credentials: map[string]string{"key": "key-without-openid"}}, providers.Hit, "0"},
 	}
-	i := e.firstWhere(t, 0, func(i int) bool { return e.isHit(i, ProductV1) })
+	i := providertest.FirstWhere(t, 0, func(i int) bool { return e.isHit(i, juhe.ProductV1) })
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := e.provider(t, tc.product, tc.opts)
@@ -303,8 +346,8 @@ func TestCredentials(t *testing.T) {
 		})
 	}
 	t.Run("aes without openid credential is not sent", func(t *testing.T) {
-		p := e.provider(t, ProductV2, map[string]any{"aes": true})
-		per := e.person(i)
+		p := e.provider(t, juhe.ProductV2, map[string]any{"aes": true})
+		per := e.Person(i)
 		req, err := p.Prepare(record(t, p, per.Name, per.IDCard, per.Mobile))
 		if err != nil {
 			t.Fatal(err)
@@ -321,13 +364,13 @@ func TestDailyQuota(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
 	day := time.Date(2025, 3, 14, 23, 59, 30, 0, shanghai)
-	if err := e.admin.SetClock(ctx, day); err != nil {
+	if err := e.Admin.SetClock(ctx, day); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.admin.SetLimits(ctx, "juhe", sandbox.Limits{DailyQuota: 3}); err != nil {
+	if err := e.Admin.SetLimits(ctx, "juhe", sandbox.Limits{DailyQuota: 3}); err != nil {
 		t.Fatal(err)
 	}
-	p := e.provider(t, ProductV2, nil)
+	p := e.provider(t, juhe.ProductV2, nil)
 	for n := range 3 {
 		if res, _ := e.callPerson(t, p, key1, n); !res.Outcome.Final() {
 			t.Fatalf("call %d within the quota: %+v", n+1, res)
@@ -340,13 +383,13 @@ func TestDailyQuota(t *testing.T) {
 	if res, _ := e.callPerson(t, p, key2, 3); !res.Outcome.Final() {
 		t.Fatalf("the other key's quota is its own: %+v", res)
 	}
-	if err := e.admin.SetClock(ctx, time.Date(2025, 3, 15, 0, 0, 1, 0, shanghai)); err != nil {
+	if err := e.Admin.SetClock(ctx, time.Date(2025, 3, 15, 0, 0, 1, 0, shanghai)); err != nil {
 		t.Fatal(err)
 	}
 	if res, _ := e.callPerson(t, p, key1, 3); !res.Outcome.Final() {
 		t.Fatalf("after midnight Asia/Shanghai: %+v, want served again", res)
 	}
-	c, err := e.admin.Counters(ctx, "juhe")
+	c, err := e.Admin.Counters(ctx, "juhe")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,10 +399,10 @@ func TestDailyQuota(t *testing.T) {
 }
 
 func TestDeterministic(t *testing.T) {
-	for _, product := range []string{ProductV1, ProductV2} {
+	for _, product := range []string{juhe.ProductV1, juhe.ProductV2} {
 		for _, opts := range []map[string]any{nil, {"method": "GET", "aes": true, "id_crypto": "sm3"}} {
 			e1, e2 := newEnv(t), newEnv(t) // a second sandbox with the same seed answers the same
-			for _, i := range []int{0, 1, 2, 17, testPopulation + 1} {
+			for _, i := range []int{0, 1, 2, 17, providertest.Population + 1} {
 				r1, b1 := e1.callPerson(t, e1.provider(t, product, opts), key1, i)
 				r2, b2 := e1.callPerson(t, e1.provider(t, product, opts), key1, i)
 				r3, b3 := e2.callPerson(t, e2.provider(t, product, opts), key1, i)
@@ -375,9 +418,9 @@ func TestDeterministic(t *testing.T) {
 // parameter validation, which a client bug would meet at the real service.
 func TestSimRawRequests(t *testing.T) {
 	e := newEnv(t)
-	per := e.person(3)
+	per := e.Person(3)
 	k := key1.Credentials["key"]
-	aesKey := pii.JuheAESKey(key1.Credentials["openid"])
+	aesKey := juhe.AESKey(key1.Credentials["openid"])
 	enc := func(s string) string {
 		out, err := pii.AESECBEncrypt(aesKey, s)
 		if err != nil {
@@ -443,7 +486,7 @@ func TestSimRawRequests(t *testing.T) {
 			if body != nil {
 				req.Header.Set("Content-Type", ct)
 			}
-			resp, err := e.hc.Do(req)
+			resp, err := e.HC.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -469,5 +512,179 @@ func TestSimRawRequests(t *testing.T) {
 				t.Errorf("error answer result %s, want null", a.Result)
 			}
 		})
+	}
+}
+
+// wantClass is the Juhe row of docs/providers.md (classification by vendor), written out independently of codes.go.
+type wantClass struct {
+	outcome   providers.Outcome
+	scope     providers.Scope
+	permanent bool
+}
+
+var designJuhe = map[int]wantClass{
+	237001: {providers.Invalid, providers.ScopeKey, false},
+	237002: {providers.Transient, providers.ScopeKey, false},
+	237003: {providers.Transient, providers.ScopeKey, false},
+	10014:  {providers.Transient, providers.ScopeKey, false},
+	10020:  {providers.Transient, providers.ScopeKey, false},  // long pause: RetryAfter set
+	10011:  {providers.Quota, providers.ScopeProvider, false}, // per IP: the whole provider
+	10012:  {providers.Quota, providers.ScopeKey, false},
+	10013:  {providers.Quota, providers.ScopeKey, false},
+	10001:  {providers.Fatal, providers.ScopeKey, false},
+	10002:  {providers.Fatal, providers.ScopeKey, false},
+	10003:  {providers.Fatal, providers.ScopeKey, false},
+	10004:  {providers.Fatal, providers.ScopeKey, false},
+	10005:  {providers.Fatal, providers.ScopeKey, false},
+	10007:  {providers.Fatal, providers.ScopeKey, false},
+	10008:  {providers.Fatal, providers.ScopeKey, false},
+	10009:  {providers.Fatal, providers.ScopeKey, false},
+	10021:  {providers.Fatal, providers.ScopeKey, false},
+}
+
+func TestErrorCodesMatchDesign(t *testing.T) {
+	got := juhe.ErrorCodes()
+	slices.Sort(got)
+	var want []int
+	for c := range designJuhe {
+		want = append(want, c)
+	}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("juhe.ErrorCodes() = %v, docs/providers.md lists %v", got, want)
+	}
+}
+
+// TestForcedCodes forces every documented error_code through the simulator,
+// once by key and once by identity, and checks the classification. The
+// force is for one answer: the next call is served normally.
+func TestForcedCodes(t *testing.T) {
+	codes := juhe.ErrorCodes()
+	slices.Sort(codes)
+	e := newEnv(t) // shared: each force is consumed by its own subtest
+	p := e.provider(t, juhe.ProductV2, nil)
+	per := e.Person(3)
+	for _, code := range codes {
+		for _, by := range []string{"key", "identity"} {
+			t.Run(strconv.Itoa(code)+"/"+by, func(t *testing.T) {
+				before := e.Srv.Counters("juhe").Keys["juhe/juhe-1"]
+				switch by {
+				case "key":
+					e.Srv.Force("juhe", key1.ID, "", strconv.Itoa(code), 1)
+				case "identity":
+					e.Srv.Force("juhe", "", per.IDCard, strconv.Itoa(code), 1)
+				}
+				res, body := e.callPerson(t, p, key1, 3)
+				want := designJuhe[code]
+				if res.Outcome != want.outcome || res.Code != strconv.Itoa(code) || res.Scope != want.scope || res.Permanent != want.permanent || res.Unknown {
+					t.Fatalf("code %d: got %+v, want %+v (body %s)", code, res, want, body)
+				}
+				if res.Values != nil {
+					t.Errorf("code %d: error answer has values %v", code, res.Values)
+				}
+				switch code {
+				case 10011, 10020:
+					if res.RetryAfter < time.Minute {
+						t.Errorf("code %d: RetryAfter %v, want a long pause (≥ 1m)", code, res.RetryAfter)
+					}
+				default:
+					if res.RetryAfter != 0 {
+						t.Errorf("code %d: RetryAfter %v, want 0", code, res.RetryAfter)
+					}
+				}
+				// The force was for one answer.
+				if res, _ := e.callPerson(t, p, key1, 3); !res.Outcome.Final() {
+					t.Fatalf("after the forced answer: %+v", res)
+				}
+				c := e.Srv.Counters("juhe")
+				if got := c.Keys["juhe/juhe-1"]; got.Calls-before.Calls != 2 || got.Billed-before.Billed != 1 {
+					t.Errorf("counters %+v → %+v: want 2 calls, 1 billed (errors are not billed)", before, got)
+				}
+			})
+		}
+	}
+}
+
+func TestForcedOtherIdentityUnaffected(t *testing.T) {
+	e := newEnv(t)
+	p := e.provider(t, juhe.ProductV1, nil)
+	e.Srv.Force("juhe", "", e.Person(3).IDCard, "10014", 0)
+	if res, _ := e.callPerson(t, p, key1, 4); !res.Outcome.Final() {
+		t.Fatalf("another identity got %+v", res)
+	}
+	for range 2 { // count 0: until reset
+		if res, _ := e.callPerson(t, p, key1, 3); res.Code != "10014" {
+			t.Fatalf("forced identity got %+v", res)
+		}
+	}
+}
+
+func TestUnknownCode(t *testing.T) {
+	e := newEnv(t)
+	p := e.provider(t, juhe.ProductV1, nil)
+	e.Srv.Force("juhe", key1.ID, "", "99999", 1)
+	res, body := e.callPerson(t, p, key1, 3)
+	if res.Outcome != providers.Transient || !res.Unknown || res.Code != "99999" {
+		t.Fatalf("unknown code: got %+v (body %s)", res, body)
+	}
+}
+
+func TestThrottled(t *testing.T) {
+	e := newEnv(t)
+	e.Srv.SetLimits("juhe", sandbox.Limits{QPS: 1, Burst: 1})
+	p := e.provider(t, juhe.ProductV2, nil)
+	if res, _ := e.callPerson(t, p, key1, 3); !res.Outcome.Final() {
+		t.Fatalf("first call: %+v", res)
+	}
+	res, _ := e.callPerson(t, p, key1, 4)
+	if res.Outcome != providers.Throttled || res.Code != "HTTP 429" || res.RetryAfter < time.Second {
+		t.Fatalf("second quick call: got %+v, want throttled with Retry-After ≥ 1s", res)
+	}
+	// The other key has its own bucket.
+	if res, _ := e.callPerson(t, p, key2, 4); !res.Outcome.Final() {
+		t.Fatalf("other key: %+v", res)
+	}
+}
+
+func TestHTTPFaults(t *testing.T) {
+	for _, fault := range []string{"http_500", "http_502", "http_503", "malformed", "reset", "timeout", "http_429"} {
+		t.Run(fault, func(t *testing.T) {
+			e := newEnvWith(t, sandbox.Config{Hang: time.Second})
+			p := e.provider(t, juhe.ProductV1, map[string]any{"method": "GET"})
+			if res, _ := e.callPerson(t, p, key1, 3); !res.Outcome.Final() { // warm the lookup index
+				t.Fatalf("warm-up call: %+v", res)
+			}
+			e.HC = &http.Client{Timeout: 300 * time.Millisecond}
+			e.Srv.Force("juhe", key1.ID, "", fault, 0)
+			start := time.Now()
+			res, body := e.callPerson(t, p, key1, 3)
+			want := providers.Transient
+			if fault == "http_429" {
+				want = providers.Throttled
+			}
+			if res.Outcome != want || res.Unknown {
+				t.Fatalf("%s: got %+v (body %q), want %s", fault, res, body, want)
+			}
+			if fault == "timeout" {
+				if res.Code != "timeout" {
+					t.Errorf("timeout: code %q", res.Code)
+				}
+				if d := time.Since(start); d > 900*time.Millisecond {
+					t.Errorf("timeout took %v: the client timeout (300ms) should end it", d)
+				}
+			}
+		})
+	}
+}
+
+// TestInjectedFaultRate: every injected fault kind is transient, never a
+// hit with wrong data.
+func TestInjectedFaultRate(t *testing.T) {
+	e := newEnvWith(t, sandbox.Config{Faults: sandbox.Faults{Rate: 1, Kinds: []string{"http_500", "http_503", "malformed"}}})
+	p := e.provider(t, juhe.ProductV2, nil)
+	for i := range 6 {
+		if res, _ := e.callPerson(t, p, key1, i); res.Outcome != providers.Transient {
+			t.Fatalf("call %d under faults: %+v", i, res)
+		}
 	}
 }

@@ -2,9 +2,7 @@ package pii
 
 import (
 	"crypto/aes"
-	"crypto/md5"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,14 +10,6 @@ import (
 	smcipher "github.com/emmansun/gmsm/cipher"
 	"github.com/emmansun/gmsm/padding"
 )
-
-// JuheAESKey derives the Juhe AES-128 key: the first 16 characters of the
-// lowercase hex MD5 of the account's OpenID (surrounding spaces trimmed),
-// used as 16 ASCII bytes.
-func JuheAESKey(openID string) []byte {
-	sum := md5.Sum([]byte(strings.TrimSpace(openID)))
-	return []byte(hex.EncodeToString(sum[:])[:16])
-}
 
 // AESECBEncrypt encrypts plaintext's UTF-8 bytes with AES-ECB and PKCS#5/7
 // padding (a full padding block when the input is block-aligned) and returns

@@ -3,8 +3,9 @@ package sandbox
 import (
 	"fmt"
 	"math/rand/v2"
+	"sort"
 	"strings"
-	"time"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -14,7 +15,7 @@ type GenConfig struct {
 	Rows       int
 	Seed       int64 // population seed (the sandbox's)
 	Population int
-	Market     string  // "cn" (Juhe, Zhicheng, TD columns) or "id" (AccuAuth)
+	Market     string  // "cn" (Chinese applicants) or "id" (Indonesian); the vendors' simulators add their columns (GenColumns)
 	Invalid    float64 // share of rows with damage a validator must catch
 	Duplicates float64 // share of rows repeating an earlier person
 	Unknown    float64 // share of people outside the population (no-hits)
@@ -23,17 +24,64 @@ type GenConfig struct {
 	Draw int64
 }
 
+// GenColumns are columns a vendor's simulator adds to a generated file of
+// one market, after the market's person columns (name, ID number, mobile):
+// the inputs its client reads beyond those. Simulators register them with
+// RegisterGenColumns, so this package names no vendor's inputs.
+type GenColumns struct {
+	Market string // "cn" or "id"
+	// Order places the group among the market's groups, lower first. The
+	// file's column order is part of gen's output, so a group keeps its Order.
+	Order int
+	Names []string
+	// Cells fills the group's cells (len(Names)) for row n of the file
+	// (0-based), which is about person i of p; it must draw nothing from a
+	// shared generator, so one group never changes another's cells.
+	Cells func(p *Population, n, i int, per *Person, cells []string)
+}
+
+var (
+	genMu   sync.Mutex
+	genCols []GenColumns
+)
+
+// RegisterGenColumns adds a vendor's columns to generated files; simulators
+// call it from init.
+func RegisterGenColumns(g GenColumns) {
+	genMu.Lock()
+	defer genMu.Unlock()
+	genCols = append(genCols, g)
+}
+
+// genGroups returns the market's registered groups in Order.
+func genGroups(market string) []GenColumns {
+	genMu.Lock()
+	defer genMu.Unlock()
+	var out []GenColumns
+	for _, g := range genCols {
+		if g.Market == market {
+			out = append(out, g)
+		}
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a].Order < out[b].Order })
+	return out
+}
+
+// personColumns are a market's columns about the person: the identifiers
+// every vendor of the market reads, named the way the market's files name
+// them. Damage (invalid rows) hits these.
+func personColumns(market string) []string {
+	if market == "id" {
+		return []string{"nama", "nik", "no_hp"}
+	}
+	return []string{"姓名", "身份证号", "手机号"}
+}
+
 // GenHeader returns the columns of a generated file.
 func GenHeader(cfg GenConfig) []string {
-	var h []string
-	if cfg.Market == "id" {
-		h = []string{"nama", "nik", "no_hp", "email", "gaid", "bankcard"}
-	} else {
-		h = []string{"姓名", "身份证号", "手机号", "手机号2", "银行卡号", "email", "qq",
-			"family_tel", "corp_tel", "family_province", "family_city", "family_county", "family_address",
-			"corp_province", "corp_city", "corp_county", "corp_address", "corp_name",
-			"contact1_name", "contact1_mobile", "contact1_type", "contact2_name", "contact2_mobile", "contact2_type",
-			"account_id", "ip", "black_box", "event_time", "decision_event", "ext_channel_id", "detail_marketing_id"}
+	h := personColumns(cfg.Market)
+	for _, g := range genGroups(cfg.Market) {
+		h = append(h, g.Names...)
 	}
 	if cfg.Label {
 		h = append(h, "label")
@@ -55,6 +103,7 @@ func (p *Population) Gen(cfg GenConfig, emit func(row []string) error) error {
 	}
 	r := rand.New(rand.NewPCG(uint64(draw), 0x6e6e))
 	header := GenHeader(cfg)
+	groups := genGroups(cfg.Market)
 	row := make([]string, len(header))
 	var seen []int
 	// People are drawn without replacement (a seeded permutation of the
@@ -65,9 +114,6 @@ func (p *Population) Gen(cfg GenConfig, emit func(row []string) error) error {
 	insiders := newPermutation(r, uint64(p.Size))
 	outsiders := newPermutation(r, outsiderSpace)
 	var nIn, nOut uint64
-	base := time.Date(2026, 10, 1, 9, 0, 0, 0, time.FixedZone("CST", 8*3600))
-	events := []string{"marketing", "get_coupon", "withdraw", "invite", "activate", "marketing_exchange"}
-	contactTypes := []string{"SPOUSE", "PARENTS", "FRIEND", "COLLEAGUE", "RELATIVES", "CHILD"}
 	for n := 0; n < cfg.Rows; n++ {
 		var i int
 		u := r.Float64()
@@ -94,30 +140,19 @@ func (p *Population) Gen(cfg GenConfig, emit func(row []string) error) error {
 			case 2:
 				mob = "+62 " + strings.TrimPrefix(mob, "0")
 			}
-			copy(row, []string{per.IDName, per.NIK, mob, strings.ToLower(strings.ReplaceAll(per.IDName, " ", ".")) + "@mail.co.id", per.GAID, per.BankNo[:16]})
-			if r.Float64() < cfg.Invalid {
-				switch r.IntN(3) {
-				case 0:
-					row[2] = strings.TrimPrefix(per.IDMobile, "0") // lost leading zero
-				case 1:
-					row[1] = per.NIK[:12] // short NIK
-				default:
-					row[2] = "08123"
-				}
-			}
+			row[0], row[1], row[2] = per.IDName, per.NIK, mob
 		} else {
-			c1 := p.Person((i + 17) % p.Size)
-			c2 := p.Person((i + 4242) % p.Size)
-			ev := base.Add(time.Duration(n) * 37 * time.Second)
-			copy(row, []string{
-				per.Name, per.IDCard, per.Mobile, per.Mobile2, per.BankNo, per.Email, per.QQ,
-				per.FamilyTel, per.CorpTel, per.FamilyAddr.Province, per.FamilyAddr.City, per.FamilyAddr.County, per.FamilyAddr.Address,
-				per.CorpAddr.Province, per.CorpAddr.City, per.CorpAddr.County, per.CorpAddr.Address, per.CorpName,
-				c1.Name, c1.Mobile, contactTypes[i%len(contactTypes)], c2.Name, c2.Mobile, contactTypes[(i+3)%len(contactTypes)],
-				per.AccountID, per.IP, per.BlackBox, ev.Format("2006-01-02 15:04:05"), events[i%len(events)],
-				fmt.Sprintf("ch%02d", i%7), fmt.Sprintf("M%05d", i%10000),
-			})
-			if r.Float64() < cfg.Invalid {
+			row[0], row[1], row[2] = per.Name, per.IDCard, per.Mobile
+		}
+		at := 3
+		for _, g := range groups {
+			g.Cells(p, n, i, &per, row[at:at+len(g.Names)])
+			at += len(g.Names)
+		}
+		if r.Float64() < cfg.Invalid {
+			if cfg.Market == "id" {
+				damageID(row, r.IntN(3), &per)
+			} else {
 				damage(row, damageKinds[r.IntN(len(damageKinds))])
 			}
 		}
@@ -133,6 +168,19 @@ func (p *Population) Gen(cfg GenConfig, emit func(row []string) error) error {
 		}
 	}
 	return nil
+}
+
+// damageID breaks an Indonesian row's person columns the way real files
+// break them.
+func damageID(row []string, kind int, per *Person) {
+	switch kind {
+	case 0:
+		row[2] = strings.TrimPrefix(per.IDMobile, "0") // lost leading zero
+	case 1:
+		row[1] = per.NIK[:12] // short NIK
+	default:
+		row[2] = "08123"
+	}
 }
 
 // outsiderSpace is how many distinct outsiders (no-hits) Gen draws from
@@ -166,7 +214,7 @@ func gcd(a, b uint64) uint64 {
 	return a
 }
 
-// damage breaks a Chinese row the way real files break.
+// damage breaks a Chinese row's person columns the way real files break them.
 func damage(row []string, kind string) {
 	switch kind {
 	case "id_sci_notation":

@@ -34,7 +34,7 @@ func NewPopulation(seed int64, size int) *Population {
 	return &Population{Seed: seed, Size: size, indexes: map[string]map[string]int32{}}
 }
 
-// Address is a postal address as Zhicheng takes it.
+// Address is a postal address in parts.
 type Address struct {
 	Province, City, County, Address string
 }
@@ -55,9 +55,9 @@ type Person struct {
 	FamilyTel, CorpTel   string
 	FamilyAddr, CorpAddr Address
 	CorpName             string
-	// Event identity for TD (rows are events, not people).
+	// Event identity: the account, IP and device of the person's events.
 	AccountID, IP, BlackBox string
-	// Indonesian twin for AccuAuth.
+	// Indonesian twin: the same person as an Indonesian applicant.
 	IDName, NIK, IDMobile string // IDMobile in local form 08…
 	GAID                  string
 }

@@ -25,7 +25,7 @@ import (
 
 // Vendor is one simulated vendor API.
 type Vendor interface {
-	Name() string    // "juhe"
+	Name() string    // the provider kind it simulates
 	Paths() []string // URL paths it serves, e.g. "/anti_fraud/queryV2"
 	// Location is the vendor's quota day time zone.
 	Location() *time.Location

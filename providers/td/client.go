@@ -105,8 +105,8 @@ func New(cfg providers.Config) (providers.Provider, error) {
 	if c.channel == "" {
 		return nil, errors.New("options.channel is required (渠道标识, assigned by TD)")
 	}
-	if utf8.RuneCountInString(c.channel) > maxLen {
-		return nil, fmt.Errorf("options.channel is longer than %d characters", maxLen)
+	if utf8.RuneCountInString(c.channel) > MaxLen {
+		return nil, fmt.Errorf("options.channel is longer than %d characters", MaxLen)
 	}
 	if o.DecisionEvent != "" {
 		ev, ok := canonicalEvent(o.DecisionEvent)
@@ -228,8 +228,8 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 		return nil, invalid(rec, "black_box", "9004", "black_box or ip is required (both are empty)", "")
 	}
 	for _, f := range []struct{ field, v string }{{"account_id", b.AccountID}, {"black_box", b.Terminal.BlackBox}} {
-		if utf8.RuneCountInString(f.v) > maxLen {
-			return nil, invalid(rec, f.field, "9003", fmt.Sprintf("is longer than %d characters", maxLen), pii.MaskGeneric(f.v))
+		if utf8.RuneCountInString(f.v) > MaxLen {
+			return nil, invalid(rec, f.field, "9003", fmt.Sprintf("is longer than %d characters", MaxLen), pii.MaskGeneric(f.v))
 		}
 	}
 
@@ -241,8 +241,8 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 		if rerr != nil || v == "" {
 			return
 		}
-		if utf8.RuneCountInString(v) > maxLen {
-			rerr = &providers.RowError{Column: h, Code: "9003", Reason: fmt.Sprintf("is longer than %d characters", maxLen), Masked: pii.MaskGeneric(v)}
+		if utf8.RuneCountInString(v) > MaxLen {
+			rerr = &providers.RowError{Column: h, Code: "9003", Reason: fmt.Sprintf("is longer than %d characters", MaxLen), Masked: pii.MaskGeneric(v)}
 			return
 		}
 		if b.Ext == nil {
@@ -258,8 +258,8 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 		if rerr != nil || v == "" || field == "" {
 			return
 		}
-		if utf8.RuneCountInString(v) > maxLen {
-			rerr = &providers.RowError{Column: h, Code: "9003", Reason: fmt.Sprintf("is longer than %d characters", maxLen), Masked: pii.MaskGeneric(v)}
+		if utf8.RuneCountInString(v) > MaxLen {
+			rerr = &providers.RowError{Column: h, Code: "9003", Reason: fmt.Sprintf("is longer than %d characters", MaxLen), Masked: pii.MaskGeneric(v)}
 			return
 		}
 		detail[field] = detailValue(v)
@@ -273,8 +273,8 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 	if b.SessionID == "" {
 		b.SessionID = deriveSession(b)
 		notes = append(notes, "session_id derived from the event (no session_id column or value)")
-	} else if utf8.RuneCountInString(b.SessionID) > maxLen {
-		return nil, invalid(rec, "session_id", "9003", fmt.Sprintf("is longer than %d characters", maxLen), pii.MaskGeneric(b.SessionID))
+	} else if utf8.RuneCountInString(b.SessionID) > MaxLen {
+		return nil, invalid(rec, "session_id", "9003", fmt.Sprintf("is longer than %d characters", MaxLen), pii.MaskGeneric(b.SessionID))
 	}
 
 	// json.Marshal's bytes (keys of maps sorted, so equal rows encode to

@@ -80,9 +80,9 @@ func StatusCodes() []int {
 	return out
 }
 
-// codeMessage renders the document's message for code, naming field where
-// the message has a placeholder.
-func codeMessage(code int, field string) string {
+// CodeMessage renders the document's message for code, naming field where
+// the message has a placeholder (the simulator answers with it).
+func CodeMessage(code int, field string) string {
 	cl, ok := statusCodes[code]
 	if !ok {
 		return "未知异常"
@@ -96,5 +96,5 @@ func codeMessage(code int, field string) string {
 // resultDesc is the document's Chinese wording of the result enum.
 var resultDesc = map[string]string{"decline": "拒绝", "review": "核验", "accept": "通过"}
 
-// maxLen is the document's length limit for a parameter (9003).
-const maxLen = 1024
+// MaxLen is the document's length limit for a parameter (9003).
+const MaxLen = 1024

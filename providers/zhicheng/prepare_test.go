@@ -12,12 +12,28 @@ import (
 	"testing"
 
 	"github.com/riskbatch/riskbatch/providers"
+	"github.com/riskbatch/riskbatch/providers/providertest"
 )
 
 const (
 	goodID     = "110105199001011232" // valid check digit
 	goodMobile = "13800138000"
 )
+
+// key1 is a key with both credentials (the simulator's first default key).
+var key1 = providers.Key{ID: "zc-1", Credentials: map[string]string{"user_name": "sandbox_testusr", "sign": "sandbox-zc-sign-1"}}
+
+// row is an input row as header → value.
+type row map[string]string
+
+func record(t *testing.T, p providers.Provider, r row) providers.Record {
+	return providertest.Row(t, p, r)
+}
+
+// value returns the named column of a result.
+func value(t *testing.T, p providers.Provider, res providers.Result, col string) string {
+	return providertest.Value(t, p, res, col)
+}
 
 func newClient(t *testing.T, opts map[string]any) *Client {
 	t.Helper()
@@ -302,13 +318,12 @@ func TestInputAliases(t *testing.T) {
 }
 
 func TestPrepareRefusesDigests(t *testing.T) {
-	e := newEnv(t)
-	c := e.provider(t, nil)
+	c := newClient(t, nil)
 	for _, tc := range []struct{ field, value string }{
 		{"id_no", "0cc175b9c0f1b6a831c399e269772661"},
 		{"mobile", "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"},
 	} {
-		r := e.personRow(3)
+		r := row{"姓名": "张三", "身份证号": goodID, "手机号": goodMobile}
 		r[tc.field] = tc.value
 		_, err := c.Prepare(record(t, c, r))
 		var re *providers.RowError

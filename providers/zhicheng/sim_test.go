@@ -1,18 +1,97 @@
-package zhicheng
+package zhicheng_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/riskbatch/riskbatch/providers"
+	"github.com/riskbatch/riskbatch/providers/providertest"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
+	"github.com/riskbatch/riskbatch/providers/zhicheng"
+	"github.com/riskbatch/riskbatch/providers/zhicheng/zhichengsim"
 )
+
+// The client against its simulator over loopback (providertest).
+
+// key1 and key2 are the simulator's default keys.
+var key1, key2 = simKey(0), simKey(1)
+
+func simKey(i int) providers.Key { return providertest.Keys(zhichengsim.Sim{})[i] }
+
+const vendor = zhichengsim.VendorName
+
+var shanghai, _ = time.LoadLocation("Asia/Shanghai")
+
+type env struct{ *providertest.Env }
+
+func newEnv(t *testing.T) *env { return newEnvWith(t, sandbox.Config{}) }
+
+func newEnvWith(t *testing.T, cfg sandbox.Config) *env { return &env{providertest.NewEnv(t, cfg)} }
+
+func (e *env) provider(t *testing.T, opts map[string]any) providers.Provider {
+	return e.Provider(t, vendor, "/submit", opts)
+}
+
+// row is an input row as header → value.
+type row map[string]string
+
+func record(t *testing.T, p providers.Provider, r row) providers.Record {
+	return providertest.Row(t, p, r)
+}
+
+// personRow is population member i with the three required columns.
+func (e *env) personRow(i int) row {
+	per := e.Person(i)
+	return row{"姓名": per.Name, "身份证号": per.IDCard, "手机号": per.Mobile}
+}
+
+func (e *env) call(t *testing.T, p providers.Provider, key providers.Key, r row) (providers.Result, []byte) {
+	t.Helper()
+	return e.Call(t, p, key, record(t, p, r))
+}
+
+// form is a complete, valid request form with key k.
+func form(k providers.Key, params string) url.Values {
+	return url.Values{
+		"user_name": {k.Credentials["user_name"]}, "sign": {k.Credentials["sign"]},
+		"api_name": {zhicheng.APIName}, "query_reason": {"LOAN_AUDIT"}, "params": {params},
+	}
+}
+
+// post sends a raw request to path and returns status, header and body.
+func (e *env) post(t *testing.T, method, path, ctype, body string) (int, http.Header, []byte) {
+	t.Helper()
+	return e.Raw(t, method, path, ctype, []byte(body), nil)
+}
+
+// postForm posts a form to /submit and parses the answer with p.
+func (e *env) postForm(t *testing.T, p providers.Provider, f url.Values) (providers.Result, []byte) {
+	t.Helper()
+	status, h, body := e.post(t, http.MethodPost, "/submit", "application/x-www-form-urlencoded", f.Encode())
+	return p.Parse(status, h, body), body
+}
+
+// hitPerson and noRecordPerson pick population members by their standing.
+func (e *env) hitPerson(t *testing.T, from int) int {
+	return providertest.FirstWhere(t, from, func(i int) bool { _, hit := zhichengsim.Subject(e.Srv.Population(), i); return hit })
+}
+
+func (e *env) noRecordPerson(t *testing.T) int {
+	return providertest.FirstWhere(t, 0, func(i int) bool { _, hit := zhichengsim.Subject(e.Srv.Population(), i); return !hit })
+}
+
+func value(t *testing.T, p providers.Provider, res providers.Result, col string) string {
+	return providertest.Value(t, p, res, col)
+}
 
 func TestHitAndNoHit(t *testing.T) {
 	e := newEnv(t)
@@ -20,7 +99,7 @@ func TestHitAndNoHit(t *testing.T) {
 
 	t.Run("hit", func(t *testing.T) {
 		i := e.hitPerson(t, 0)
-		score, _ := Subject(e.srv.Population(), i)
+		score, _ := zhichengsim.Subject(e.Srv.Population(), i)
 		res, body := e.call(t, p, key1, e.personRow(i))
 		if res.Outcome != providers.Hit || res.Code != "10000" {
 			t.Fatalf("got %+v (%s)", res, body)
@@ -28,14 +107,16 @@ func TestHitAndNoHit(t *testing.T) {
 		if got := value(t, p, res, "fraud_score"); got != strconv.Itoa(score) {
 			t.Errorf("fraud_score %q, want %d", got, score)
 		}
-		lvl := strconv.Itoa((score-1)/20 + 1)
+		n := (score-1)/20 + 1
+		lvl := strconv.Itoa(n)
 		if got := value(t, p, res, "fraud_level"); got != lvl {
 			t.Errorf("fraud_level %q, want %s", got, lvl)
 		}
-		if got := value(t, p, res, "fraud_level_desc"); got != fraudLevels[lvl] {
+		levels := []string{"数据不足", "一级", "二级", "三级", "四级", "五级"} // the document's fraudLevel words
+		if got := value(t, p, res, "fraud_level_desc"); got != levels[n] {
 			t.Errorf("fraud_level_desc %q", got)
 		}
-		per := e.person(i)
+		per := e.Person(i)
 		wantGender := map[bool]string{true: "男", false: "女"}[(per.IDCard[16]-'0')%2 == 1]
 		if got := value(t, p, res, "gender"); got != wantGender {
 			t.Errorf("gender %q, want %q", got, wantGender)
@@ -43,7 +124,7 @@ func TestHitAndNoHit(t *testing.T) {
 		if age, err := strconv.Atoi(value(t, p, res, "age")); err != nil || age < 18 || age > 70 {
 			t.Errorf("age %q", value(t, p, res, "age"))
 		}
-		if got := value(t, p, res, "id_no_location"); got != idLocations[per.IDCard[:6]] {
+		if got := value(t, p, res, "id_no_location"); got != zhichengsim.IDLocation(per.IDCard) {
 			t.Errorf("id_no_location %q", got)
 		}
 		if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(value(t, p, res, "flow_id")) {
@@ -60,7 +141,7 @@ func TestHitAndNoHit(t *testing.T) {
 	}{
 		{"no record", e.personRow(e.noRecordPerson(t))},
 		{"outsider", func() row {
-			per := e.person(testPopulation + 17)
+			per := e.Person(providertest.Population + 17)
 			return row{"姓名": per.Name, "身份证号": per.IDCard, "手机号": per.Mobile}
 		}()},
 	} {
@@ -126,9 +207,9 @@ func TestPopulationSpread(t *testing.T) {
 
 func TestDeterministic(t *testing.T) {
 	e := newEnv(t)
-	p := e.provider(t, map[string]any{"addr_detection_types": []string{Mobile1Family}, "query_corp_addr_detection": true})
+	p := e.provider(t, map[string]any{"addr_detection_types": []string{zhicheng.Mobile1Family}, "query_corp_addr_detection": true})
 	i := e.hitPerson(t, 5)
-	per := e.person(i)
+	per := e.Person(i)
 	r := e.personRow(i)
 	r["家庭地址"] = per.FamilyAddr.String()
 	r["单位名称"] = per.CorpName
@@ -140,7 +221,7 @@ func TestDeterministic(t *testing.T) {
 	}
 	// A fresh sandbox with the same seed answers the same.
 	e2 := newEnv(t)
-	_, b3 := e2.call(t, e2.provider(t, map[string]any{"addr_detection_types": []string{Mobile1Family}, "query_corp_addr_detection": true}), key1, r)
+	_, b3 := e2.call(t, e2.provider(t, map[string]any{"addr_detection_types": []string{zhicheng.Mobile1Family}, "query_corp_addr_detection": true}), key1, r)
 	if !bytes.Equal(b1, b3) {
 		t.Fatalf("same seed, different answers:\n%s\n%s", b1, b3)
 	}
@@ -151,32 +232,32 @@ func TestDeterministic(t *testing.T) {
 func TestAddressEncodings(t *testing.T) {
 	e := newEnv(t)
 	i := e.hitPerson(t, 0)
-	per := e.person(i)
+	per := e.Person(i)
 	r := e.personRow(i)
 	r["家庭地址省"], r["家庭地址市"], r["家庭地址区县"], r["家庭详细地址"] = per.FamilyAddr.Province, per.FamilyAddr.City, per.FamilyAddr.County, per.FamilyAddr.Address
 	r["contact1_name"], r["contact1_mobile"], r["contact1_type"] = "李四", "13900001111", "配偶"
-	opts := map[string]any{"addr_detection_types": []string{Mobile1Family}}
+	opts := map[string]any{"addr_detection_types": []string{zhicheng.Mobile1Family}}
 	var values [][]string
-	for _, enc := range []string{EncodingObject, EncodingString} {
+	for _, enc := range []string{zhicheng.EncodingObject, zhicheng.EncodingString} {
 		opts["address_encoding"] = enc
 		p := e.provider(t, opts)
 		req, err := p.Prepare(record(t, p, r))
 		if err != nil {
 			t.Fatal(err)
 		}
-		params := req.Payload.(payload).params
+		params := zhicheng.ParamsOf(req)
 		var m map[string]json.RawMessage
 		if err := json.Unmarshal([]byte(params), &m); err != nil {
 			t.Fatalf("params %s: %v", params, err)
 		}
 		isString := m["family_addr"][0] == '"' && m["contacts"][0] == '"'
-		if isString != (enc == EncodingString) {
+		if isString != (enc == zhicheng.EncodingString) {
 			t.Errorf("%s: params %s", enc, params)
 		}
 		if !strings.Contains(params, `SPOUSE`) {
 			t.Errorf("%s: contact type not mapped: %s", enc, params)
 		}
-		res, body := e.send(t, p, key1, req)
+		res, body := e.Send(t, p, key1, req)
 		if res.Outcome != providers.Hit {
 			t.Fatalf("%s: %+v (%s)", enc, res, body)
 		}
@@ -192,15 +273,15 @@ func TestAddressEncodings(t *testing.T) {
 
 func TestAddressVerdicts(t *testing.T) {
 	e := newEnv(t)
-	p := e.provider(t, map[string]any{"addr_detection_types": []string{"self_mobile_1_family_addr", Mobile2Corp}, "query_corp_addr_detection": true})
-	pop := e.srv.Population()
+	p := e.provider(t, map[string]any{"addr_detection_types": []string{"self_mobile_1_family_addr", zhicheng.Mobile2Corp}, "query_corp_addr_detection": true})
+	pop := e.Srv.Population()
 	// A person whose verdicts are not the occasional lookup failure.
-	i := e.firstWhere(t, 0, func(i int) bool {
-		_, hit := Subject(pop, i)
-		return hit && pop.Rand(i, VendorName+"/addr/"+Mobile1Family).IntN(12) != 0 && pop.Rand(i, VendorName+"/addr/"+Mobile2Corp).IntN(12) != 0 &&
-			pop.Rand(i, VendorName+"/corp").IntN(15) != 0
+	i := providertest.FirstWhere(t, 0, func(i int) bool {
+		_, hit := zhichengsim.Subject(pop, i)
+		return hit && pop.Rand(i, vendor+"/addr/"+zhicheng.Mobile1Family).IntN(12) != 0 && pop.Rand(i, vendor+"/addr/"+zhicheng.Mobile2Corp).IntN(12) != 0 &&
+			pop.Rand(i, vendor+"/corp").IntN(15) != 0
 	})
-	per := e.person(i)
+	per := e.Person(i)
 	r := e.personRow(i)
 	r["手机号2"] = per.Mobile2
 	r["家庭地址"] = per.FamilyAddr.Address
@@ -226,7 +307,7 @@ func TestAddressVerdicts(t *testing.T) {
 	}
 	// No record: evidence insufficient everywhere.
 	j := e.noRecordPerson(t)
-	pj := e.person(j)
+	pj := e.Person(j)
 	r = e.personRow(j)
 	r["手机号2"], r["家庭地址"], r["单位地址"], r["单位名称"] = pj.Mobile2, pj.FamilyAddr.Address, pj.CorpAddr.Address, pj.CorpName
 	res, body = e.call(t, p, key1, r)
@@ -283,7 +364,7 @@ func TestCredentials(t *testing.T) {
 func TestGateway(t *testing.T) {
 	e := newEnv(t)
 	p := e.provider(t, nil)
-	per := e.person(e.hitPerson(t, 0))
+	per := e.Person(e.hitPerson(t, 0))
 	good := `{"amount_business":"0","name":"` + per.Name + `","id_no":"` + per.IDCard + `","mobile":"` + per.Mobile + `"}`
 	full := form(key1, good)
 	without := func(k string) string { f := form(key1, good); f.Del(k); return f.Encode() }
@@ -340,83 +421,87 @@ func TestGateway(t *testing.T) {
 func TestSimValidatesLikeClient(t *testing.T) {
 	e := newEnv(t)
 	p := e.provider(t, nil)
-	per := e.person(e.hitPerson(t, 0))
-	base := func() *Params {
-		return &Params{AmountBusiness: "0", Name: per.Name, IDNo: per.IDCard, Mobiles: []string{per.Mobile}}
+	per := e.Person(e.hitPerson(t, 0))
+	base := func() *zhicheng.Params {
+		return &zhicheng.Params{AmountBusiness: "0", Name: per.Name, IDNo: per.IDCard, Mobiles: []string{per.Mobile}}
 	}
-	c := func(name, mobile, id, typ string) Contact {
-		return Contact{Name: name, Mobile: mobile, IDNo: id, Type: typ}
+	c := func(name, mobile, id, typ string) zhicheng.Contact {
+		return zhicheng.Contact{Name: name, Mobile: mobile, IDNo: id, Type: typ}
 	}
-	other := e.person(testPopulation + 5).IDCard // an outsider: never the applicant
+	other := e.Person(providertest.Population + 5).IDCard // an outsider: never the applicant
 	tests := []struct {
 		name string
-		mod  func(p *Params)
+		mod  func(p *zhicheng.Params)
 		code string
 	}{
-		{"name empty", func(p *Params) { p.Name = "" }, "44001"},
-		{"id empty", func(p *Params) { p.IDNo = "" }, "44002"},
-		{"name digits", func(p *Params) { p.Name = "张3" }, "44004"},
-		{"name too long", func(p *Params) { p.Name = strings.Repeat("张", 31) }, "44004"},
-		{"id checksum", func(p *Params) {
+		{"name empty", func(p *zhicheng.Params) { p.Name = "" }, "44001"},
+		{"id empty", func(p *zhicheng.Params) { p.IDNo = "" }, "44002"},
+		{"name digits", func(p *zhicheng.Params) { p.Name = "张3" }, "44004"},
+		{"name too long", func(p *zhicheng.Params) { p.Name = strings.Repeat("张", 31) }, "44004"},
+		{"id checksum", func(p *zhicheng.Params) {
 			p.IDNo = per.IDCard[:17] + map[bool]string{true: "0", false: "1"}[per.IDCard[17] != '0']
 		}, "44005"},
-		{"id 15 digits", func(p *Params) { p.IDNo = "110105800101123" }, "44005"},
-		{"mobile short", func(p *Params) { p.Mobiles = []string{"1380013800"} }, "44007"},
-		{"mobile +86", func(p *Params) { p.Mobiles = []string{"+8613800138000"} }, "44007"},
-		{"three mobiles", func(p *Params) { p.Mobiles = []string{"13800138000", "13900139000", "13700137000"} }, "44008"},
-		{"no mobile", func(p *Params) { p.Mobiles = nil }, "44019"},
-		{"email", func(p *Params) { p.Email = "a@b" }, "44009"},
-		{"qq longer than 50", func(p *Params) { p.QQ = strings.Repeat("1", 51) }, "44010"},
-		{"family address long", func(p *Params) { p.FamilyAddr = &Address{Address: strings.Repeat("路", 41)} }, "44011"},
-		{"family address json long", func(p *Params) {
-			p.FamilyAddr = &Address{Province: strings.Repeat("省", 20), City: strings.Repeat("市", 20), County: strings.Repeat("区", 20), Address: strings.Repeat("路", 20)}
+		{"id 15 digits", func(p *zhicheng.Params) { p.IDNo = "110105800101123" }, "44005"},
+		{"mobile short", func(p *zhicheng.Params) { p.Mobiles = []string{"1380013800"} }, "44007"},
+		{"mobile +86", func(p *zhicheng.Params) { p.Mobiles = []string{"+8613800138000"} }, "44007"},
+		{"three mobiles", func(p *zhicheng.Params) { p.Mobiles = []string{"13800138000", "13900139000", "13700137000"} }, "44008"},
+		{"no mobile", func(p *zhicheng.Params) { p.Mobiles = nil }, "44019"},
+		{"email", func(p *zhicheng.Params) { p.Email = "a@b" }, "44009"},
+		{"qq longer than 50", func(p *zhicheng.Params) { p.QQ = strings.Repeat("1", 51) }, "44010"},
+		{"family address long", func(p *zhicheng.Params) { p.FamilyAddr = &zhicheng.Address{Address: strings.Repeat("路", 41)} }, "44011"},
+		{"family address json long", func(p *zhicheng.Params) {
+			p.FamilyAddr = &zhicheng.Address{Province: strings.Repeat("省", 20), City: strings.Repeat("市", 20), County: strings.Repeat("区", 20), Address: strings.Repeat("路", 20)}
 		}, "44011"},
-		{"family tel", func(p *Params) { p.FamilyTel = "01065239821" }, "44012"},
-		{"corp name", func(p *Params) { p.CorpName = strings.Repeat("公", 101) }, "44013"},
-		{"corp province", func(p *Params) { p.CorpAddr = &Address{Province: strings.Repeat("省", 21)} }, "44014"},
-		{"corp tel", func(p *Params) { p.CorpTel = "10-65239821" }, "44015"},
-		{"bank", func(p *Params) { p.BankNo = strings.Repeat("6", 21) }, "44016"},
-		{"contact mobile", func(p *Params) { p.Contacts = []Contact{c("李四", "123", "", "")} }, "44017"},
-		{"seven contacts", func(p *Params) {
+		{"family tel", func(p *zhicheng.Params) { p.FamilyTel = "01065239821" }, "44012"},
+		{"corp name", func(p *zhicheng.Params) { p.CorpName = strings.Repeat("公", 101) }, "44013"},
+		{"corp province", func(p *zhicheng.Params) { p.CorpAddr = &zhicheng.Address{Province: strings.Repeat("省", 21)} }, "44014"},
+		{"corp tel", func(p *zhicheng.Params) { p.CorpTel = "10-65239821" }, "44015"},
+		{"bank", func(p *zhicheng.Params) { p.BankNo = strings.Repeat("6", 21) }, "44016"},
+		{"contact mobile", func(p *zhicheng.Params) { p.Contacts = []zhicheng.Contact{c("李四", "123", "", "")} }, "44017"},
+		{"seven contacts", func(p *zhicheng.Params) {
 			for k := range 7 {
 				p.Contacts = append(p.Contacts, c("李四", "1390000000"+strconv.Itoa(k), "", "FRIEND"))
 			}
 		}, "44018"},
-		{"contact without name", func(p *Params) { p.Contacts = []Contact{c("", "13900001111", "", "")} }, "44020"},
-		{"contact id", func(p *Params) { p.Contacts = []Contact{c("李四", "", "12345", "")} }, "44021"},
-		{"contact type", func(p *Params) { p.Contacts = []Contact{c("李四", "", "", "BOSS")} }, "44022"},
-		{"contact type word unsent", func(p *Params) { p.Contacts = []Contact{c("李四", "", "", "配偶")} }, "44022"},
-		{"contact id is applicant's", func(p *Params) { p.Contacts = []Contact{c("李四", "", per.IDCard, "")} }, "44023"},
-		{"contact ids repeat", func(p *Params) { p.Contacts = []Contact{c("李四", "", other, ""), c("王五", "", other, "")} }, "44023"},
-		{"same mobile twice", func(p *Params) { p.Mobiles = []string{per.Mobile, per.Mobile} }, "44024"},
-		{"two spouses", func(p *Params) { p.Contacts = []Contact{c("李四", "", "", "SPOUSE"), c("王五", "", "", "SPOUSE")} }, "44025"},
-		{"three parents", func(p *Params) {
-			p.Contacts = []Contact{c("李四", "", "", "PARENTS"), c("王五", "", "", "PARENTS"), c("赵六", "", "", "PARENTS")}
+		{"contact without name", func(p *zhicheng.Params) { p.Contacts = []zhicheng.Contact{c("", "13900001111", "", "")} }, "44020"},
+		{"contact id", func(p *zhicheng.Params) { p.Contacts = []zhicheng.Contact{c("李四", "", "12345", "")} }, "44021"},
+		{"contact type", func(p *zhicheng.Params) { p.Contacts = []zhicheng.Contact{c("李四", "", "", "BOSS")} }, "44022"},
+		{"contact type word unsent", func(p *zhicheng.Params) { p.Contacts = []zhicheng.Contact{c("李四", "", "", "配偶")} }, "44022"},
+		{"contact id is applicant's", func(p *zhicheng.Params) { p.Contacts = []zhicheng.Contact{c("李四", "", per.IDCard, "")} }, "44023"},
+		{"contact ids repeat", func(p *zhicheng.Params) {
+			p.Contacts = []zhicheng.Contact{c("李四", "", other, ""), c("王五", "", other, "")}
+		}, "44023"},
+		{"same mobile twice", func(p *zhicheng.Params) { p.Mobiles = []string{per.Mobile, per.Mobile} }, "44024"},
+		{"two spouses", func(p *zhicheng.Params) {
+			p.Contacts = []zhicheng.Contact{c("李四", "", "", "SPOUSE"), c("王五", "", "", "SPOUSE")}
+		}, "44025"},
+		{"three parents", func(p *zhicheng.Params) {
+			p.Contacts = []zhicheng.Contact{c("李四", "", "", "PARENTS"), c("王五", "", "", "PARENTS"), c("赵六", "", "", "PARENTS")}
 		}, "44026"},
-		{"contact name", func(p *Params) { p.Contacts = []Contact{c("李4", "", "", "")} }, "44027"},
-		{"detection type unknown", func(p *Params) { p.AddrDetectionTypes = []string{"SELF_MOBILE_3_FAMILY_ADDR"} }, "44054"},
-		{"detection without address", func(p *Params) { p.AddrDetectionTypes = []string{Mobile1Family} }, "44054"},
-		{"detection without mobile 2", func(p *Params) {
-			p.AddrDetectionTypes = []string{Mobile2Family}
-			p.FamilyAddr = &Address{Address: "人民路1号"}
+		{"contact name", func(p *zhicheng.Params) { p.Contacts = []zhicheng.Contact{c("李4", "", "", "")} }, "44027"},
+		{"detection type unknown", func(p *zhicheng.Params) { p.AddrDetectionTypes = []string{"SELF_MOBILE_3_FAMILY_ADDR"} }, "44054"},
+		{"detection without address", func(p *zhicheng.Params) { p.AddrDetectionTypes = []string{zhicheng.Mobile1Family} }, "44054"},
+		{"detection without mobile 2", func(p *zhicheng.Params) {
+			p.AddrDetectionTypes = []string{zhicheng.Mobile2Family}
+			p.FamilyAddr = &zhicheng.Address{Address: "人民路1号"}
 		}, "44054"},
-		{"corp detection without name", func(p *Params) {
+		{"corp detection without name", func(p *zhicheng.Params) {
 			p.QueryCorpAddrDetection = "1"
-			p.CorpAddr = &Address{Address: "人民路1号"}
+			p.CorpAddr = &zhicheng.Address{Address: "人民路1号"}
 		}, "44062"},
-		{"corp detection value", func(p *Params) { p.QueryCorpAddrDetection = "yes" }, "44062"},
-		{"all fine", func(p *Params) {
-			p.Contacts = []Contact{c("李四", "13900001111", other, "SPOUSE"), c("王五", "", "", "PARENTS"), c("赵六", "", "", "PARENTS")}
+		{"corp detection value", func(p *zhicheng.Params) { p.QueryCorpAddrDetection = "yes" }, "44062"},
+		{"all fine", func(p *zhicheng.Params) {
+			p.Contacts = []zhicheng.Contact{c("李四", "13900001111", other, "SPOUSE"), c("王五", "", "", "PARENTS"), c("赵六", "", "", "PARENTS")}
 			p.Mobiles = append(p.Mobiles, per.Mobile2)
-			p.FamilyAddr, p.FamilyTel, p.CorpTel, p.QQ, p.Email, p.BankNo = &Address{Address: "人民路1号"}, "010-65239821", "0571-6523982", "532537296", "123qq@qq.com", "6222600640011810331"
-			p.AddrDetectionTypes = []string{Mobile2Family}
+			p.FamilyAddr, p.FamilyTel, p.CorpTel, p.QQ, p.Email, p.BankNo = &zhicheng.Address{Address: "人民路1号"}, "010-65239821", "0571-6523982", "532537296", "123qq@qq.com", "6222600640011810331"
+			p.AddrDetectionTypes = []string{zhicheng.Mobile2Family}
 		}, "10000"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			prm := base()
 			tc.mod(prm)
-			for _, enc := range []string{EncodingObject, EncodingString} {
+			for _, enc := range []string{zhicheng.EncodingObject, zhicheng.EncodingString} {
 				b, err := prm.Marshal(enc)
 				if err != nil {
 					t.Fatal(err)
@@ -432,7 +517,7 @@ func TestSimValidatesLikeClient(t *testing.T) {
 			// The shared check gives the client the same code.
 			cp := base()
 			tc.mod(cp)
-			fe := check(cp, true, nil)
+			fe := zhicheng.Fix(cp)
 			switch {
 			case tc.code == "10000" && fe != nil:
 				t.Errorf("client rejects a good row: %v", fe)
@@ -445,7 +530,7 @@ func TestSimValidatesLikeClient(t *testing.T) {
 
 func TestThrottled(t *testing.T) {
 	e := newEnv(t)
-	e.srv.SetLimits(VendorName, sandbox.Limits{QPS: 2, Burst: 2})
+	e.Srv.SetLimits(vendor, sandbox.Limits{QPS: 2, Burst: 2})
 	p := e.provider(t, nil)
 	r := e.personRow(3)
 	var throttled []providers.Result
@@ -477,10 +562,10 @@ func TestDailyQuota(t *testing.T) {
 	ctx := context.Background()
 	// 23:00 in Beijing: the quota day ends in an hour.
 	start := time.Date(2025, 3, 10, 23, 0, 0, 0, shanghai)
-	if err := e.admin.SetClock(ctx, start); err != nil {
+	if err := e.Admin.SetClock(ctx, start); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.admin.SetLimits(ctx, VendorName, sandbox.Limits{DailyQuota: 3}); err != nil {
+	if err := e.Admin.SetLimits(ctx, vendor, sandbox.Limits{DailyQuota: 3}); err != nil {
 		t.Fatal(err)
 	}
 	p := e.provider(t, nil)
@@ -497,10 +582,167 @@ func TestDailyQuota(t *testing.T) {
 	if res, _ := e.call(t, p, key2, r); !res.Outcome.Final() {
 		t.Errorf("the other key has its own quota: %+v", res)
 	}
-	if err := e.admin.SetClock(ctx, start.Add(61*time.Minute)); err != nil {
+	if err := e.Admin.SetClock(ctx, start.Add(61*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if res, _ := e.call(t, p, key1, r); !res.Outcome.Final() {
 		t.Fatalf("next day in Beijing: %+v", res)
+	}
+}
+
+type wantClass struct {
+	outcome   providers.Outcome
+	permanent bool
+}
+
+// designZhicheng is the Zhicheng row of docs/providers.md written out independently of
+// codes.go: ranges expanded over the codes the document lists.
+func designZhicheng() map[string]wantClass {
+	m := map[string]wantClass{}
+	add := func(o providers.Outcome, perm bool, codes ...int) {
+		for _, c := range codes {
+			m[strconv.Itoa(c)] = wantClass{o, perm}
+		}
+	}
+	span := func(from, to int) []int {
+		var out []int
+		for c := from; c <= to; c++ {
+			out = append(out, c)
+		}
+		return out
+	}
+	// 44001–44027 as listed by the document (44003 and 44006 do not exist).
+	invalid := slices.DeleteFunc(span(44001, 44027), func(c int) bool { return c == 44003 || c == 44006 })
+	add(providers.Invalid, false, invalid...)
+	add(providers.Invalid, false, 44054, 44055, 44062)
+	add(providers.Transient, false, 50000, 50001, 50201, 50203, 50204, 54000)
+	add(providers.Quota, false, 50106)
+	add(providers.Quota, true, 50107, 50500)
+	add(providers.Fatal, false, span(40000, 40005)...)
+	add(providers.Invalid, false, 40006) // one row's params (ParamsRejected); the pipeline stops after 3 in a row
+	add(providers.Fatal, false, span(44050, 44053)...)
+	add(providers.Fatal, false, 44061, 50202)
+	add(providers.Fatal, false, span(50101, 50105)...)
+	add(providers.Fatal, false, span(50108, 50112)...)
+	return m
+}
+
+func TestResultCodesMatchDesign(t *testing.T) {
+	want := designZhicheng()
+	got := zhicheng.ResultCodes()
+	slices.Sort(got)
+	var wantCodes []string
+	for c := range want {
+		wantCodes = append(wantCodes, c)
+	}
+	slices.Sort(wantCodes)
+	if !slices.Equal(got, wantCodes) {
+		t.Fatalf("zhicheng.ResultCodes() = %v\ndocs/providers.md lists %v", got, wantCodes)
+	}
+}
+
+// TestForcedCodes forces every documented code through the simulator, by
+// key and by identity, and checks the client's classification. Each force
+// is for one answer: the next call is served (and billed) normally.
+func TestForcedCodes(t *testing.T) {
+	e := newEnv(t)
+	p := e.provider(t, nil)
+	i := e.hitPerson(t, 0)
+	r := e.personRow(i)
+	want := designZhicheng()
+	codes := zhicheng.ResultCodes()
+	slices.Sort(codes)
+	for _, code := range codes {
+		for _, by := range []string{"key", "identity"} {
+			t.Run(code+"/"+by, func(t *testing.T) {
+				before := e.Srv.Counters(vendor).Keys["zhicheng/zc-1"]
+				if by == "key" {
+					e.Srv.Force(vendor, key1.ID, "", code, 1)
+				} else {
+					e.Srv.Force(vendor, "", e.Person(i).IDCard, code, 1)
+				}
+				res, body := e.call(t, p, key1, r)
+				w := want[code]
+				if res.Outcome != w.outcome || res.Code != code || res.Permanent != w.permanent || res.Unknown || res.Values != nil {
+					t.Fatalf("code %s: got %+v, want %+v (body %s)", code, res, w, body)
+				}
+				if wantPR := code == zhicheng.CodeParamsFormat; res.ParamsRejected != wantPR {
+					t.Errorf("code %s: ParamsRejected %v, want %v", code, res.ParamsRejected, wantPR)
+				}
+				if !strings.Contains(string(body), `"success":false`) || res.Message != func() string { m, _ := zhicheng.ResultMessage(code); return m }() {
+					t.Errorf("code %s: body %s, message %q", code, body, res.Message)
+				}
+				if res, _ := e.call(t, p, key1, r); res.Outcome != providers.Hit {
+					t.Fatalf("after the forced answer: %+v", res)
+				}
+				got := e.Srv.Counters(vendor).Keys["zhicheng/zc-1"]
+				if got.Calls-before.Calls != 2 || got.Billed-before.Billed != 1 {
+					t.Errorf("counters %+v → %+v: want 2 calls, 1 billed (failures are not billed)", before, got)
+				}
+			})
+		}
+	}
+}
+
+func TestForcedIdentityOnly(t *testing.T) {
+	e := newEnv(t)
+	p := e.provider(t, nil)
+	a, b := e.hitPerson(t, 0), e.hitPerson(t, e.hitPerson(t, 0)+1)
+	e.Srv.Force(vendor, "", e.Person(a).IDCard, "54000", 0)
+	if res, _ := e.call(t, p, key1, e.personRow(b)); res.Outcome != providers.Hit {
+		t.Fatalf("another identity: %+v", res)
+	}
+	for range 2 { // count 0: until reset
+		if res, _ := e.call(t, p, key1, e.personRow(a)); res.Code != "54000" || res.Outcome != providers.Transient {
+			t.Fatalf("forced identity: %+v", res)
+		}
+	}
+}
+
+func TestUnknownAndForcedOK(t *testing.T) {
+	e := newEnv(t)
+	p := e.provider(t, nil)
+	r := e.personRow(e.hitPerson(t, 0))
+	e.Srv.Force(vendor, key1.ID, "", "99999", 1)
+	if res, body := e.call(t, p, key1, r); res.Outcome != providers.Transient || !res.Unknown || res.Code != "99999" {
+		t.Fatalf("unknown code: %+v (%s)", res, body)
+	}
+	e.Srv.Force(vendor, key1.ID, "", zhicheng.CodeOK, 1)
+	if res, _ := e.call(t, p, key1, r); res.Outcome != providers.Hit {
+		t.Fatalf("forced 10000 is a normal answer: %+v", res)
+	}
+}
+
+func TestHTTPFaults(t *testing.T) {
+	for _, fault := range []string{"http_500", "http_502", "http_503", "malformed", "reset", "timeout", "http_429"} {
+		t.Run(fault, func(t *testing.T) {
+			e := newEnvWith(t, sandbox.Config{Hang: time.Second})
+			p := e.provider(t, nil)
+			r := e.personRow(3)
+			if res, _ := e.call(t, p, key1, r); !res.Outcome.Final() { // warm the lookup index
+				t.Fatalf("warm-up: %+v", res)
+			}
+			e.HC = &http.Client{Timeout: 300 * time.Millisecond}
+			e.Srv.Force(vendor, key1.ID, "", fault, 0)
+			start := time.Now()
+			res, body := e.call(t, p, key1, r)
+			want := providers.Transient
+			if fault == "http_429" {
+				want = providers.Throttled
+			}
+			if res.Outcome != want || res.Unknown {
+				t.Fatalf("%s: got %+v (body %q), want %s", fault, res, body, want)
+			}
+			switch fault {
+			case "http_429":
+				if res.RetryAfter != time.Second {
+					t.Errorf("429: RetryAfter %v, want 1s", res.RetryAfter)
+				}
+			case "timeout":
+				if res.Code != "timeout" || time.Since(start) >= time.Second { // the client gave up before the 1s hang ended
+					t.Errorf("timeout: code %q after %v", res.Code, time.Since(start))
+				}
+			}
+		})
 	}
 }

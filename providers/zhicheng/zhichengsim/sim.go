@@ -1,4 +1,9 @@
-package zhicheng
+// Package zhichengsim simulates Zhicheng's fraud.screening.advance.api at
+// POST /submit for the sandbox (docs/sandbox.md). Its validation is the
+// client's (zhicheng.Validate): the document's business rules are one
+// table, applied on both sides; document fixtures in providers/zhicheng
+// check the reading of the document itself.
+package zhichengsim
 
 import (
 	"fmt"
@@ -13,9 +18,36 @@ import (
 
 	"github.com/riskbatch/riskbatch/providers/pii"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
+	"github.com/riskbatch/riskbatch/providers/zhicheng"
 )
 
-func init() { sandbox.RegisterVendor(func() sandbox.Vendor { return Sim{} }) }
+func init() {
+	sandbox.RegisterVendor(func() sandbox.Vendor { return Sim{} })
+	sandbox.RegisterGenColumns(sandbox.GenColumns{Market: "cn", Order: 10, Names: genNames, Cells: genCells})
+}
+
+// genNames are the columns `riskbatch gen` adds for Zhicheng's optional
+// inputs (second mobile, bank card, contacts, addresses, employer), after
+// the person's name, ID number and mobile.
+var genNames = []string{"手机号2", "银行卡号", "email", "qq",
+	"family_tel", "corp_tel", "family_province", "family_city", "family_county", "family_address",
+	"corp_province", "corp_city", "corp_county", "corp_address", "corp_name",
+	"contact1_name", "contact1_mobile", "contact1_type", "contact2_name", "contact2_mobile", "contact2_type"}
+
+var genContactTypes = []string{"SPOUSE", "PARENTS", "FRIEND", "COLLEAGUE", "RELATIVES", "CHILD"}
+
+// genCells fills genNames for person i: two other people of the population
+// are the contacts.
+func genCells(p *sandbox.Population, _, i int, per *sandbox.Person, c []string) {
+	c1 := p.Person((i + 17) % p.Size)
+	c2 := p.Person((i + 4242) % p.Size)
+	copy(c, []string{
+		per.Mobile2, per.BankNo, per.Email, per.QQ,
+		per.FamilyTel, per.CorpTel, per.FamilyAddr.Province, per.FamilyAddr.City, per.FamilyAddr.County, per.FamilyAddr.Address,
+		per.CorpAddr.Province, per.CorpAddr.City, per.CorpAddr.County, per.CorpAddr.Address, per.CorpName,
+		c1.Name, c1.Mobile, genContactTypes[i%len(genContactTypes)], c2.Name, c2.Mobile, genContactTypes[(i+3)%len(genContactTypes)],
+	})
+}
 
 // VendorName is the simulator's name in the sandbox (forced codes, limits,
 // counters).
@@ -111,7 +143,7 @@ func (Sim) Serve(s *sandbox.Server, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	p, pcode := decodeParams(params)
+	p, pcode := zhicheng.DecodeParams(params)
 	identity := ""
 	if p != nil {
 		identity = strings.ToUpper(strings.TrimSpace(p.IDNo))
@@ -120,7 +152,7 @@ func (Sim) Serve(s *sandbox.Server, w http.ResponseWriter, r *http.Request) {
 	switch {
 	case v.Handled:
 		return
-	case v.Forced != "" && v.Forced != CodeOK:
+	case v.Forced != "" && v.Forced != zhicheng.CodeOK:
 		writeCode(w, v.Forced, flow)
 		return
 	case v.Throttled:
@@ -132,11 +164,11 @@ func (Sim) Serve(s *sandbox.Server, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if api != APIName {
+	if api != zhicheng.APIName {
 		writeCode(w, "50202", flow)
 		return
 	}
-	if !slices.Contains(queryReasons, reason) {
+	if !slices.Contains(zhicheng.QueryReasons(), reason) {
 		writeCode(w, "50110", flow)
 		return
 	}
@@ -148,14 +180,14 @@ func (Sim) Serve(s *sandbox.Server, w http.ResponseWriter, r *http.Request) {
 		writeCode(w, pcode, flow)
 		return
 	}
-	if fe := check(p, false, nil); fe != nil {
+	if fe := zhicheng.Validate(p); fe != nil {
 		writeCode(w, fe.Code, flow)
 		return
 	}
 
 	data := answerFor(s, p)
 	s.Bill(VendorName, keyID)
-	writeJSON(w, simAnswer{Code: CodeOK, Msg: "请求成功", Success: true, FlowID: flow, Data: data})
+	writeJSON(w, simAnswer{Code: zhicheng.CodeOK, Msg: "请求成功", Success: true, FlowID: flow, Data: data})
 }
 
 // simAnswer is the response envelope; data is left out of failures (the
@@ -278,7 +310,7 @@ func levelOf(score int) int { return (score-1)/20 + 1 }
 // (fraudLevel 0, no score) for outsiders and people without a record, the
 // person's deterministic answer otherwise. Address verdicts come for every
 // requested type either way.
-func answerFor(s *sandbox.Server, p *Params) *simData {
+func answerFor(s *sandbox.Server, p *zhicheng.Params) *simData {
 	pop := s.Population()
 	idx, known := pop.Lookup(sandbox.FieldIDCard, sandbox.Plain, strings.ToUpper(p.IDNo))
 	score, hit := 0, false
@@ -321,7 +353,7 @@ var courts = []struct{ area, court, abbr string }{
 	{"山东", "荣成市人民法院", "鲁1082"}, {"四川", "成都市武侯区人民法院", "川0107"},
 }
 
-func risks(r *rand.Rand, score int, p *Params, per *sandbox.Person) []simRisk {
+func risks(r *rand.Rand, score int, p *zhicheng.Params, per *sandbox.Person) []simRisk {
 	n := 0
 	switch {
 	case score > 80:
@@ -398,6 +430,9 @@ var idLocations = map[string]string{
 	"430104": "湖南省-长沙市-岳麓区", "410105": "河南省-郑州市-金水区",
 }
 
+// IDLocation is the idNoLocation the simulator answers for an ID number.
+func IDLocation(idNo string) string { return idLocations[idNo[:6]] }
+
 var mobileLocations = []string{"江苏-南京市", "广东-深圳市", "浙江-杭州市", "北京-北京市", "上海-上海市", "四川-成都市", "湖北-武汉市", "山东-青岛市"}
 
 // operatorOf names the carrier of a mobile by its prefix.
@@ -413,7 +448,7 @@ func operatorOf(m string) string {
 
 // social draws the social network figures; black and overdue contacts grow
 // with the latent risk.
-func social(r *rand.Rand, risk float64, p *Params, now time.Time) *simSocial {
+func social(r *rand.Rand, risk float64, p *zhicheng.Params, now time.Time) *simSocial {
 	id := p.IDNo
 	birth, _ := time.ParseInLocation("20060102", id[6:14], shanghai)
 	now = now.In(shanghai)
@@ -473,8 +508,8 @@ func rate(n, of int) string {
 // verdict renders a table 11 code; extra is the enum value the 4xxx and
 // 5xxx codes carry as their result.
 func verdict(code, extra string) simVerdict {
-	ref := addrCodes[code]
-	v := simVerdict{Code: code, Result: ref.result, RiskLevel: ref.riskLevel, Remark: ref.remark, Desc: ref.desc}
+	v := simVerdict{Code: code}
+	v.Result, v.RiskLevel, v.Remark, v.Desc = zhicheng.AddrVerdict(code)
 	if v.Result == "" {
 		v.Result = extra
 	}
@@ -485,17 +520,17 @@ func verdict(code, extra string) simVerdict {
 // on record and own mobile decide: a matching address with their mobile
 // gets the favourable family of codes, anything else the risky ones;
 // people unknown to Zhicheng get "evidence insufficient" everywhere.
-func addrDetection(pop *sandbox.Population, idx int, per *sandbox.Person, t string, p *Params) simAddrDetection {
-	family := t == Mobile1Family || t == Mobile2Family
+func addrDetection(pop *sandbox.Population, idx int, per *sandbox.Person, t string, p *zhicheng.Params) simAddrDetection {
+	family := t == zhicheng.Mobile1Family || t == zhicheng.Mobile2Family
 	a := p.CorpAddr
 	if family {
 		a = p.FamilyAddr
 	}
 	mi := 0
-	if t == Mobile2Family || t == Mobile2Corp {
+	if t == zhicheng.Mobile2Family || t == zhicheng.Mobile2Corp {
 		mi = 1
 	}
-	out := simAddrDetection{Addr: a.String(), Mobile: p.Mobiles[mi], Type: addrTypeDesc(t)}
+	out := simAddrDetection{Addr: a.String(), Mobile: p.Mobiles[mi], Type: zhicheng.AddrTypeDesc(t)}
 	if per == nil {
 		out.AddrMobileMatching = verdict("1003", "")
 		out.AddrEffective = verdict("2003", "")
@@ -511,7 +546,8 @@ func addrDetection(pop *sandbox.Population, idx int, per *sandbox.Person, t stri
 	}
 	ownMobile := out.Mobile == per.Mobile || out.Mobile == per.Mobile2
 	match := ownMobile && (a.Address == onFile.Address || a.String() == onFile.String())
-	period := recentPeriods[r.IntN(len(recentPeriods))]
+	periods := zhicheng.RecentPeriods()
+	period := periods[r.IntN(len(periods))]
 	switch {
 	case r.IntN(12) == 0:
 		// Now and then the vendor's own lookup fails.
@@ -525,16 +561,16 @@ func addrDetection(pop *sandbox.Population, idx int, per *sandbox.Person, t stri
 		out.AddrEffective = verdict("2001", "")
 		out.AddrTimeEffective = verdict([]string{"3001", "3001", "3002"}[r.IntN(3)], "")
 		out.RecentAddrTime = verdict([]string{"4001", "4003"}[r.IntN(2)], period)
-		out.EffectiveAddrNum = verdict("5001", addrCounts[1+r.IntN(4)])
+		out.EffectiveAddrNum = verdict("5001", zhicheng.AddrCounts()[1+r.IntN(4)])
 	default:
 		out.AddrMobileMatching = verdict("1002", "")
 		out.AddrEffective = verdict("2002", "")
 		out.AddrTimeEffective = verdict([]string{"3003", "3003", "3002"}[r.IntN(3)], "")
 		out.RecentAddrTime = verdict([]string{"4002", "4004"}[r.IntN(2)], period)
 		if r.IntN(2) == 0 {
-			out.EffectiveAddrNum = verdict("5002", addrCounts[2+r.IntN(3)])
+			out.EffectiveAddrNum = verdict("5002", zhicheng.AddrCounts()[2+r.IntN(3)])
 		} else {
-			out.EffectiveAddrNum = verdict("5003", addrCounts[r.IntN(3)])
+			out.EffectiveAddrNum = verdict("5003", zhicheng.AddrCounts()[r.IntN(3)])
 		}
 	}
 	return out
@@ -542,7 +578,7 @@ func addrDetection(pop *sandbox.Population, idx int, per *sandbox.Person, t stri
 
 // corpDetection verdicts the company address: the person's employer on
 // record matches or differs; unknown people lack evidence.
-func corpDetection(pop *sandbox.Population, idx int, per *sandbox.Person, p *Params) *simCorp {
+func corpDetection(pop *sandbox.Population, idx int, per *sandbox.Person, p *zhicheng.Params) *simCorp {
 	c := &simCorp{CorpName: p.CorpName, CorpAddr: p.CorpAddr.String(), CorpAddrSimilarList: []map[string]string{}}
 	code := "LACK_EVIDENCE"
 	if per != nil {
@@ -561,13 +597,13 @@ func corpDetection(pop *sandbox.Population, idx int, per *sandbox.Person, p *Par
 			for k := range 1 + r.IntN(2) {
 				src := srcs[(k+r.IntN(len(srcs)))%len(srcs)]
 				c.CorpAddrSimilarList = append(c.CorpAddrSimilarList, map[string]string{
-					"address": per.CorpAddr.String(), "effectiveCode": "NORMAL", "effectiveDesc": corpEffect["NORMAL"],
-					"sourceCode": src, "sourceDesc": corpSources[src],
+					"address": per.CorpAddr.String(), "effectiveCode": "NORMAL", "effectiveDesc": zhicheng.CorpEffect("NORMAL"),
+					"sourceCode": src, "sourceDesc": zhicheng.CorpSource(src),
 				})
 			}
 		}
 	}
-	c.ResultVerificationCode, c.ResultVerificationDesc = code, corpResults[code]
+	c.ResultVerificationCode, c.ResultVerificationDesc = code, zhicheng.CorpResult(code)
 	return c
 }
 
@@ -575,14 +611,14 @@ func corpDetection(pop *sandbox.Population, idx int, per *sandbox.Person, p *Par
 // success false and the code's wording.
 func writeCode(w http.ResponseWriter, code, flow string) {
 	msg := "未知错误"
-	if cl, ok := resultCodes[code]; ok {
-		msg = cl.msg
+	if m, ok := zhicheng.ResultMessage(code); ok {
+		msg = m
 	}
 	writeJSON(w, simAnswer{Code: code, Msg: msg, Success: false, FlowID: flow})
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
-	b, err := marshalJSON(v)
+	b, err := zhicheng.MarshalJSON(v)
 	if err != nil {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return

@@ -1,4 +1,8 @@
-package juhe
+// Package juhesim simulates Juhe's two anti-fraud products for the sandbox
+// (docs/sandbox.md): it registers with providers/sandbox and shares with the
+// client only what the document fixes (product names, error and risk codes,
+// the AES key rule).
+package juhesim
 
 import (
 	"encoding/json"
@@ -8,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riskbatch/riskbatch/providers/juhe"
 	"github.com/riskbatch/riskbatch/providers/pii"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 )
@@ -48,9 +53,9 @@ func (Sim) DefaultKeys() []sandbox.KeySpec {
 // the shared admission (forced codes, faults, QPS, quota), validation, then
 // the person's deterministic answer.
 func (Sim) Serve(s *sandbox.Server, w http.ResponseWriter, r *http.Request) {
-	product := ProductV1
+	product := juhe.ProductV1
 	if strings.HasSuffix(r.URL.Path, "/queryV2") {
-		product = ProductV2
+		product = juhe.ProductV2
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -79,7 +84,7 @@ func (Sim) Serve(s *sandbox.Server, w http.ResponseWriter, r *http.Request) {
 
 	idc, mob, name := f.Get("idcard"), f.Get("mobile"), f.Get("realname")
 	aes := f.Get("ency") == "1"
-	if product == ProductV2 {
+	if product == juhe.ProductV2 {
 		aes = aes || f.Get("encyr") == "1"
 	}
 	idType, e1 := cryptoType(f.Get("idCryptoType"), 3)
@@ -92,7 +97,7 @@ func (Sim) Serve(s *sandbox.Server, w http.ResponseWriter, r *http.Request) {
 			writeCode(w, 10004)
 			return
 		}
-		k := pii.JuheAESKey(openid)
+		k := juhe.AESKey(openid)
 		var err error
 		for _, p := range []*string{&idc, &mob, &name} {
 			if *p == "" {
@@ -152,10 +157,10 @@ func (Sim) Serve(s *sandbox.Server, w http.ResponseWriter, r *http.Request) {
 		"orderid": "J" + sandbox.DeriveDigits(21, product, idc, mob, name),
 		"idFound": pick(idOK, 1, -1),
 	}
-	score, codes, levels, hit := answerFor(pop, who, product)
+	score, codes, levels, hit := AnswerFor(pop, who, product)
 	if !known || !hit {
 		res["found"] = -1
-		res["riskScore"] = pick(product == ProductV1, 99, -1)
+		res["riskScore"] = pick(product == juhe.ProductV1, 99, -1)
 	} else {
 		res["found"] = 1
 		res["riskScore"] = score
@@ -171,10 +176,10 @@ func (Sim) Serve(s *sandbox.Server, w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"reason": "成功", "result": res, "error_code": 0})
 }
 
-// answerFor is person i's deterministic Juhe answer for a product: whether
+// AnswerFor is person i's deterministic Juhe answer for a product: whether
 // Juhe has a record, the score (a noisy function of the latent risk) and
 // the risk codes with their levels.
-func answerFor(pop *sandbox.Population, i int, product string) (score int, codes, levels []int, hit bool) {
+func AnswerFor(pop *sandbox.Population, i int, product string) (score int, codes, levels []int, hit bool) {
 	if i < 0 {
 		return 0, nil, nil, false
 	}
@@ -182,11 +187,8 @@ func answerFor(pop *sandbox.Population, i int, product string) (score int, codes
 	hit = r.Float64() < 0.85
 	score = int(math.Round(pop.Risk(i)*105 + r.NormFloat64()*10))
 	score = max(0, min(100, score))
-	list := v1Codes
+	list := juhe.RiskCodes(product)
 	cr := pop.Rand(i, "juhe/"+product)
-	if product == ProductV2 {
-		list = v2Codes
-	}
 	if score >= 40 {
 		n := 1 + cr.IntN(3)
 		seen := map[int]bool{}
@@ -277,8 +279,8 @@ func pick(cond bool, a, b int) int {
 // writeCode answers an error_code the way Juhe does: HTTP 200, result null.
 func writeCode(w http.ResponseWriter, code int) {
 	reason := "未知错误"
-	if cl, ok := errorCodes[code]; ok {
-		reason = cl.reason
+	if r, ok := juhe.ErrorReason(code); ok {
+		reason = r
 	}
 	writeJSON(w, map[string]any{"reason": reason, "result": nil, "error_code": code})
 }

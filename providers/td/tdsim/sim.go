@@ -1,4 +1,8 @@
-package td
+// Package tdsim simulates TD's marketing anti-fraud risk verification API
+// for the sandbox (docs/sandbox.md). It shares with the client only what the
+// document fixes: the decision_event enums, the status codes' messages and
+// the 1024-character limit.
+package tdsim
 
 import (
 	"bytes"
@@ -10,15 +14,37 @@ import (
 	"net/http"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/riskbatch/riskbatch/providers/sandbox"
+	"github.com/riskbatch/riskbatch/providers/td"
 )
 
-func init() { sandbox.RegisterVendor(func() sandbox.Vendor { return Sim{} }) }
+func init() {
+	sandbox.RegisterVendor(func() sandbox.Vendor { return Sim{} })
+	sandbox.RegisterGenColumns(sandbox.GenColumns{Market: "cn", Order: 20, Names: genNames, Cells: genCells})
+}
+
+// genNames are the columns `riskbatch gen` adds for TD: the event's
+// identities, time and decision event, an ext_ and a detail_ field.
+var genNames = []string{"account_id", "ip", "black_box", "event_time", "decision_event", "ext_channel_id", "detail_marketing_id"}
+
+var (
+	genEvents = []string{"marketing", "get_coupon", "withdraw", "invite", "activate", "marketing_exchange"}
+	genStart  = time.Date(2026, 10, 1, 9, 0, 0, 0, time.FixedZone("CST", 8*3600))
+)
+
+// genCells fills genNames for row n about person i: one event every 37
+// seconds from genStart.
+func genCells(_ *sandbox.Population, n, i int, per *sandbox.Person, c []string) {
+	ev := genStart.Add(time.Duration(n) * 37 * time.Second)
+	copy(c, []string{per.AccountID, per.IP, per.BlackBox, ev.Format("2006-01-02 15:04:05"), genEvents[i%len(genEvents)],
+		fmt.Sprintf("ch%02d", i%7), fmt.Sprintf("M%05d", i%10000)})
+}
 
 // Sim simulates TD's risk verification API at its public URL shape.
 type Sim struct{}
@@ -26,7 +52,7 @@ type Sim struct{}
 // Path is where the simulator serves the API.
 const Path = "/fraud/promo/v2"
 
-var shanghai = mustLoad(DefaultTimeZone)
+var shanghai = mustLoad(td.DefaultTimeZone)
 
 func mustLoad(name string) *time.Location {
 	loc, err := time.LoadLocation(name)
@@ -53,10 +79,16 @@ func (Sim) DefaultKeys() []sandbox.KeySpec {
 	}
 }
 
+// Reason is a decision reason as the document's answer carries it.
+type Reason struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+}
+
 // reasonList is the simulator's catalogue of decision reasons. The first
 // is the document's example; the others are plausible marketing-fraud
 // reasons in the same shape (8-letter id, Chinese text).
-var reasonList = []reason{
+var reasonList = []Reason{
 	{"IDRBVBBY", "短时间内操作频率异常"},
 	{"DVCEMULT", "设备疑似模拟器"},
 	{"DVCROOTJ", "设备存在Root或越狱环境"},
@@ -90,10 +122,10 @@ func resultFor(score int) string {
 	return "accept"
 }
 
-// answerFor is person i's deterministic TD answer: whether TD has a record
+// AnswerFor is person i's deterministic TD answer: whether TD has a record
 // (~83% of the population), the score (a noisy function of the latent
 // risk) and 0–3 reasons growing with the score.
-func answerFor(pop *sandbox.Population, i int) (score int, reasons []reason, hit bool) {
+func AnswerFor(pop *sandbox.Population, i int) (score int, reasons []Reason, hit bool) {
 	if i < 0 {
 		return 0, nil, false
 	}
@@ -120,14 +152,14 @@ func answerFor(pop *sandbox.Population, i int) (score int, reasons []reason, hit
 	return score, reasons, hit
 }
 
-// simAnswer is the response body in the document's field order.
-type simAnswer struct {
+// Answer is the response body in the document's field order.
+type Answer struct {
 	Code       int      `json:"code"`
 	Message    string   `json:"message"`
 	SequenceID string   `json:"sequence_id"`
 	Score      *int     `json:"score,omitempty"`
 	Result     string   `json:"result,omitempty"`
-	Reasons    []reason `json:"reasons,omitempty"`
+	Reasons    []Reason `json:"reasons,omitempty"`
 }
 
 // wireEventTime is the document's event_time format, checked strictly so a
@@ -218,8 +250,8 @@ func (Sim) Serve(s *sandbox.Server, w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
-	ans := simAnswer{Code: 200, Message: "", SequenceID: seq, Reasons: []reason{}}
-	if score, reasons, hit := answerFor(pop, who); hit {
+	ans := Answer{Code: 200, Message: "", SequenceID: seq, Reasons: []Reason{}}
+	if score, reasons, hit := AnswerFor(pop, who); hit {
 		ans.Score = &score
 		ans.Result = resultFor(score)
 		if len(reasons) > 0 {
@@ -280,7 +312,7 @@ func checkString(m map[string]json.RawMessage, name string, required bool) (stri
 	if s == "" && required {
 		return "", 9001
 	}
-	if utf8.RuneCountInString(s) > maxLen {
+	if utf8.RuneCountInString(s) > td.MaxLen {
 		return "", 9003
 	}
 	return s, 0
@@ -369,7 +401,7 @@ func validate(q request) (int, string) {
 // to 1024 characters, numbers, booleans.
 func checkValues(m map[string]json.RawMessage, name string) (int, string) {
 	for k, raw := range m {
-		if utf8.RuneCountInString(k) > maxLen {
+		if utf8.RuneCountInString(k) > td.MaxLen {
 			return 9003, name
 		}
 		if len(raw) > 0 && raw[0] == '"' {
@@ -377,24 +409,17 @@ func checkValues(m map[string]json.RawMessage, name string) (int, string) {
 			if json.Unmarshal(raw, &s) != nil {
 				return 9002, name + "." + k
 			}
-			if utf8.RuneCountInString(s) > maxLen {
+			if utf8.RuneCountInString(s) > td.MaxLen {
 				return 9003, name + "." + k
 			}
-		} else if len(raw) > maxLen {
+		} else if len(raw) > td.MaxLen {
 			return 9003, name + "." + k
 		}
 	}
 	return 0, ""
 }
 
-func isEnum(v string) bool {
-	for _, e := range events {
-		if v == e.name {
-			return true
-		}
-	}
-	return false
-}
+func isEnum(v string) bool { return slices.Contains(td.Events(), v) }
 
 // sequenceID is derived from the request so a re-sent call gets the same
 // answer: the event time in epoch milliseconds (the example's id starts
@@ -418,7 +443,7 @@ func sequenceID(q request, raw []byte) string {
 }
 
 func writeCode(w http.ResponseWriter, code int, field, seq string) {
-	writeJSON(w, simAnswer{Code: code, Message: codeMessage(code, field), SequenceID: seq})
+	writeJSON(w, Answer{Code: code, Message: td.CodeMessage(code, field), SequenceID: seq})
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -1,4 +1,8 @@
-package accuauth
+// Package accuauthsim simulates AccuAuth's POST /check/risk_report for the
+// sandbox (docs/sandbox.md). It shares with the client the document's status
+// table and the gaid shape; its parameter checks are its own, stricter than
+// the client's normalisers.
+package accuauthsim
 
 import (
 	"bytes"
@@ -12,11 +16,23 @@ import (
 	"sync"
 	"time"
 
+	"github.com/riskbatch/riskbatch/providers/accuauth"
 	"github.com/riskbatch/riskbatch/providers/pii"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 )
 
-func init() { sandbox.RegisterVendor(func() sandbox.Vendor { return &Sim{} }) }
+func init() {
+	sandbox.RegisterVendor(func() sandbox.Vendor { return &Sim{} })
+	sandbox.RegisterGenColumns(sandbox.GenColumns{Market: "id", Order: 10, Names: []string{"email", "gaid", "bankcard"}, Cells: genCells})
+}
+
+// genCells fills the columns `riskbatch gen` adds for AccuAuth's optional
+// parameters after the person's name, NIK and mobile.
+func genCells(_ *sandbox.Population, _, _ int, per *sandbox.Person, c []string) {
+	c[0] = strings.ToLower(strings.ReplaceAll(per.IDName, " ", ".")) + "@mail.co.id"
+	c[1] = per.GAID
+	c[2] = per.BankNo[:16]
+}
 
 // Path is the API's path.
 const Path = "/check/risk_report"
@@ -38,7 +54,7 @@ type Sim struct {
 	recent map[string][]time.Time // parameters digest → call times within the window
 }
 
-var jakarta = mustLoad(TimeZone)
+var jakarta = mustLoad(accuauth.TimeZone)
 
 func mustLoad(name string) *time.Location {
 	loc, err := time.LoadLocation(name)
@@ -129,7 +145,7 @@ func (sim *Sim) Serve(s *sandbox.Server, w http.ResponseWriter, r *http.Request)
 		writeStatus(w, "ABNORMAL_BEHAVIOURS_DETECTED", "", rid)
 		return
 	}
-	rep, hit := reportFor(pop, who)
+	rep, hit := ReportFor(pop, who)
 	if !hit {
 		writeStatus(w, "NOT_HIT", "", rid)
 		return
@@ -209,7 +225,7 @@ func validate(p map[string]string) string {
 	if v := p["bankcard"]; v != "" && (!allDigits(v) || len(v) < 8 || len(v) > 24) {
 		return "argument 'bankcard': invalid format"
 	}
-	if v := p["gaid"]; v != "" && !gaidRe.MatchString(v) {
+	if v := p["gaid"]; v != "" && !accuauth.ValidGAID(v) {
 		return "argument 'gaid': invalid format"
 	}
 	if v := p["email"]; v != "" {
@@ -282,8 +298,8 @@ func (sim *Sim) abnormal(p map[string]string, now time.Time) bool {
 	return len(kept) > AbnormalLimit
 }
 
-// report is the risk report in the document's example field order.
-type report struct {
+// Report is the risk report in the document's example field order.
+type Report struct {
 	PastOverdueNum              int     `json:"past_overdue_num"`
 	PastOverdueRate             float64 `json:"past_overdue_rate"`
 	PastOverdueAmountMax        float64 `json:"past_overdue_amount_max"`
@@ -307,20 +323,20 @@ type report struct {
 	UnsettledOverdueDaysMax     int     `json:"unsettled_overdue_days_max"`
 }
 
-// reportFor is person i's deterministic report: ~20% of the population
+// ReportFor is person i's deterministic report: ~20% of the population
 // (and every outsider) is not hit; the others have 1–10 past orders, each
 // overdue with a probability growing with the latent risk, overdue amounts
 // of 500–10,000 and days skewed by risk, and some of the overdue orders
 // still unsettled. Every figure is computed from that order list, so the
 // report is consistent (num ≥ 3days_num ≥ 5days_num, min ≤ avg ≤ max,
 // total = sum, rates in 0..1, unsettled ⊆ past).
-func reportFor(pop *sandbox.Population, i int) (report, bool) {
+func ReportFor(pop *sandbox.Population, i int) (Report, bool) {
 	if i < 0 {
-		return report{}, false
+		return Report{}, false
 	}
 	r := pop.Rand(i, "accuauth")
 	if r.Float64() < 0.20 {
-		return report{}, false
+		return Report{}, false
 	}
 	risk := pop.Risk(i)
 	orders := 1 + r.IntN(10)
@@ -357,7 +373,7 @@ func reportFor(pop *sandbox.Population, i int) (report, bool) {
 		}
 		return len(os), amin, amax, atotal, dmin, dmax, dtotal, over3, over5
 	}
-	var rep report
+	var rep Report
 	n, amin, amax, atotal, dmin, dmax, dtotal, over3, over5 := stats(past)
 	rep.PastOverdueNum = n
 	rep.PastOverdueRate = round(float64(n)/float64(orders), 4)
@@ -400,7 +416,7 @@ func requestID(p map[string]string) string {
 
 type okAnswer struct {
 	Status    string `json:"status"`
-	Result    report `json:"result"`
+	Result    Report `json:"result"`
 	RequestID string `json:"request_id"`
 }
 
@@ -415,10 +431,10 @@ type errAnswer struct {
 // status (forced by a test) goes out as HTTP 400.
 func writeStatus(w http.ResponseWriter, status, reason, rid string) {
 	code := http.StatusBadRequest
-	if cl, ok := statuses[status]; ok {
-		code = cl.http
+	if httpStatus, desc, ok := accuauth.StatusHTTP(status); ok {
+		code = httpStatus
 		if reason == "" {
-			reason = cl.reason
+			reason = desc
 		}
 	}
 	writeJSON(w, code, errAnswer{Status: status, Reason: reason, RequestID: rid})
