@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/riskbatch/riskbatch/providers/sandbox"
+	_ "github.com/riskbatch/riskbatch/providers/sandbox/allsims" // the simulators' default keys (bench.keys)
 )
 
 // Config is one `riskbatch bench` invocation: the flags, and what the
