@@ -19,3 +19,18 @@ func CheckEndpoint(endpoint string) (*url.URL, error) {
 	}
 	return u, nil
 }
+
+// ReadConfig is how every vendor's New opens: the job's options decoded
+// into the vendor's options struct O (DecodeOptions: unknown keys
+// rejected), then the endpoint checked (CheckEndpoint).
+func ReadConfig[O any](cfg Config) (*O, *url.URL, error) {
+	o := new(O)
+	if err := DecodeOptions(cfg.Options, o); err != nil {
+		return nil, nil, err
+	}
+	u, err := CheckEndpoint(cfg.Endpoint)
+	if err != nil {
+		return nil, nil, err
+	}
+	return o, u, nil
+}

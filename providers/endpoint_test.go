@@ -1,6 +1,7 @@
 package providers_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/riskbatch/riskbatch/providers"
@@ -39,5 +40,23 @@ func TestCheckEndpoint(t *testing.T) {
 		if got := err.Error(); got != wantErr {
 			t.Errorf("CheckEndpoint(%q): error %q; want %q (never the value)", tc.endpoint, got, wantErr)
 		}
+	}
+}
+
+// ReadConfig decodes the options (an unknown key is refused before the
+// endpoint is looked at) and checks the endpoint.
+func TestReadConfig(t *testing.T) {
+	type options struct {
+		Channel string `yaml:"channel"`
+	}
+	o, u, err := providers.ReadConfig[options](providers.Config{Endpoint: "https://api.tongdun.cn/fraud/promo/v2", Options: map[string]any{"channel": "web"}})
+	if err != nil || o.Channel != "web" || u.Path != "/fraud/promo/v2" {
+		t.Fatalf("ReadConfig = %+v, %v, %v", o, u, err)
+	}
+	if _, _, err := providers.ReadConfig[options](providers.Config{Endpoint: "not-a-url", Options: map[string]any{"chanel": "web"}}); err == nil || !strings.Contains(err.Error(), "did you mean channel?") {
+		t.Errorf("an unknown option: %v", err)
+	}
+	if _, _, err := providers.ReadConfig[options](providers.Config{Endpoint: "not-a-url"}); err == nil || err.Error() != "endpoint is not an absolute URL (want https://host/path)" {
+		t.Errorf("a bad endpoint: %v", err)
 	}
 }

@@ -73,11 +73,8 @@ type Client struct {
 
 // New builds an AccuAuth provider from the job.
 func New(cfg providers.Config) (providers.Provider, error) {
-	var o Options
-	if err := providers.DecodeOptions(cfg.Options, &o); err != nil {
-		return nil, err
-	}
-	if _, err := providers.CheckEndpoint(cfg.Endpoint); err != nil {
+	o, _, err := providers.ReadConfig[Options](cfg)
+	if err != nil {
 		return nil, err
 	}
 	c := &Client{endpoint: cfg.Endpoint}

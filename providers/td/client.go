@@ -89,11 +89,7 @@ type Client struct {
 
 // New builds a TD provider from the job.
 func New(cfg providers.Config) (providers.Provider, error) {
-	var o Options
-	if err := providers.DecodeOptions(cfg.Options, &o); err != nil {
-		return nil, err
-	}
-	u, err := providers.CheckEndpoint(cfg.Endpoint)
+	o, u, err := providers.ReadConfig[Options](cfg)
 	if err != nil {
 		return nil, err
 	}
