@@ -27,6 +27,9 @@ const (
 	ProductV2 = "queryV2"
 )
 
+// TimeZone is the vendor's quota day: China has one zone.
+const TimeZone = "Asia/Shanghai"
+
 func init() {
 	providers.Register(providers.Spec{
 		Kind: "juhe",
@@ -35,7 +38,7 @@ func init() {
 			{Name: "key", Required: true, Doc: "the appkey (个人中心 → 我的数据)"},
 			{Name: "openid", Doc: "the account's OpenID; needed only with aes: true (it derives the AES key)"},
 		},
-		TimeZone: "Asia/Shanghai",
+		TimeZone: TimeZone,
 		Market:   providers.MarketCN,
 		New:      New,
 		Endpoint: "http://apis.juhe.cn/anti_fraud/queryV2",

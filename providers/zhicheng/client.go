@@ -21,6 +21,9 @@ import (
 	"github.com/riskbatch/riskbatch/providers/wire"
 )
 
+// TimeZone is the vendor's quota day: China has one zone.
+const TimeZone = "Asia/Shanghai"
+
 func init() {
 	providers.Register(providers.Spec{
 		Kind: "zhicheng",
@@ -29,7 +32,7 @@ func init() {
 			{Name: "user_name", Required: true, Doc: "the user name Zhicheng issued (test accounts end in _testusr)"},
 			{Name: "sign", Required: true, Doc: "the user's RC4 secret, sent as-is in the form"},
 		},
-		TimeZone: "Asia/Shanghai",
+		TimeZone: TimeZone,
 		Market:   providers.MarketCN,
 		New:      New,
 		Endpoint: "https://starapi.zhichengcredit.com/submit",

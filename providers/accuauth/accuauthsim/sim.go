@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/providers/accuauth"
 	"github.com/riskbatch/riskbatch/providers/pii"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
@@ -54,15 +55,7 @@ type Sim struct {
 	recent map[string][]time.Time // parameters digest → call times within the window
 }
 
-var jakarta = mustLoad(accuauth.TimeZone)
-
-func mustLoad(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return time.FixedZone(name, 7*3600)
-	}
-	return loc
-}
+var jakarta = providers.Zone(accuauth.TimeZone) // the client's registered zone
 
 // Name implements sandbox.Vendor.
 func (*Sim) Name() string { return "accuauth" }
@@ -214,7 +207,7 @@ func validate(p map[string]string) string {
 		if _, ok := normalizeMobile(mob); !ok {
 			return "argument 'mobile': invalid format"
 		}
-	} else if len(md) != 32 || !isHex(md) {
+	} else if len(md) != 32 || !pii.IsHex(md) {
 		return "argument 'mobile_md5': invalid format"
 	}
 	if v := p["idcard"]; v != "" {
@@ -454,14 +447,4 @@ func allDigits(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-func isHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i] | 0x20
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }

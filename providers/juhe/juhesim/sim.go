@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/providers/juhe"
 	"github.com/riskbatch/riskbatch/providers/pii"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
@@ -22,15 +23,7 @@ func init() { sandbox.RegisterVendor(func() sandbox.Vendor { return Sim{} }) }
 // Sim simulates both Juhe products at their real paths.
 type Sim struct{}
 
-var shanghai = mustLoad("Asia/Shanghai")
-
-func mustLoad(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return time.FixedZone(name, 8*3600)
-	}
-	return loc
-}
+var shanghai = providers.Zone(juhe.TimeZone) // the client's registered zone
 
 // Name implements sandbox.Vendor.
 func (Sim) Name() string { return "juhe" }
@@ -245,28 +238,18 @@ func validField(v string, d pii.Digest, plainLen int) bool {
 	case pii.None:
 		return len(v) == plainLen
 	case pii.MD5:
-		return len(v) == 32 && isHex(v)
+		return len(v) == 32 && pii.IsHex(v)
 	default:
-		return len(v) == 64 && isHex(v)
+		return len(v) == 64 && pii.IsHex(v)
 	}
 }
 
 // validName: a plain name has at most 30 characters, an MD5 name is 32 hex.
 func validName(v string, d pii.Digest) bool {
 	if d == pii.MD5 {
-		return len(v) == 32 && isHex(v)
+		return len(v) == 32 && pii.IsHex(v)
 	}
 	return len([]rune(v)) <= 30
-}
-
-func isHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i] | 0x20
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 func pick(cond bool, a, b int) int {

@@ -20,6 +20,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 	"github.com/riskbatch/riskbatch/providers/td"
 )
@@ -35,7 +36,7 @@ var genNames = []string{"account_id", "ip", "black_box", "event_time", "decision
 
 var (
 	genEvents = []string{"marketing", "get_coupon", "withdraw", "invite", "activate", "marketing_exchange"}
-	genStart  = time.Date(2026, 10, 1, 9, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	genStart  = time.Date(2026, 10, 1, 9, 0, 0, 0, shanghai)
 )
 
 // genCells fills genNames for row n about person i: one event every 37
@@ -52,15 +53,7 @@ type Sim struct{}
 // Path is where the simulator serves the API.
 const Path = "/fraud/promo/v2"
 
-var shanghai = mustLoad(td.DefaultTimeZone)
-
-func mustLoad(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return time.FixedZone(name, 8*3600)
-	}
-	return loc
-}
+var shanghai = providers.Zone(td.DefaultTimeZone) // the client's registered zone
 
 // Name implements sandbox.Vendor.
 func (Sim) Name() string { return "td" }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/providers/pii"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 	"github.com/riskbatch/riskbatch/providers/zhicheng"
@@ -56,15 +57,7 @@ const VendorName = "zhicheng"
 // Sim simulates POST /submit for fraud.screening.advance.api.
 type Sim struct{}
 
-var shanghai = mustLoad("Asia/Shanghai")
-
-func mustLoad(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return time.FixedZone(name, 8*3600)
-	}
-	return loc
-}
+var shanghai = providers.Zone(zhicheng.TimeZone) // the client's registered zone
 
 // Name implements sandbox.Vendor.
 func (Sim) Name() string { return VendorName }
