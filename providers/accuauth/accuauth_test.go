@@ -128,6 +128,7 @@ func TestPrepareOptionalFieldWarns(t *testing.T) {
 		{"bad nik", "nik", "3171014101900000", "idcard", "nik_serial", "317101******0000"},
 		{"12-digit nik", "ktp", "330114120694", "idcard", "nik_length", ""},
 		{"bad bankcard", "bankcard", "6222-XXXX-1111", "bankcard", "bankcard_format", ""},
+		{"21-digit bankcard", "bankcard", "6222 0000 1111 2222 33333", "bankcard", "bankcard_format", ""}, // pii.BankCard: at most 20
 		{"bad gaid", "gaid", "not-a-uuid", "gaid", "gaid_format", ""},
 		{"bad email", "e-mail", "budi@localhost", "email", "email_format", "b***@localhost"},
 	}

@@ -112,7 +112,7 @@ func (c *Client) Inputs() []providers.Input {
 		{Name: "idcard", Kind: providers.PIINIK, Aliases: []string{"nik", "ktp", "no_ktp"}, Doc: "NIK (16 digits), optional",
 			Check: "optional: `pii.NIK` (16 digits, province, DDMMYY with +40 for women, serial ≠ 0000); a failure leaves it out of the request with a warning"},
 		{Name: "bankcard", Kind: providers.PIIBankCard, Aliases: []string{"bank_card", "银行卡号"}, Doc: "bank card number, optional",
-			Check: "optional: spaces and dashes removed, then 8–24 digits; a failure leaves it out of the request with a warning"},
+			Check: "optional: `pii.BankCard` (full-width digits folded, spaces and dashes removed), then 1–20 digits — the one bank-card rule, Zhicheng's document's, as AccuAuth's document gives none; a failure leaves it out of the request with a warning"},
 		{Name: "gaid", Aliases: []string{"idfv", "advertising_id"}, Doc: "Google Advertising ID or Apple IDFV, optional",
 			Check: "optional: a UUID with or without dashes, sent as written; a failure leaves it out of the request with a warning"},
 		{Name: "email", Kind: providers.PIIEmail, Aliases: []string{"e-mail", "邮箱"}, Doc: "e-mail address, optional",
@@ -139,9 +139,7 @@ type param struct{ name, value string }
 type payload struct{ params []param }
 
 var (
-	gaidRe     = regexp.MustCompile(`^[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}$`)
-	cardStrip  = strings.NewReplacer(" ", "", "-", "")
-	cardDigits = regexp.MustCompile(`^[0-9]{8,24}$`)
+	gaidRe = regexp.MustCompile(`^[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}$`)
 )
 
 // Prepare validates and encodes one row. A 32-hex mobile is taken as an
@@ -179,8 +177,8 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 		}
 	}
 	if raw = rec.Get("bankcard"); raw != "" {
-		if card := cardStrip.Replace(raw); !cardDigits.MatchString(card) {
-			warns = append(warns, rec.Warning("bankcard", "bankcard_format", "is not 8-24 digits (spaces and dashes allowed)", pii.MaskID(raw)))
+		if card, err := pii.BankCard(raw); err != nil {
+			warns = append(warns, rec.Warning("bankcard", "bankcard_format", "is not a bank card number of at most 20 digits (spaces and dashes allowed)", pii.MaskID(raw)))
 		} else {
 			ps = append(ps, param{"bankcard", card})
 		}

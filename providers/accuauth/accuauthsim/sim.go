@@ -215,7 +215,7 @@ func validate(p map[string]string) string {
 			return "argument 'idcard': invalid format"
 		}
 	}
-	if v := p["bankcard"]; v != "" && (!allDigits(v) || len(v) < 8 || len(v) > 24) {
+	if v := p["bankcard"]; v != "" && !pii.IsBankCard(v) {
 		return "argument 'bankcard': invalid format"
 	}
 	if v := p["gaid"]; v != "" && !accuauth.ValidGAID(v) {
