@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 	"github.com/riskbatch/riskbatch/sinks"
 )
@@ -33,8 +34,8 @@ func newGenCommand() *cobra.Command {
 			if format != "csv" && format != "xlsx" {
 				return &usageError{msg: fmt.Sprintf("gen: --format %q: want csv or xlsx", format)}
 			}
-			if cfg.Market != "cn" && cfg.Market != "id" {
-				return &usageError{msg: fmt.Sprintf("gen: --market %q: want cn or id", cfg.Market)}
+			if cfg.Market != providers.MarketCN && cfg.Market != providers.MarketID {
+				return &usageError{msg: fmt.Sprintf("gen: --market %q: want %s or %s", cfg.Market, providers.MarketCN, providers.MarketID)}
 			}
 			for _, p := range []float64{cfg.Invalid, cfg.Duplicates, cfg.Unknown} {
 				if p < 0 || p > 1 {
@@ -58,13 +59,24 @@ func newGenCommand() *cobra.Command {
 	f.Int64Var(&cfg.Seed, "seed", 0, "population seed (the sandbox's --seed / sandbox_options.seed)")
 	f.IntVar(&cfg.Population, "population", 100000, "population size (the sandbox's); people are drawn without replacement, so more fresh rows than this repeat people")
 	f.Int64Var(&cfg.Draw, "draw", 0, "seed of the row sampling (default: --seed)")
-	f.StringVar(&cfg.Market, "market", "cn", "cn: Chinese applicants (Juhe, Zhicheng, TD columns); id: Indonesian (AccuAuth)")
+	f.StringVar(&cfg.Market, "market", providers.MarketCN, marketHelp())
 	f.Float64Var(&cfg.Invalid, "invalid", 0, "share of rows with damage (bad check digit, Excel notation, ...)")
 	f.Float64Var(&cfg.Duplicates, "duplicates", 0, "share of rows repeating an earlier person")
 	f.Float64Var(&cfg.Unknown, "unknown", 0, "share of people outside the population (no-hits)")
 	f.BoolVar(&cfg.Label, "label", false, "add a 0/1 label column (bad loan) for back-tests")
 	f.BoolVar(&bom, "bom", false, "write a UTF-8 BOM (CSV) for Excel")
 	return cmd
+}
+
+// marketHelp says which registered vendors' columns each market's file has.
+func marketHelp() string {
+	byMarket := map[string][]string{}
+	for _, kind := range providers.Kinds() {
+		spec, _ := providers.Lookup(kind)
+		byMarket[spec.Market] = append(byMarket[spec.Market], kind)
+	}
+	return fmt.Sprintf("%s: Chinese applicants (%s columns); %s: Indonesian (%s)",
+		providers.MarketCN, strings.Join(byMarket[providers.MarketCN], ", "), providers.MarketID, strings.Join(byMarket[providers.MarketID], ", "))
 }
 
 // writeGenFile writes a generated applicant file (format csv or xlsx) to
