@@ -224,8 +224,8 @@ func TestStrictVendorNeverThrottled(t *testing.T) {
 				// than the 2 ms tolerance. Say so, with the load, rather than
 				// leave it to be taken for a pacing fault.
 				load, _ := os.ReadFile("/proc/loadavg")
-				t.Errorf("throttled: summary %d, raw.jsonl %d, simulator %d calls vs %d billed; want 0, 0, equal (load average %s)",
-					r.throttled, raw429, r.sbCalls, r.sbBill, strings.TrimSpace(string(load)))
+				t.Errorf("throttled: summary %d, raw.jsonl %d, simulator %d calls vs %d billed; want 0, 0, equal (load average %s); %s",
+					r.throttled, raw429, r.sbCalls, r.sbBill, strings.TrimSpace(string(load)), throttledWhere(r.raw))
 			}
 			// Every row answered once; any call beyond that was a throttled one,
 			// reported above.
@@ -236,4 +236,20 @@ func TestStrictVendorNeverThrottled(t *testing.T) {
 			t.Logf("%s: %d calls, %d throttled, %.1f calls/s", tc.name(), r.calls, r.throttled, r.rate)
 		})
 	}
+}
+
+// throttledWhere says where in the run each throttled answer came: its key, the
+// how-manieth call of that key it was, and when (after the run's first answer).
+func throttledWhere(raw []ltRawLine) string {
+	sorted := slices.Clone(raw)
+	slices.SortFunc(sorted, func(a, b ltRawLine) int { return a.Time.Compare(b.Time) })
+	n := map[string]int{}
+	var where []string
+	for _, l := range sorted {
+		n[l.Key]++
+		if l.HTTPStatus == http.StatusTooManyRequests || l.Outcome == "throttled" {
+			where = append(where, fmt.Sprintf("key %s call %d at +%v", l.Key, n[l.Key], l.Time.Sub(sorted[0].Time).Round(time.Millisecond)))
+		}
+	}
+	return "throttled: " + strings.Join(where, ", ")
 }
