@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/riskbatch/riskbatch/pipeline/cache"
+	"github.com/riskbatch/riskbatch/pipeline/journal"
 	"github.com/riskbatch/riskbatch/sinks"
 )
 
@@ -150,7 +151,7 @@ func (e *engine) fromCache(ctx context.Context, p *provRun, rowNum int, identity
 		return pairResult{}, false
 	}
 	at := ent.Fetched.UnixMilli()
-	off, jerr := e.jr.Append(&JournalRecord{Type: RecordOutcome, Row: rowNum, Provider: p.cfg.Name, Run: e.runNo, Outcome: ent.Status, Status: ent.Status, Code: ent.Code, Values: ent.Values, Digest: digest, Source: SourceCache, FetchedAt: at})
+	off, jerr := e.jr.Append(&journal.Record{Type: journal.TypeOutcome, Row: rowNum, Provider: p.cfg.Name, Run: e.runNo, Outcome: ent.Status, Status: ent.Status, Code: ent.Code, Values: ent.Values, Digest: digest, Source: SourceCache, FetchedAt: at})
 	if jerr != nil {
 		e.envFail("journal write", jerr)
 		return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped: the journal cannot be written", journal: -1}, true

@@ -5,6 +5,8 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+
+	"github.com/riskbatch/riskbatch/pipeline/journal"
 )
 
 // Totals across passes: a job resumed three times has four passes; today's
@@ -33,7 +35,7 @@ type journalTotals struct {
 }
 
 // scanPriorTotals reads the journal before this pass makes its first call.
-func scanPriorTotals(journal string) (map[string]*journalTotals, error) {
+func scanPriorTotals(path string) (map[string]*journalTotals, error) {
 	out := map[string]*journalTotals{}
 	get := func(p string) *journalTotals {
 		t := out[p]
@@ -53,15 +55,15 @@ func scanPriorTotals(journal string) (map[string]*journalTotals, error) {
 		}
 		clear(pending)
 	}
-	_, err := ScanJournal(journal, func(r *JournalRecord, _ int64) error {
+	_, err := journal.Scan(path, func(r *journal.Record, _ int64) error {
 		switch r.Type {
-		case RecordIntent:
+		case journal.TypeIntent:
 			if r.Run != run {
 				orphans()
 				run = r.Run
 			}
 			pending[r.AttemptID] = r.Provider
-		case RecordOutcome:
+		case journal.TypeOutcome:
 			if r.AttemptID == 0 {
 				return nil // served from the answer cache: no call
 			}

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/riskbatch/riskbatch/pipeline/journal"
 	"github.com/riskbatch/riskbatch/pipeline/logging"
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/ratelimit"
@@ -149,7 +150,7 @@ type engine struct {
 	provs  []*provRun
 	client *http.Client
 	raw    *sinks.RawLog
-	jr     *Journal
+	jr     *journal.Journal
 	state  *jobState
 	seq    atomic.Uint64
 	runNo  int
@@ -895,7 +896,7 @@ func (c *pairCall) record(s *slot, a *attemptResult) recorded {
 		p.inDoubt.Add(1)
 		ks.inDoubt.Add(1)
 	}
-	jrec := &JournalRecord{Type: RecordOutcome, Row: c.row, Provider: p.cfg.Name, AttemptID: s.attemptID, KeyID: s.key.ID, Outcome: string(res.Outcome), Code: res.Code, Billed: billed, InDoubt: a.inDoubt}
+	jrec := &journal.Record{Type: journal.TypeOutcome, Row: c.row, Provider: p.cfg.Name, AttemptID: s.attemptID, KeyID: s.key.ID, Outcome: string(res.Outcome), Code: res.Code, Billed: billed, InDoubt: a.inDoubt}
 	if res.Outcome.Final() {
 		jrec.Status = string(res.Outcome)
 		jrec.Values = res.Values
@@ -1044,7 +1045,7 @@ func (e *engine) attempt(p *provRun, s *slot, req *providers.Request, rowNum int
 		return attemptResult{res: providers.Result{Outcome: providers.Fatal, Code: "request", Message: e.red.Err(err).Error()}}
 	}
 	hreq.Header["User-Agent"] = e.userAgent
-	if _, err := e.jr.Append(&JournalRecord{Type: RecordIntent, Row: rowNum, Provider: p.cfg.Name, AttemptID: s.attemptID, KeyID: s.key.ID, Run: e.runNo}); err != nil {
+	if _, err := e.jr.Append(&journal.Record{Type: journal.TypeIntent, Row: rowNum, Provider: p.cfg.Name, AttemptID: s.attemptID, KeyID: s.key.ID, Run: e.runNo}); err != nil {
 		// No intent, no call: a call the journal does not know of could be
 		// paid for twice.
 		e.envFail("journal write", err)

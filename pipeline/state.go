@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riskbatch/riskbatch/pipeline/journal"
 	"github.com/riskbatch/riskbatch/sinks"
 )
 
@@ -20,7 +21,7 @@ import (
 //
 //	manifest.json  input fingerprint, the settings that affect results (never
 //	               secrets), tool version, run count, whether the last run completed
-//	journal.log    every attempt's intent and outcome (see Journal)
+//	journal.log    every attempt's intent and outcome (see package journal)
 //
 // run on a completed state starts over; on an incomplete one it refuses and
 // names resume and --fresh. resume reuses every journaled answer.
@@ -50,7 +51,7 @@ type inputFingerprint struct {
 type jobState struct {
 	dir      string
 	manifest manifest
-	journal  *Journal
+	journal  *journal.Journal
 	reader   *os.File // read side of the journal, for answers reused by offset
 	notes    []string
 	inDoubt  int
@@ -201,7 +202,7 @@ func openJobState(outDir string, job *Job, inPath string, opts Options) (*jobSta
 	if err := st.writeManifest(); err != nil {
 		return nil, err
 	}
-	st.journal, err = OpenJournal(jpath)
+	st.journal, err = journal.Open(jpath)
 	if err != nil {
 		return nil, err
 	}
@@ -230,9 +231,9 @@ func (st *jobState) load(path string) error {
 	open := map[uint64]pairKey{} // the current run's intents without an outcome
 	orphans := map[pairKey]int{} // earlier runs' open intents, not settled since
 	run := -1
-	note, err := ScanJournal(path, func(r *JournalRecord, off int64) error {
+	note, err := journal.Scan(path, func(r *journal.Record, off int64) error {
 		switch r.Type {
-		case RecordIntent:
+		case journal.TypeIntent:
 			if r.Run != run {
 				for _, k := range open {
 					orphans[k]++
@@ -241,7 +242,7 @@ func (st *jobState) load(path string) error {
 				run = r.Run
 			}
 			open[r.AttemptID] = pairKey{r.Row, r.Provider}
-		case RecordOutcome:
+		case journal.TypeOutcome:
 			delete(open, r.AttemptID)
 			if r.Status != "" {
 				delete(orphans, pairKey{r.Row, r.Provider})
@@ -292,8 +293,8 @@ func (st *jobState) seedDedupe(provider string, d *dedupe) {
 	delete(st.prior, provider)
 }
 
-func (st *jobState) readResult(off int64) (*JournalRecord, error) {
-	return ReadRecordAt(st.reader, off)
+func (st *jobState) readResult(off int64) (*journal.Record, error) {
+	return journal.ReadAt(st.reader, off)
 }
 
 func (st *jobState) writeManifest() error {

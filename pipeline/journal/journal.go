@@ -1,4 +1,9 @@
-package pipeline
+// Package journal is a job's journal: the append-only file of attempt
+// records that resume trusts (docs/state-and-resume.md, "Where the state lives"). It
+// owns the record's on-disk form (the hand-written encoder, the checksum,
+// the parser), durable appends and reading back, torn last line included;
+// what the records mean to a run is the engine's (pipeline).
+package journal
 
 import (
 	"bufio"
@@ -44,12 +49,12 @@ type Journal struct {
 
 const commitEvery = 50 * time.Millisecond
 
-// JournalRecord is one line of the journal. The JSON keys are one or two
+// Record is one line of the journal. The JSON keys are one or two
 // letters to keep a record per attempt short; they are the on-disk format
 // and never change (a journal written by an older binary must resume), so a
 // new field takes a new key. docs/state-and-resume.md lists them.
-type JournalRecord struct {
-	Type string `json:"t"` // RecordIntent or RecordOutcome
+type Record struct {
+	Type string `json:"t"` // TypeIntent or TypeOutcome
 	Row  int    `json:"r"` // 1-based data row
 	// Provider is the job's provider name.
 	Provider string `json:"p"`
@@ -78,9 +83,9 @@ type JournalRecord struct {
 	// Digest is the dedupe digest of the request (hex, 16 bytes) on a final
 	// outcome: a later run reuses the answer for an identical request.
 	Digest string `json:"d,omitempty"`
-	// Source is SourceCache for an answer served from the answer cache (no
-	// call; FetchedAt is when the vendor gave it, unix ms); empty for a
-	// vendor's answer.
+	// Source is "cache" (pipeline.SourceCache) for an answer served from the
+	// answer cache (no call; FetchedAt is when the vendor gave it, unix ms);
+	// empty for a vendor's answer.
 	Source    string `json:"src,omitempty"`
 	FetchedAt int64  `json:"at,omitempty"`
 	// InDoubt marks an outcome whose request left but whose answer never
@@ -90,14 +95,14 @@ type JournalRecord struct {
 
 // The record types.
 const (
-	RecordIntent  = "i" // written before the request leaves
-	RecordOutcome = "o" // written when the answer or the error arrives
+	TypeIntent  = "i" // written before the request leaves
+	TypeOutcome = "o" // written when the answer or the error arrives
 )
 
-// appendJournalRecord appends r as the JSON object encoding/json writes for
-// JournalRecord (same keys, order and omitempty), without reflection: two
+// appendRecord appends r as the JSON object encoding/json writes for
+// Record (same keys, order and omitempty), without reflection: two
 // records per HTTP attempt made the encoder a visible share of a run's CPU.
-func appendJournalRecord(b []byte, r *JournalRecord) []byte {
+func appendRecord(b []byte, r *Record) []byte {
 	b = append(b, `{"t":`...)
 	b = sinks.AppendJSONString(b, r.Type)
 	b = append(b, `,"r":`...)
@@ -151,8 +156,8 @@ func appendJournalRecord(b []byte, r *JournalRecord) []byte {
 	return append(b, '}')
 }
 
-// OpenJournal opens (creating, mode 0600) the journal for appending.
-func OpenJournal(path string) (*Journal, error) {
+// Open opens (creating, mode 0600) the journal for appending.
+func Open(path string) (*Journal, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open journal: %w", err)
@@ -182,7 +187,7 @@ func (j *Journal) committer() {
 }
 
 // Append writes one record and returns its offset in the file.
-func (j *Journal) Append(r *JournalRecord) (int64, error) {
+func (j *Journal) Append(r *Record) (int64, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.err != nil {
@@ -192,7 +197,7 @@ func (j *Journal) Append(r *JournalRecord) (int64, error) {
 		return 0, errors.New("journal closed")
 	}
 	b := append(j.buf[:0], "00000000 "...)
-	b = appendJournalRecord(b, r)
+	b = appendRecord(b, r)
 	b = append(b, '\n')
 	j.buf = b
 	sum := crc32.ChecksumIEEE(b[9 : len(b)-1])
@@ -242,8 +247,8 @@ func (j *Journal) Close() error {
 	return err
 }
 
-// ReadRecordAt reads the record at off (an offset returned by Append or Load).
-func ReadRecordAt(f *os.File, off int64) (*JournalRecord, error) {
+// ReadAt reads the record at off (an offset returned by Append or Load).
+func ReadAt(f *os.File, off int64) (*Record, error) {
 	// Records are short; read a window and grow it if a line is longer.
 	size := 4096
 	for {
@@ -264,7 +269,7 @@ func ReadRecordAt(f *os.File, off int64) (*JournalRecord, error) {
 	}
 }
 
-func parseRecord(line []byte) (*JournalRecord, error) {
+func parseRecord(line []byte) (*Record, error) {
 	if len(line) < 10 || line[8] != ' ' {
 		return nil, errors.New("malformed record")
 	}
@@ -276,18 +281,18 @@ func parseRecord(line []byte) (*JournalRecord, error) {
 	if got != uint32(want[0])<<24|uint32(want[1])<<16|uint32(want[2])<<8|uint32(want[3]) {
 		return nil, errors.New("checksum mismatch")
 	}
-	var r JournalRecord
+	var r Record
 	if err := json.Unmarshal(line[9:], &r); err != nil {
 		return nil, fmt.Errorf("bad record: %w", err)
 	}
 	return &r, nil
 }
 
-// ScanJournal reads every record of the journal at path in order, calling fn
+// Scan reads every record of the journal at path in order, calling fn
 // with each record and its offset. A torn or damaged LAST record is cut off
 // the file (truncated, so appends continue cleanly) and reported in the
 // returned note; damage before the end is an error naming the offset.
-func ScanJournal(path string, fn func(r *JournalRecord, off int64) error) (note string, err error) {
+func Scan(path string, fn func(r *Record, off int64) error) (note string, err error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0o600)
 	if errors.Is(err, os.ErrNotExist) {
 		return "", nil
@@ -309,7 +314,7 @@ func ScanJournal(path string, fn func(r *JournalRecord, off int64) error) (note 
 			return "", fmt.Errorf("read journal %s: %w", path, rerr)
 		}
 		complete := len(b) > 0 && b[len(b)-1] == '\n'
-		var rec *JournalRecord
+		var rec *Record
 		var perr error
 		if complete {
 			rec, perr = parseRecord(b[:len(b)-1])
