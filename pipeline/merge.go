@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/riskbatch/riskbatch/pipeline/logging"
 )
 
 // Merge puts the outputs of a sharded run (`run --shard i/n` on several
@@ -25,6 +27,10 @@ import (
 // identical results); the per-provider call, billing and key figures are
 // the shards' sums. Every shard must be complete, made from the same input
 // file and settings, and the set must be exactly shards 0..n-1 of one n.
+//
+// Like Run, it returns the summary of a merge that ran, whatever its
+// outcome (a row no shard's journal holds is deferred: incomplete), and
+// an error only for a merge refused or stopped before or outside the rows.
 func Merge(ctx context.Context, job *Job, shardDirs []string, opts Options) (*Summary, error) {
 	if len(shardDirs) == 0 {
 		return nil, configErr("merge: no shard folders given")
@@ -83,8 +89,15 @@ func Merge(ctx context.Context, job *Job, shardDirs []string, opts Options) (*Su
 	if err != nil {
 		return nil, err
 	}
-	if sum.Outcome != OutcomeComplete {
-		return sum, fmt.Errorf("merge: some rows have no answer in the shards (see errors.csv in %s): were the shards run on this input with this job?", outDir)
+	if sum.Outcome == OutcomeIncomplete {
+		// The summary's outcome (and exit code) says it; this says why.
+		log := opts.Logger
+		if log == nil && opts.Log != nil {
+			log, _ = logging.New(opts.Log, logging.Options{})
+		}
+		if log != nil {
+			log.Error(fmt.Sprintf("merge: some rows have no answer in the shards (see errors.csv in %s): were the shards run on this input with this job?", outDir))
+		}
 	}
 	return sum, nil
 }

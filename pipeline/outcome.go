@@ -29,6 +29,16 @@ const (
 	OutcomeSIGTERM Outcome = "SIGTERM"
 )
 
+// setOutcome records how the run ended, and the exit code the caller's
+// table (Options.ExitCode, cmd/riskbatch/exitcodes.go) gives it, so that
+// summary.json's exit_code is the process's.
+func (e *engine) setOutcome(sum *Summary, o Outcome) {
+	sum.Outcome = o
+	if e.opts.ExitCode != nil {
+		sum.ExitCode = e.opts.ExitCode(o)
+	}
+}
+
 // BusyError: another process holds the job's lock. Nothing was done.
 type BusyError struct {
 	Dir    string // the output dir

@@ -274,20 +274,18 @@ func (e *engine) finishSummary(sum *Summary, ctx context.Context) {
 			sig = e.opts.Signal()
 		}
 		sum.Stopped = sig
-		sum.Outcome = OutcomeSIGINT
+		o := OutcomeSIGINT
 		if sig == "SIGTERM" {
-			sum.Outcome = OutcomeSIGTERM
+			o = OutcomeSIGTERM
 		}
+		e.setOutcome(sum, o)
 		sum.Complete = false
 	case fatal:
-		sum.Outcome = OutcomeProviderStopped
+		e.setOutcome(sum, OutcomeProviderStopped)
 	case incomplete:
-		sum.Outcome = OutcomeIncomplete
+		e.setOutcome(sum, OutcomeIncomplete)
 	default:
-		sum.Outcome = OutcomeComplete
-	}
-	if e.opts.ExitCode != nil {
-		sum.ExitCode = e.opts.ExitCode(sum.Outcome)
+		e.setOutcome(sum, OutcomeComplete)
 	}
 	if !sum.Complete {
 		sum.Resume = e.opts.ResumeCommand

@@ -417,12 +417,9 @@ func (e *engine) envFail(op string, err error) {
 func (e *engine) endOnEnvFailure(ctx context.Context, sum *Summary, out *outputs, st *jobState, envErr *EnvError, committed *bool) (*Summary, error) {
 	e.finishSummary(sum, ctx)
 	sum.Complete = false
-	sum.Outcome = OutcomeEnvironment
+	e.setOutcome(sum, OutcomeEnvironment)
 	sum.Failure = envErr.Error()
 	sum.Resume = e.opts.ResumeCommand
-	if e.opts.ExitCode != nil {
-		sum.ExitCode = e.opts.ExitCode(sum.Outcome)
-	}
 	if err := out.commit(sum); err != nil {
 		// The disk is still failing: at least try the small summary.json.
 		_ = sinks.WriteJSONAtomic(filepath.Join(sum.OutputDir, "summary.json"), sum, 0o644)

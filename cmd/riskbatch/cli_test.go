@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -362,5 +364,105 @@ func TestCLISignals(t *testing.T) {
 				t.Errorf("resume made %d calls for %d rows left", calls, len(rows)-answered)
 			}
 		})
+	}
+}
+
+// TestMergeExitCode: merge ends as run does, with its outcome's exit code
+// from the one table (exitcodes.go), the code summary.json holds. Whole
+// shards merge with exit 0; a shard journal that lost a row's records
+// leaves that row deferred (no shard holds its answer): exit 3, and
+// summary.json says 3 too (merge used to exit 0 whatever the outcome).
+func TestMergeExitCode(t *testing.T) {
+	tests := []struct {
+		name     string
+		lose     bool // drop one row's records from shard 0's journal
+		exit     int
+		stdout   []string
+		stderr   []string
+		deferred int
+	}{
+		{name: "whole shards: 0", exit: 0, stdout: []string{"merged 2 shards"}},
+		{name: "a row's answer lost from a shard's journal: 3", lose: true, exit: 3, deferred: 1,
+			stdout: []string{"merged 2 shards", "incomplete", "resume with: riskbatch merge --into merged out/shard-0-of-2 out/shard-1-of-2"},
+			stderr: []string{"some rows have no answer in the shards", "were the shards run on this input with this job?"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			rows := cliRows(24)
+			writeCSVFile(t, filepath.Join(dir, "applicants.csv"), cliHeader, rows)
+			writeJob(t, dir, jobSpec{})
+			shards := []string{filepath.Join("out", "shard-0-of-2"), filepath.Join("out", "shard-1-of-2")}
+			for i := range shards {
+				if r := runCLI(t, dir, "run", "--no-progress", "--shard", fmt.Sprintf("%d/2", i), "job.yaml"); r.code != 0 {
+					t.Fatalf("shard %d/2: %s", i, r)
+				}
+			}
+			if tc.lose {
+				loseFirstAnswer(t, filepath.Join(dir, shards[0], ".state", "journal.log"))
+			}
+			r := runCLI(t, dir, append([]string{"merge", "--into", "merged"}, shards...)...)
+			if r.code != tc.exit {
+				t.Fatalf("merge: want exit %d, got %s", tc.exit, r)
+			}
+			for _, w := range tc.stdout {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("stdout does not mention %q:\n%s", w, r.stdout)
+				}
+			}
+			for _, w := range tc.stderr {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr does not mention %q:\n%s", w, r.stderr)
+				}
+			}
+			statuses := []string{"hit", "no_hit"}
+			if tc.deferred > 0 {
+				statuses = append(statuses, "deferred")
+			}
+			sum := checkResults(t, filepath.Join(dir, "merged"), rows, statuses...)
+			if sum.ExitCode != tc.exit {
+				t.Errorf("summary.json exit_code %d, merge exited %d", sum.ExitCode, tc.exit)
+			}
+			if got := sum.Providers[0].Status["deferred"]; got != tc.deferred {
+				t.Errorf("%d rows deferred, want %d", got, tc.deferred)
+			}
+		})
+	}
+}
+
+// loseFirstAnswer removes from a journal every record of the row of its
+// first final answer.
+func loseFirstAnswer(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type rec struct {
+		Row    int    `json:"r"`
+		Status string `json:"s"`
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	row := 0
+	for _, l := range lines {
+		var r rec
+		if len(l) > 9 && json.Unmarshal([]byte(l[9:]), &r) == nil && r.Status != "" {
+			row = r.Row
+			break
+		}
+	}
+	if row == 0 {
+		t.Fatalf("%s holds no final answer", path)
+	}
+	var kept strings.Builder
+	for _, l := range lines {
+		var r rec
+		if len(l) > 9 && json.Unmarshal([]byte(l[9:]), &r) == nil && r.Row == row {
+			continue
+		}
+		kept.WriteString(l)
+	}
+	if err := os.WriteFile(path, []byte(kept.String()), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

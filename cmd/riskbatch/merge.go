@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -34,6 +35,13 @@ and shards made from another input or other settings. The job file is the one th
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// The command that runs this merge again (the job lock's
+			// holder, and the resume command of a merge that could not finish).
+			mergeCommand := "riskbatch merge --into " + into
+			if jobPath != "" {
+				mergeCommand += " --job " + jobPath
+			}
+			mergeCommand += " " + strings.Join(args, " ")
 			if jobPath == "" {
 				b, err := os.ReadFile(filepath.Join(args[0], "summary.json"))
 				if err != nil {
@@ -59,14 +67,14 @@ and shards made from another input or other settings. The job file is the one th
 			log := cl.logger()
 			sum, err := pipeline.Merge(cmd.Context(), job, args, pipeline.Options{
 				Version: version, Log: os.Stderr, Logger: log, ExitCode: exitCodeForOutcome,
-				ResumeCommand: "riskbatch merge --into " + into, Command: "riskbatch merge --into " + into,
+				ResumeCommand: mergeCommand, Command: mergeCommand,
 			})
 			if err != nil {
 				return err
 			}
 			sum.WriteTable(os.Stdout)
 			fmt.Fprintf(os.Stdout, "merged %d shards into %s\n", len(args), abs)
-			return nil
+			return endOfRun(sum) // a merge that could not finish exits as a run does
 		},
 	}
 	cmd.Flags().StringVar(&into, "into", "", "the folder to write the merged outputs to")

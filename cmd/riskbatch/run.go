@@ -99,10 +99,9 @@ func runJob(parent context.Context, log *slog.Logger, jobPath string, resume boo
 		if !ok {
 			return
 		}
-		name := "SIGINT"
-		code := exitSIGINT
+		name, code := "SIGINT", exitCodeForOutcome(pipeline.OutcomeSIGINT)
 		if s == syscall.SIGTERM {
-			name, code = "SIGTERM", exitSIGTERM
+			name, code = "SIGTERM", exitCodeForOutcome(pipeline.OutcomeSIGTERM)
 		}
 		sigName.Store(name)
 		log.Warn(fmt.Sprintf("%s received: finishing in-flight calls (up to %s), then writing results; send again to quit at once", name, o.grace))
@@ -150,6 +149,13 @@ func runJob(parent context.Context, log *slog.Logger, jobPath string, resume boo
 	for _, w := range sum.Warnings {
 		fmt.Fprintf(os.Stdout, "WARNING: %s\n", w)
 	}
+	return endOfRun(sum)
+}
+
+// endOfRun says how a run (or a merge) ended and how to go on, and returns
+// the process exit its outcome maps to in the table (exitcodes.go), the
+// code summary.json holds.
+func endOfRun(sum *pipeline.Summary) error {
 	switch sum.Outcome {
 	case pipeline.OutcomeComplete:
 	case pipeline.OutcomeIncomplete:
