@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/riskbatch/riskbatch/providers"
-	"github.com/riskbatch/riskbatch/providers/accuauth"
 	"github.com/riskbatch/riskbatch/providers/accuauth/accuauthsim"
 	"github.com/riskbatch/riskbatch/providers/providertest"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
@@ -26,11 +25,9 @@ import (
 // The client against its simulator over loopback (providertest).
 
 // key1 and key2 are the simulator's default keys.
-var key1, key2 = simKey(0), simKey(1)
+var key1, key2 = providertest.KeyPair(&accuauthsim.Sim{})
 
-func simKey(i int) providers.Key { return providertest.Keys(&accuauthsim.Sim{})[i] }
-
-var jakarta, _ = time.LoadLocation("Asia/Jakarta")
+var jakarta = (&accuauthsim.Sim{}).Location() // AccuAuth's quota day
 
 type env struct{ *providertest.Env }
 
@@ -65,139 +62,7 @@ type errAnswer struct {
 	RequestID string `json:"request_id"`
 }
 
-// designAA is the AccuAuth row of docs/providers.md with the document's HTTP statuses,
-// written out independently of codes.go.
-var designAA = map[string]struct {
-	http    int
-	outcome providers.Outcome
-}{
-	"OK":                           {200, providers.Hit},
-	"NOT_HIT":                      {400, providers.NoHit},
-	"INVALID_ARGUMENT":             {400, providers.Invalid},
-	"ABNORMAL_BEHAVIOURS_DETECTED": {400, providers.Transient}, // a frequency condition of the lookup (IdentityBackoff)
-	"INTERNAL_ERROR":               {500, providers.Transient},
-	"SOURCE_SERVICE_UNAVAILABLE":   {512, providers.Transient},
-	"RATE_LIMIT_EXCEEDED":          {403, providers.Throttled},
-	"OUT_OF_QUOTA":                 {403, providers.Quota},
-	"UNAUTHORIZED":                 {401, providers.Fatal},
-	"KEY_EXPIRED":                  {401, providers.Fatal},
-	"NO_PERMISSION":                {403, providers.Fatal},
-	"NOT_FOUND":                    {404, providers.Fatal},
-}
-
-func TestStatusesMatchDesign(t *testing.T) {
-	got := accuauth.Statuses()
-	slices.Sort(got)
-	var want []string
-	for s := range designAA {
-		want = append(want, s)
-	}
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		t.Fatalf("accuauth.Statuses() = %v, docs/providers.md lists %v", got, want)
-	}
-}
-
-// TestForcedStatuses forces every status through the simulator, by key and
-// by identity, and checks the HTTP status, the body and the classification.
-func TestForcedStatuses(t *testing.T) {
-	names := accuauth.Statuses()
-	slices.Sort(names)
-	for _, st := range names {
-		if st == "OK" {
-			continue
-		}
-		for _, by := range []string{"key", "identity"} {
-			t.Run(st+"/"+by, func(t *testing.T) {
-				e := newEnv(t)
-				p := e.provider(t, nil)
-				if by == "key" {
-					e.Srv.Force("accuauth", key1.ID, "", st, 1)
-				} else {
-					e.Srv.Force("accuauth", "", e.Person(3).IDMobile, st, 1)
-				}
-				req, _ := p.Prepare(e.mobileRow(t, p, 3))
-				hreq, _ := p.NewHTTPRequest(context.Background(), key1, req)
-				resp, err := e.HC.Do(hreq)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer resp.Body.Close()
-				var body bytes.Buffer
-				_, _ = body.ReadFrom(resp.Body)
-				want := designAA[st]
-				if resp.StatusCode != want.http {
-					t.Errorf("%s: HTTP %d, want %d", st, resp.StatusCode, want.http)
-				}
-				var a errAnswer
-				if err := json.Unmarshal(body.Bytes(), &a); err != nil || a.Status != st || a.Reason == "" || !ridRe.MatchString(a.RequestID) {
-					t.Errorf("%s: body %s", st, body.Bytes())
-				}
-				res := p.Parse(resp.StatusCode, resp.Header, body.Bytes())
-				if res.Outcome != want.outcome || res.Code != st || res.Unknown || res.Permanent {
-					t.Fatalf("%s: got %+v, want %s", st, res, want.outcome)
-				}
-				if wantID := st == "ABNORMAL_BEHAVIOURS_DETECTED"; res.IdentityBackoff != wantID {
-					t.Errorf("%s: IdentityBackoff %v, want %v", st, res.IdentityBackoff, wantID)
-				}
-				if st == "NOT_HIT" {
-					if len(res.Values) != 22 || res.Values[0] != "" || res.Values[21] != a.RequestID {
-						t.Errorf("NOT_HIT values %q", res.Values)
-					}
-				} else if res.Values != nil {
-					t.Errorf("%s: error answer has values %q", st, res.Values)
-				}
-				// Served normally afterwards.
-				if res, body := e.Call(t, p, key1, e.mobileRow(t, p, 3)); res.Outcome != providers.Hit && res.Outcome != providers.NoHit {
-					t.Fatalf("after the forced answer: %+v (%s)", res, body)
-				}
-			})
-		}
-	}
-}
-
 var ridRe = regexp.MustCompile(`^TID[0-9a-f]{32}$`)
-
-func TestUnknownStatus(t *testing.T) {
-	e := newEnv(t)
-	p := e.provider(t, nil)
-	e.Srv.Force("accuauth", key1.ID, "", "SOMETHING_NEW", 1)
-	res, body := e.Call(t, p, key1, e.mobileRow(t, p, 3))
-	if res.Outcome != providers.Transient || !res.Unknown || res.Code != "SOMETHING_NEW" {
-		t.Fatalf("unknown status: %+v (%s)", res, body)
-	}
-}
-
-func TestHTTPLevel(t *testing.T) {
-	cases := []struct {
-		fault      string
-		outcome    providers.Outcome
-		code       string
-		retryAfter time.Duration
-	}{
-		{"http_500", providers.Transient, "HTTP 500", 0},
-		{"http_502", providers.Transient, "HTTP 502", 0},
-		{"http_503", providers.Transient, "HTTP 503", 0},
-		{"malformed", providers.Transient, "HTTP 200", 0},
-		{"reset", providers.Transient, "network", 0},
-		{"timeout", providers.Transient, "timeout", 0},
-		{"http_429", providers.Throttled, "HTTP 429", time.Second},
-	}
-	for _, c := range cases {
-		t.Run(c.fault, func(t *testing.T) {
-			e := newEnv(t)
-			p := e.provider(t, nil)
-			e.Srv.Force("accuauth", key1.ID, "", c.fault, 1)
-			res, body := e.Call(t, p, key1, e.mobileRow(t, p, 5))
-			if res.Outcome != c.outcome || res.Code != c.code || res.RetryAfter != c.retryAfter {
-				t.Fatalf("%s: got %+v, want %s %s %v (body %q)", c.fault, res, c.outcome, c.code, c.retryAfter, body)
-			}
-			if strings.Contains(res.Message, "sandbox-aa-secret-1") {
-				t.Errorf("message leaks the secret: %s", res.Message)
-			}
-		})
-	}
-}
 
 // expected renders the simulator's report the way the columns should read.
 func expected(t *testing.T, p providers.Provider, rep accuauthsim.Report, rid string) []string {
@@ -304,42 +169,11 @@ func TestReportConsistency(t *testing.T) {
 	}
 }
 
-func TestDeterminism(t *testing.T) {
-	e := newEnv(t)
-	p := e.provider(t, nil)
-	rec := e.mobileRow(t, p, 9)
-	_, b1 := e.Call(t, p, key1, rec)
-	_, b2 := e.Call(t, p, key2, rec)
-	e2 := newEnv(t)
-	_, b3 := e2.Call(t, e2.provider(t, nil), key1, rec)
-	if !bytes.Equal(b1, b2) || !bytes.Equal(b1, b3) {
-		t.Fatalf("same request, different answers:\n%s\n%s\n%s", b1, b2, b3)
-	}
-	// Form and JSON bodies are the same lookup for the vendor.
-	_, b4 := e.Call(t, e.provider(t, map[string]any{"body": "json"}), key1, rec)
-	if !bytes.Equal(b1, b4) {
-		t.Fatalf("form and JSON answers differ:\n%s\n%s", b1, b4)
-	}
-}
-
 func TestCredentialsAndWire(t *testing.T) {
 	e := newEnv(t)
 	p := e.provider(t, nil)
 	rec := e.mobileRow(t, p, 3)
 
-	bad := providers.Key{ID: "bad", Credentials: map[string]string{"api_id": "sandbox-aa-id-1", "api_secret": "wrong-secret"}}
-	res, _ := e.Call(t, p, bad, rec)
-	if res.Outcome != providers.Fatal || res.Code != "UNAUTHORIZED" || strings.Contains(res.Message, "wrong-secret") {
-		t.Errorf("wrong secret: %+v", res)
-	}
-	// A valid id with the other key's secret is no key either.
-	mixed := providers.Key{ID: "mixed", Credentials: map[string]string{"api_id": "sandbox-aa-id-1", "api_secret": "sandbox-aa-secret-2"}}
-	if res, _ := e.Call(t, p, mixed, rec); res.Code != "UNAUTHORIZED" {
-		t.Errorf("mixed credentials: %+v", res)
-	}
-	if c := e.Srv.Counters("accuauth"); len(c.Keys) != 0 {
-		t.Errorf("unauthenticated calls were counted: %+v", c.Keys)
-	}
 	req, _ := p.Prepare(rec)
 	if _, err := p.NewHTTPRequest(context.Background(), providers.Key{ID: "half", Credentials: map[string]string{"api_secret": "s3cret"}}, req); err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("missing api_id: %v", err)
@@ -391,66 +225,10 @@ func TestCredentialsAndWire(t *testing.T) {
 			if err := json.Unmarshal(b, &a); err != nil || status != c.http || a.Status != c.status || (c.reason != "" && a.Reason != c.reason) || !ridRe.MatchString(a.RequestID) {
 				t.Fatalf("HTTP %d %s, want %d %s %q", status, b, c.http, c.status, c.reason)
 			}
-			if res := p.Parse(status, h, b); res.Outcome != designAA[c.status].outcome {
+			if res := p.Parse(status, h, b); res.Outcome != outcomeOf(c.status) {
 				t.Errorf("classified %+v", res)
 			}
 		})
-	}
-}
-
-func TestRateLimitAndQuota(t *testing.T) {
-	e := newEnv(t)
-	p := e.provider(t, nil)
-	e.Srv.SetLimits("accuauth", sandbox.Limits{QPS: 1, Burst: 2})
-	var throttled, served int
-	for i := 0; i < 6; i++ {
-		res, body := e.Call(t, p, key1, e.mobileRow(t, p, i))
-		switch res.Outcome {
-		case providers.Throttled:
-			throttled++
-			if res.Code != "RATE_LIMIT_EXCEEDED" {
-				t.Errorf("throttling form %+v (%s)", res, body)
-			}
-		case providers.Hit, providers.NoHit:
-			served++
-		default:
-			t.Errorf("call %d: %+v", i, res)
-		}
-	}
-	if served < 2 || throttled == 0 {
-		t.Fatalf("burst of 6 at 1 QPS (burst 2): %d served, %d throttled", served, throttled)
-	}
-
-	ctx := context.Background()
-	e.Srv.SetLimits("accuauth", sandbox.Limits{DailyQuota: 3})
-	if err := e.Admin.SetClock(ctx, time.Date(2025, 3, 1, 9, 0, 0, 0, jakarta)); err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 3; i++ {
-		if res, body := e.Call(t, p, key1, e.mobileRow(t, p, i)); res.Outcome != providers.Hit && res.Outcome != providers.NoHit {
-			t.Fatalf("call %d within quota: %+v (%s)", i, res, body)
-		}
-	}
-	res, body := e.Call(t, p, key1, e.mobileRow(t, p, 3))
-	if res.Outcome != providers.Quota || res.Code != "OUT_OF_QUOTA" || res.Permanent {
-		t.Fatalf("4th call: %+v (%s)", res, body)
-	}
-	// Another key has its own quota.
-	if res, _ := e.Call(t, p, key2, e.mobileRow(t, p, 3)); res.Outcome == providers.Quota {
-		t.Errorf("aa-2 out of quota after aa-1's calls")
-	}
-	// 23:30 in Jakarta is still the same day (16:30 UTC); 00:00:30 is the next.
-	if err := e.Admin.SetClock(ctx, time.Date(2025, 3, 1, 23, 30, 0, 0, jakarta)); err != nil {
-		t.Fatal(err)
-	}
-	if res, _ := e.Call(t, p, key1, e.mobileRow(t, p, 3)); res.Code != "OUT_OF_QUOTA" {
-		t.Fatalf("same Jakarta day: %+v", res)
-	}
-	if err := e.Admin.SetClock(ctx, time.Date(2025, 3, 2, 0, 0, 30, 0, jakarta)); err != nil {
-		t.Fatal(err)
-	}
-	if res, body := e.Call(t, p, key1, e.mobileRow(t, p, 3)); res.Outcome == providers.Quota {
-		t.Fatalf("next day: %+v (%s)", res, body)
 	}
 }
 

@@ -11,8 +11,7 @@ import (
 	"github.com/riskbatch/riskbatch/providers"
 )
 
-// TestParseFixtures parses recorded bodies: the document's examples and the
-// shapes public clients report (result null, a string or an object on
+// TestParseFixtures parses recorded bodies: the shapes public clients report (result null, a string or an object on
 // errors; reason wording varying).
 func TestParseFixtures(t *testing.T) {
 	c := &Client{product: ProductV2}
@@ -23,8 +22,6 @@ func TestParseFixtures(t *testing.T) {
 		code    string
 		values  []string
 	}{
-		{"doc_query_example.json", 200, providers.Hit, "0", []string{"20", "1", "1", "", "J370202203211536501431"}},
-		{"doc_queryV2_example.json", 200, providers.Hit, "0", []string{"63", "1", "-1", "", "J370202302281430184742"}},
 		{"hit_risk_info.json", 200, providers.Hit, "0", []string{"87", "1", "1", "21001 疑似恶意借贷(高); 12002 疑似黑产账号(中); 11003 疑似营销欺诈(低)", "J100000000000000000001"}},
 		{"hit_unknown_risk_code.json", 200, providers.Hit, "0", []string{"45", "1", "1", "99999 未知风险码(中)", "J100000000000000000002"}},
 		{"nohit_query_99.json", 200, providers.NoHit, "0", []string{"", "-1", "-1", "", "J100000000000000000003"}},

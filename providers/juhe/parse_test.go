@@ -1,29 +1,14 @@
 package juhe
 
 import (
-	"bytes"
-	"math/rand/v2"
-	"net/http"
 	"os"
 	"path/filepath"
-	"reflect"
 	"testing"
 
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/providers/pii"
-	"github.com/riskbatch/riskbatch/providers/wire/wiretest"
+	"github.com/riskbatch/riskbatch/providers/providertest"
 )
-
-func sameParse(t testing.TB, c *Client, body []byte) bool {
-	t.Helper()
-	got := c.Parse(200, http.Header{}, body)
-	fast := got.BodyJSON
-	got.BodyJSON = false
-	if want := c.parseSlow(200, body); !reflect.DeepEqual(got, want) {
-		t.Fatalf("Parse(%.300q)\n  fast: %+v\n  slow: %+v", body, got, want)
-	}
-	return fast
-}
 
 func parseCorpus(t testing.TB) [][]byte {
 	var out [][]byte
@@ -35,11 +20,7 @@ func parseCorpus(t testing.TB) [][]byte {
 		}
 		out = append(out, b)
 	}
-	sim, err := os.ReadFile(filepath.Join("testdata", "sim_answers.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out = append(out, bytes.Split(bytes.TrimSpace(sim), []byte("\n"))...)
+	out = append(out, providertest.Lines(t, "sim_answers.jsonl")...)
 	for _, s := range []string{
 		`{"error_code":0,"reason":"ok","result":{"found":1,"idFound":1,"riskScore":88,"riskInfo":[{"riskCode":11003,"riskCodeValue":3},{"riskCode":21001,"riskCodeValue":1},{"riskCode":11003,"riskCodeValue":3}],"orderid":"J1"}}`,
 		`{"error_code":0,"result":{"found":1,"riskScore":null,"riskInfo":null}}`,
@@ -67,27 +48,12 @@ var juheKeys = []string{`"error_code"`, `"reason"`, `"result"`, `"found"`, `"idF
 
 func TestParseFastMatchesSlow(t *testing.T) {
 	c := &Client{}
-	r := rand.New(rand.NewPCG(18, 5))
-	fast := 0
-	for _, b := range parseCorpus(t) {
-		if sameParse(t, c, b) {
-			fast++
-		}
-		for range 300 {
-			sameParse(t, c, wiretest.Mutate(r, b, juheKeys))
-		}
-	}
-	if fast < 40 {
-		t.Errorf("only %d answers took the fast path", fast)
-	}
+	providertest.FastMatchesSlow(t, []providertest.Readers{providertest.ReadersOf(c, c.parseSlow)}, parseCorpus(t), providertest.MutateKeys(juheKeys), 5, 300, 40)
 }
 
 func FuzzParse(f *testing.F) {
-	for _, b := range parseCorpus(f) {
-		f.Add(b)
-	}
 	c := &Client{}
-	f.Fuzz(func(t *testing.T, b []byte) { sameParse(t, c, b) })
+	providertest.Fuzz(f, []providertest.Readers{providertest.ReadersOf(c, c.parseSlow)}, parseCorpus(f))
 }
 
 // TestEncodedFormMatchesValues: the request's form is what
@@ -121,27 +87,8 @@ func TestEncodedFormMatchesValues(t *testing.T) {
 	}
 }
 
-// BenchmarkParse: the simulator's answers through Parse and parseSlow
-// (encoding/json; GOEXPERIMENT=jsonv2 runs it on the v2 implementation).
+// BenchmarkParse: the simulator's answers through Parse and parseSlow.
 func BenchmarkParse(b *testing.B) {
 	c := &Client{}
-	sim, err := os.ReadFile(filepath.Join("testdata", "sim_answers.jsonl"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	bodies := bytes.Split(bytes.TrimSpace(sim), []byte("\n"))
-	for _, m := range []struct {
-		name string
-		f    func([]byte) providers.Result
-	}{
-		{"fast", func(body []byte) providers.Result { return c.Parse(200, http.Header{}, body) }},
-		{"encoding-json", func(body []byte) providers.Result { return c.parseSlow(200, body) }},
-	} {
-		b.Run(m.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for i := 0; b.Loop(); i++ {
-				m.f(bodies[i%len(bodies)])
-			}
-		})
-	}
+	providertest.BenchmarkReaders(b, providertest.ReadersOf(c, c.parseSlow), providertest.Lines(b, "sim_answers.jsonl"))
 }

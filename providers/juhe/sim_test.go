@@ -1,9 +1,7 @@
 package juhe_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -12,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/providers/juhe"
@@ -25,11 +22,9 @@ import (
 // The client against its simulator over loopback (providertest).
 
 // key1 and key2 are the simulator's default keys.
-var key1, key2 = simKey(0), simKey(1)
+var key1, key2 = providertest.KeyPair(juhesim.Sim{})
 
-func simKey(i int) providers.Key { return providertest.Keys(juhesim.Sim{})[i] }
-
-var shanghai, _ = time.LoadLocation("Asia/Shanghai")
+var shanghai = juhesim.Sim{}.Location() // Juhe's quota day
 
 type env struct{ *providertest.Env }
 
@@ -210,73 +205,6 @@ func TestOutsiders(t *testing.T) {
 	}
 }
 
-// encodingCases are job options that must all yield the same answer.
-var encodingCases = []struct {
-	name string
-	opts map[string]any
-}{
-	{"plain", nil},
-	{"md5", map[string]any{"id_crypto": "md5", "phone_crypto": "md5"}},
-	{"sha256", map[string]any{"id_crypto": "sha256", "phone_crypto": "sha256"}},
-	{"sm3", map[string]any{"id_crypto": "sm3", "phone_crypto": "sm3"}},
-	{"mixed", map[string]any{"id_crypto": "sm3", "phone_crypto": "md5", "name_crypto": "md5"}},
-	{"name_md5", map[string]any{"name_crypto": "md5"}},
-	{"no_name", map[string]any{"realname": false}},
-	{"aes", map[string]any{"aes": true}},
-	{"aes_md5", map[string]any{"aes": true, "id_crypto": "md5", "phone_crypto": "md5", "name_crypto": "md5"}},
-	{"aes_sha256", map[string]any{"aes": true, "id_crypto": "sha256", "phone_crypto": "sha256"}},
-	{"aes_sm3", map[string]any{"aes": true, "id_crypto": "sm3", "phone_crypto": "sm3"}},
-}
-
-func withOpts(base map[string]any, kv ...any) map[string]any {
-	m := map[string]any{}
-	for k, v := range base {
-		m[k] = v
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i].(string)] = kv[i+1]
-	}
-	return m
-}
-
-func TestEncodingsEquivalent(t *testing.T) {
-	e := newEnv(t)
-	pop := e.Srv.Population()
-	// A hit with risk codes under both products, a plain no-record member and an outsider.
-	rich := providertest.FirstWhere(t, 0, func(i int) bool {
-		s1, _, _, h1 := juhesim.AnswerFor(pop, i, juhe.ProductV1)
-		s2, _, _, h2 := juhesim.AnswerFor(pop, i, juhe.ProductV2)
-		return h1 && h2 && s1 >= 40 && s2 >= 40
-	})
-	miss := providertest.FirstWhere(t, 0, func(i int) bool { return !e.isHit(i, juhe.ProductV1) })
-	for _, who := range []int{rich, miss, providertest.Population + 7} {
-		per := e.Person(who)
-		for _, product := range []string{juhe.ProductV1, juhe.ProductV2} {
-			base, _ := e.callPerson(t, e.provider(t, product, nil), key1, who)
-			if len(base.Values) == 0 {
-				t.Fatalf("person %d %s: baseline %+v", who, product, base)
-			}
-			for _, method := range []string{"GET", "POST"} {
-				for _, ec := range encodingCases {
-					t.Run(fmt.Sprintf("%d/%s/%s/%s", who, product, method, ec.name), func(t *testing.T) {
-						p := e.provider(t, product, withOpts(ec.opts, "method", method))
-						rec := record(t, p, per.Name, per.IDCard, per.Mobile)
-						res, body := e.Call(t, p, key1, rec)
-						if res.Outcome != base.Outcome || !slices.Equal(res.Values[:colOrderID], base.Values[:colOrderID]) {
-							t.Fatalf("got %s %q, plaintext POST gave %s %q (body %s)", res.Outcome, res.Values, base.Outcome, base.Values, body)
-						}
-						// orderid follows the request as sent: stable for an identical request.
-						again, body2 := e.Call(t, p, key1, rec)
-						if again.Values[colOrderID] != res.Values[colOrderID] || !bytes.Equal(body, body2) {
-							t.Errorf("identical request: orderid %q then %q", res.Values[colOrderID], again.Values[colOrderID])
-						}
-					})
-				}
-			}
-		}
-	}
-}
-
 // TestLowercaseX: a trailing x is upper-cased before hashing, as the vendor
 // expects, so a lower-case x finds the person under every digest.
 func TestLowercaseX(t *testing.T) {
@@ -327,7 +255,6 @@ func TestCredentials(t *testing.T) {
 		outcome providers.Outcome
 		code    string
 	}{
-		{"wrong key", juhe.ProductV1, nil, providers.Key{ID: "x", Credentials: map[string]string{"key": "not-a-key"}}, providers.Fatal, "10001"},
 		{"wrong key GET", juhe.ProductV2, map[string]any{"method": "GET"}, providers.Key{ID: "x", Credentials: map[string]string{"key": "not-a-key"}}, providers.Fatal, "10001"},
 		{"key not configured in this sandbox", juhe.ProductV2, nil, key2, providers.Fatal, "10001"},
 		{"aes, simulator key without openid", juhe.ProductV2, map[string]any{"aes": true}, providers.Key{ID: "no-openid", Credentials: map[string]string{"key": "key-without-openid", "openid": "some-openid"}}, providers.Fatal, "10004"},
@@ -358,60 +285,6 @@ func TestCredentials(t *testing.T) {
 			t.Fatalf("err = %v, want an openid error that does not echo the key", err)
 		}
 	})
-}
-
-func TestDailyQuota(t *testing.T) {
-	e := newEnv(t)
-	ctx := t.Context()
-	day := time.Date(2025, 3, 14, 23, 59, 30, 0, shanghai)
-	if err := e.Admin.SetClock(ctx, day); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Admin.SetLimits(ctx, "juhe", sandbox.Limits{DailyQuota: 3}); err != nil {
-		t.Fatal(err)
-	}
-	p := e.provider(t, juhe.ProductV2, nil)
-	for n := range 3 {
-		if res, _ := e.callPerson(t, p, key1, n); !res.Outcome.Final() {
-			t.Fatalf("call %d within the quota: %+v", n+1, res)
-		}
-	}
-	res, _ := e.callPerson(t, p, key1, 3)
-	if res.Outcome != providers.Quota || res.Code != "10012" || res.Scope != providers.ScopeKey || res.Permanent {
-		t.Fatalf("4th call: %+v, want quota 10012 for the key, not permanent", res)
-	}
-	if res, _ := e.callPerson(t, p, key2, 3); !res.Outcome.Final() {
-		t.Fatalf("the other key's quota is its own: %+v", res)
-	}
-	if err := e.Admin.SetClock(ctx, time.Date(2025, 3, 15, 0, 0, 1, 0, shanghai)); err != nil {
-		t.Fatal(err)
-	}
-	if res, _ := e.callPerson(t, p, key1, 3); !res.Outcome.Final() {
-		t.Fatalf("after midnight Asia/Shanghai: %+v, want served again", res)
-	}
-	c, err := e.Admin.Counters(ctx, "juhe")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := c.Keys["juhe/juhe-1"]; got.Calls != 5 || got.Billed != 4 {
-		t.Errorf("counters %+v: want 5 calls, 4 billed", got)
-	}
-}
-
-func TestDeterministic(t *testing.T) {
-	for _, product := range []string{juhe.ProductV1, juhe.ProductV2} {
-		for _, opts := range []map[string]any{nil, {"method": "GET", "aes": true, "id_crypto": "sm3"}} {
-			e1, e2 := newEnv(t), newEnv(t) // a second sandbox with the same seed answers the same
-			for _, i := range []int{0, 1, 2, 17, providertest.Population + 1} {
-				r1, b1 := e1.callPerson(t, e1.provider(t, product, opts), key1, i)
-				r2, b2 := e1.callPerson(t, e1.provider(t, product, opts), key1, i)
-				r3, b3 := e2.callPerson(t, e2.provider(t, product, opts), key1, i)
-				if !bytes.Equal(b1, b2) || !bytes.Equal(b1, b3) || !slices.Equal(r1.Values, r2.Values) || !slices.Equal(r1.Values, r3.Values) {
-					t.Errorf("%s %v person %d: bodies differ:\n%s\n%s\n%s", product, opts, i, b1, b2, b3)
-				}
-			}
-		}
-	}
 }
 
 // TestSimRawRequests sends hand-made requests to check the simulator's own
@@ -512,179 +385,5 @@ func TestSimRawRequests(t *testing.T) {
 				t.Errorf("error answer result %s, want null", a.Result)
 			}
 		})
-	}
-}
-
-// wantClass is the Juhe row of docs/providers.md (classification by vendor), written out independently of codes.go.
-type wantClass struct {
-	outcome   providers.Outcome
-	scope     providers.Scope
-	permanent bool
-}
-
-var designJuhe = map[int]wantClass{
-	237001: {providers.Invalid, providers.ScopeKey, false},
-	237002: {providers.Transient, providers.ScopeKey, false},
-	237003: {providers.Transient, providers.ScopeKey, false},
-	10014:  {providers.Transient, providers.ScopeKey, false},
-	10020:  {providers.Transient, providers.ScopeKey, false},  // long pause: RetryAfter set
-	10011:  {providers.Quota, providers.ScopeProvider, false}, // per IP: the whole provider
-	10012:  {providers.Quota, providers.ScopeKey, false},
-	10013:  {providers.Quota, providers.ScopeKey, false},
-	10001:  {providers.Fatal, providers.ScopeKey, false},
-	10002:  {providers.Fatal, providers.ScopeKey, false},
-	10003:  {providers.Fatal, providers.ScopeKey, false},
-	10004:  {providers.Fatal, providers.ScopeKey, false},
-	10005:  {providers.Fatal, providers.ScopeKey, false},
-	10007:  {providers.Fatal, providers.ScopeKey, false},
-	10008:  {providers.Fatal, providers.ScopeKey, false},
-	10009:  {providers.Fatal, providers.ScopeKey, false},
-	10021:  {providers.Fatal, providers.ScopeKey, false},
-}
-
-func TestErrorCodesMatchDesign(t *testing.T) {
-	got := juhe.ErrorCodes()
-	slices.Sort(got)
-	var want []int
-	for c := range designJuhe {
-		want = append(want, c)
-	}
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		t.Fatalf("juhe.ErrorCodes() = %v, docs/providers.md lists %v", got, want)
-	}
-}
-
-// TestForcedCodes forces every documented error_code through the simulator,
-// once by key and once by identity, and checks the classification. The
-// force is for one answer: the next call is served normally.
-func TestForcedCodes(t *testing.T) {
-	codes := juhe.ErrorCodes()
-	slices.Sort(codes)
-	e := newEnv(t) // shared: each force is consumed by its own subtest
-	p := e.provider(t, juhe.ProductV2, nil)
-	per := e.Person(3)
-	for _, code := range codes {
-		for _, by := range []string{"key", "identity"} {
-			t.Run(strconv.Itoa(code)+"/"+by, func(t *testing.T) {
-				before := e.Srv.Counters("juhe").Keys["juhe/juhe-1"]
-				switch by {
-				case "key":
-					e.Srv.Force("juhe", key1.ID, "", strconv.Itoa(code), 1)
-				case "identity":
-					e.Srv.Force("juhe", "", per.IDCard, strconv.Itoa(code), 1)
-				}
-				res, body := e.callPerson(t, p, key1, 3)
-				want := designJuhe[code]
-				if res.Outcome != want.outcome || res.Code != strconv.Itoa(code) || res.Scope != want.scope || res.Permanent != want.permanent || res.Unknown {
-					t.Fatalf("code %d: got %+v, want %+v (body %s)", code, res, want, body)
-				}
-				if res.Values != nil {
-					t.Errorf("code %d: error answer has values %v", code, res.Values)
-				}
-				switch code {
-				case 10011, 10020:
-					if res.RetryAfter < time.Minute {
-						t.Errorf("code %d: RetryAfter %v, want a long pause (≥ 1m)", code, res.RetryAfter)
-					}
-				default:
-					if res.RetryAfter != 0 {
-						t.Errorf("code %d: RetryAfter %v, want 0", code, res.RetryAfter)
-					}
-				}
-				// The force was for one answer.
-				if res, _ := e.callPerson(t, p, key1, 3); !res.Outcome.Final() {
-					t.Fatalf("after the forced answer: %+v", res)
-				}
-				c := e.Srv.Counters("juhe")
-				if got := c.Keys["juhe/juhe-1"]; got.Calls-before.Calls != 2 || got.Billed-before.Billed != 1 {
-					t.Errorf("counters %+v → %+v: want 2 calls, 1 billed (errors are not billed)", before, got)
-				}
-			})
-		}
-	}
-}
-
-func TestForcedOtherIdentityUnaffected(t *testing.T) {
-	e := newEnv(t)
-	p := e.provider(t, juhe.ProductV1, nil)
-	e.Srv.Force("juhe", "", e.Person(3).IDCard, "10014", 0)
-	if res, _ := e.callPerson(t, p, key1, 4); !res.Outcome.Final() {
-		t.Fatalf("another identity got %+v", res)
-	}
-	for range 2 { // count 0: until reset
-		if res, _ := e.callPerson(t, p, key1, 3); res.Code != "10014" {
-			t.Fatalf("forced identity got %+v", res)
-		}
-	}
-}
-
-func TestUnknownCode(t *testing.T) {
-	e := newEnv(t)
-	p := e.provider(t, juhe.ProductV1, nil)
-	e.Srv.Force("juhe", key1.ID, "", "99999", 1)
-	res, body := e.callPerson(t, p, key1, 3)
-	if res.Outcome != providers.Transient || !res.Unknown || res.Code != "99999" {
-		t.Fatalf("unknown code: got %+v (body %s)", res, body)
-	}
-}
-
-func TestThrottled(t *testing.T) {
-	e := newEnv(t)
-	e.Srv.SetLimits("juhe", sandbox.Limits{QPS: 1, Burst: 1})
-	p := e.provider(t, juhe.ProductV2, nil)
-	if res, _ := e.callPerson(t, p, key1, 3); !res.Outcome.Final() {
-		t.Fatalf("first call: %+v", res)
-	}
-	res, _ := e.callPerson(t, p, key1, 4)
-	if res.Outcome != providers.Throttled || res.Code != "HTTP 429" || res.RetryAfter < time.Second {
-		t.Fatalf("second quick call: got %+v, want throttled with Retry-After ≥ 1s", res)
-	}
-	// The other key has its own bucket.
-	if res, _ := e.callPerson(t, p, key2, 4); !res.Outcome.Final() {
-		t.Fatalf("other key: %+v", res)
-	}
-}
-
-func TestHTTPFaults(t *testing.T) {
-	for _, fault := range []string{"http_500", "http_502", "http_503", "malformed", "reset", "timeout", "http_429"} {
-		t.Run(fault, func(t *testing.T) {
-			e := newEnvWith(t, sandbox.Config{Hang: time.Second})
-			p := e.provider(t, juhe.ProductV1, map[string]any{"method": "GET"})
-			if res, _ := e.callPerson(t, p, key1, 3); !res.Outcome.Final() { // warm the lookup index
-				t.Fatalf("warm-up call: %+v", res)
-			}
-			e.HC = &http.Client{Timeout: 300 * time.Millisecond}
-			e.Srv.Force("juhe", key1.ID, "", fault, 0)
-			start := time.Now()
-			res, body := e.callPerson(t, p, key1, 3)
-			want := providers.Transient
-			if fault == "http_429" {
-				want = providers.Throttled
-			}
-			if res.Outcome != want || res.Unknown {
-				t.Fatalf("%s: got %+v (body %q), want %s", fault, res, body, want)
-			}
-			if fault == "timeout" {
-				if res.Code != "timeout" {
-					t.Errorf("timeout: code %q", res.Code)
-				}
-				if d := time.Since(start); d > 900*time.Millisecond {
-					t.Errorf("timeout took %v: the client timeout (300ms) should end it", d)
-				}
-			}
-		})
-	}
-}
-
-// TestInjectedFaultRate: every injected fault kind is transient, never a
-// hit with wrong data.
-func TestInjectedFaultRate(t *testing.T) {
-	e := newEnvWith(t, sandbox.Config{Faults: sandbox.Faults{Rate: 1, Kinds: []string{"http_500", "http_503", "malformed"}}})
-	p := e.provider(t, juhe.ProductV2, nil)
-	for i := range 6 {
-		if res, _ := e.callPerson(t, p, key1, i); res.Outcome != providers.Transient {
-			t.Fatalf("call %d under faults: %+v", i, res)
-		}
 	}
 }

@@ -122,6 +122,14 @@ func (e *Env) Call(t testing.TB, p providers.Provider, key providers.Key, rec pr
 // (it may hold credentials), the way the pipeline maps and redacts it.
 func (e *Env) Send(t testing.TB, p providers.Provider, key providers.Key, req *providers.Request) (providers.Result, []byte) {
 	t.Helper()
+	res, _, body := e.exchange(t, p, key, req)
+	return res, body
+}
+
+// exchange is Send that also returns the answer's HTTP status (0 when
+// there was none).
+func (e *Env) exchange(t testing.TB, p providers.Provider, key providers.Key, req *providers.Request) (providers.Result, int, []byte) {
+	t.Helper()
 	hreq, err := p.NewHTTPRequest(context.Background(), key, req)
 	if err != nil {
 		t.Fatalf("NewHTTPRequest: %v", err)
@@ -136,14 +144,14 @@ func (e *Env) Send(t testing.TB, p providers.Provider, key providers.Key, req *p
 		if errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err) {
 			code = "timeout"
 		}
-		return providers.Result{Outcome: providers.Transient, Code: code, Message: err.Error()}, nil
+		return providers.Result{Outcome: providers.Transient, Code: code, Message: err.Error()}, 0, nil
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return providers.Result{Outcome: providers.Transient, Code: "network", Message: err.Error()}, nil
+		return providers.Result{Outcome: providers.Transient, Code: "network", Message: err.Error()}, resp.StatusCode, nil
 	}
-	return p.Parse(resp.StatusCode, resp.Header, body), body
+	return p.Parse(resp.StatusCode, resp.Header, body), resp.StatusCode, body
 }
 
 // Raw sends a request the client would never build (path may carry a
@@ -185,6 +193,12 @@ func Value(t testing.TB, p providers.Provider, res providers.Result, col string)
 	}
 	t.Fatalf("no column %s", col)
 	return ""
+}
+
+// KeyPair is the first two of Keys, the two keys a vendor's tests call with.
+func KeyPair(v sandbox.Vendor) (providers.Key, providers.Key) {
+	ks := Keys(v)
+	return ks[0], ks[1]
 }
 
 // Keys are the keys a simulator accepts by default, as the client takes them.

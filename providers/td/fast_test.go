@@ -1,22 +1,18 @@
 package td
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/riskbatch/riskbatch/providers"
-	"github.com/riskbatch/riskbatch/providers/wire/wiretest"
+	"github.com/riskbatch/riskbatch/providers/providertest"
 )
 
 var tdStrings = []string{"", "", "a", "<&>", `"q"`, "日本", "\xff", "\u2028", "123", "-7", "007", "1234567890123456", "x y", "\t"}
@@ -88,11 +84,7 @@ func sameParse(t testing.TB, c *Client, b []byte) bool {
 }
 
 func tdCorpus(t testing.TB) [][]byte {
-	sim, err := os.ReadFile(filepath.Join("testdata", "sim_answers.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := bytes.Split(bytes.TrimSpace(sim), []byte("\n"))
+	out := providertest.Lines(t, "sim_answers.jsonl")
 	for _, s := range []string{
 		`{"code":200,"message":"ok","sequence_id":"s1","score":55,"result":"review","reasons":[{"id":"R1","reason":"多头"},{"id":"","reason":""},{"id":"R2"}]}`,
 		`{"code":"200","score":"61.50","result":"accept"}`, `{"code":" 200 ","score":" "}`, `{"code":200,"score":"x"}`,
@@ -111,52 +103,18 @@ var tdKeys = []string{`"code"`, `"message"`, `"sequence_id"`, `"score"`, `"resul
 
 func TestParseFastMatchesSlow(t *testing.T) {
 	c := &Client{}
-	r := rand.New(rand.NewPCG(18, 8))
-	fast := 0
-	for _, b := range tdCorpus(t) {
-		if sameParse(t, c, b) {
-			fast++
-		}
-		for range 300 {
-			sameParse(t, c, wiretest.Mutate(r, b, tdKeys))
-		}
-	}
-	if fast < 40 {
-		t.Errorf("only %d answers took the fast path", fast)
-	}
+	providertest.FastMatchesSlow(t, []providertest.Readers{providertest.ReadersOf(c, c.parseSlow)}, tdCorpus(t), providertest.MutateKeys(tdKeys), 8, 300, 40)
 }
 
 func FuzzParse(f *testing.F) {
-	for _, b := range tdCorpus(f) {
-		f.Add(b)
-	}
 	c := &Client{}
-	f.Fuzz(func(t *testing.T, b []byte) { sameParse(t, c, b) })
+	providertest.Fuzz(f, []providertest.Readers{providertest.ReadersOf(c, c.parseSlow)}, tdCorpus(f))
 }
 
-// BenchmarkParse: the simulator's answers through Parse and parseSlow
-// (encoding/json; GOEXPERIMENT=jsonv2 runs it on the v2 implementation).
+// BenchmarkParse: the simulator's answers through Parse and parseSlow.
 func BenchmarkParse(b *testing.B) {
 	c := &Client{}
-	sim, err := os.ReadFile(filepath.Join("testdata", "sim_answers.jsonl"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	bodies := bytes.Split(bytes.TrimSpace(sim), []byte("\n"))
-	for _, m := range []struct {
-		name string
-		f    func([]byte) providers.Result
-	}{
-		{"fast", func(body []byte) providers.Result { return c.Parse(200, http.Header{}, body) }},
-		{"encoding-json", func(body []byte) providers.Result { return c.parseSlow(200, body) }},
-	} {
-		b.Run(m.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for i := 0; b.Loop(); i++ {
-				m.f(bodies[i%len(bodies)])
-			}
-		})
-	}
+	providertest.BenchmarkReaders(b, providertest.ReadersOf(c, c.parseSlow), providertest.Lines(b, "sim_answers.jsonl"))
 }
 
 func TestIsIntLikeMatchesRegexp(t *testing.T) {

@@ -20,11 +20,9 @@ import (
 // The client against its simulator over loopback (providertest).
 
 // key1 and key2 are the simulator's default keys.
-var key1, key2 = simKey(0), simKey(1)
+var key1, key2 = providertest.KeyPair(tdsim.Sim{})
 
-func simKey(i int) providers.Key { return providertest.Keys(tdsim.Sim{})[i] }
-
-var shanghai, _ = time.LoadLocation("Asia/Shanghai")
+var shanghai = tdsim.Sim{}.Location() // TD's quota day, and the zone of event times without an offset
 
 type env struct{ *providertest.Env }
 
@@ -67,134 +65,6 @@ func formatReasons(rs []tdsim.Reason) string {
 		parts[i] = r.ID + " " + r.Reason
 	}
 	return strings.Join(parts, "; ")
-}
-
-// designTD is the TD row of docs/providers.md, written out independently of codes.go.
-var designTD = map[int]struct {
-	outcome   providers.Outcome
-	permanent bool
-}{
-	200:  {providers.Hit, false},
-	9001: {providers.Invalid, false},
-	9002: {providers.Invalid, false},
-	9003: {providers.Invalid, false},
-	9004: {providers.Invalid, false},
-	9200: {providers.Transient, false},
-	9201: {providers.Transient, false},
-	305:  {providers.Quota, false},
-	303:  {providers.Quota, true},
-	301:  {providers.Fatal, false},
-	302:  {providers.Fatal, false},
-	304:  {providers.Fatal, false},
-	9202: {providers.Fatal, false},
-}
-
-func TestStatusCodesMatchDesign(t *testing.T) {
-	got := td.StatusCodes()
-	slices.Sort(got)
-	var want []int
-	for c := range designTD {
-		want = append(want, c)
-	}
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		t.Fatalf("td.StatusCodes() = %v, docs/providers.md lists %v", got, want)
-	}
-}
-
-// TestForcedCodes forces every documented error code through the simulator,
-// by key and by identity, and checks the client's classification. The force
-// covers one answer: the next call is served normally.
-func TestForcedCodes(t *testing.T) {
-	codes := td.StatusCodes()
-	slices.Sort(codes)
-	for _, code := range codes {
-		if code == 200 {
-			continue
-		}
-		for _, by := range []string{"key", "identity"} {
-			t.Run(strconv.Itoa(code)+"/"+by, func(t *testing.T) {
-				e := newEnv(t)
-				p := e.provider(t, nil)
-				per := e.Person(3)
-				if by == "key" {
-					e.Srv.Force("td", key1.ID, "", strconv.Itoa(code), 1)
-				} else {
-					e.Srv.Force("td", "", per.AccountID, strconv.Itoa(code), 1)
-				}
-				res, body := e.Call(t, p, key1, e.eventRow(t, p, 3))
-				want := designTD[code]
-				if res.Outcome != want.outcome || res.Code != strconv.Itoa(code) || res.Permanent != want.permanent || res.Unknown || res.Values != nil {
-					t.Fatalf("code %d: got %+v, want %+v (body %s)", code, res, want, body)
-				}
-				if res.Message == "" && code != 200 {
-					t.Errorf("code %d: empty message", code)
-				}
-				var a struct {
-					SequenceID string `json:"sequence_id"`
-				}
-				if json.Unmarshal(body, &a) != nil || len(a.SequenceID) != 32 {
-					t.Errorf("code %d: body %s lacks a 32-character sequence_id", code, body)
-				}
-				// Served normally afterwards.
-				if res, body := e.Call(t, p, key1, e.eventRow(t, p, 3)); res.Code != "200" {
-					t.Fatalf("after the forced answer: %+v (%s)", res, body)
-				}
-			})
-		}
-	}
-}
-
-func TestForcedFieldMessages(t *testing.T) {
-	e := newEnv(t)
-	p := e.provider(t, nil)
-	e.Srv.Force("td", key1.ID, "", "9001", 1)
-	res, _ := e.Call(t, p, key1, e.eventRow(t, p, 3))
-	if res.Message != "session_id为空" {
-		t.Errorf("forced 9001 message %q, want the document's {字段名}为空 with a field", res.Message)
-	}
-}
-
-func TestUnknownCode(t *testing.T) {
-	e := newEnv(t)
-	p := e.provider(t, nil)
-	e.Srv.Force("td", key1.ID, "", "9999", 1)
-	res, body := e.Call(t, p, key1, e.eventRow(t, p, 3))
-	if res.Outcome != providers.Transient || !res.Unknown || res.Code != "9999" {
-		t.Fatalf("unknown code: %+v (%s)", res, body)
-	}
-}
-
-// TestHTTPLevel covers failures below the vendor's codes.
-func TestHTTPLevel(t *testing.T) {
-	cases := []struct {
-		fault      string
-		outcome    providers.Outcome
-		code       string
-		retryAfter time.Duration
-	}{
-		{"http_500", providers.Transient, "HTTP 500", 0},
-		{"http_502", providers.Transient, "HTTP 502", 0},
-		{"http_503", providers.Transient, "HTTP 503", 0},
-		{"malformed", providers.Transient, "HTTP 200", 0},
-		{"reset", providers.Transient, "network", 0},
-		{"timeout", providers.Transient, "timeout", 0},
-		{"http_429", providers.Throttled, "HTTP 429", time.Second},
-	}
-	for _, c := range cases {
-		t.Run(c.fault, func(t *testing.T) {
-			e := newEnv(t)
-			p := e.provider(t, nil)
-			e.Srv.Force("td", key1.ID, "", c.fault, 1)
-			res, body := e.Call(t, p, key1, e.eventRow(t, p, 5))
-			if res.Outcome != c.outcome || res.Code != c.code || res.RetryAfter != c.retryAfter {
-				t.Fatalf("%s: got %+v, want %s %s RetryAfter %v (body %q)", c.fault, res, c.outcome, c.code, c.retryAfter, body)
-			}
-			if strings.Contains(res.Message, "sandbox-td-key-1") {
-				t.Errorf("%s: message leaks the partner_key: %s", c.fault, res.Message)
-			}
-		})
-	}
 }
 
 func TestHitsAndNoHits(t *testing.T) {
@@ -259,40 +129,10 @@ func TestHitsAndNoHits(t *testing.T) {
 	}
 }
 
-func TestDeterminism(t *testing.T) {
-	e := newEnv(t)
-	p := e.provider(t, nil)
-	rec := e.eventRow(t, p, 11)
-	_, b1 := e.Call(t, p, key1, rec)
-	_, b2 := e.Call(t, p, key2, rec)
-	if string(b1) != string(b2) {
-		t.Fatalf("same request, different answers:\n%s\n%s", b1, b2)
-	}
-	// A fresh sandbox with the same seed answers the same.
-	e2 := newEnv(t)
-	_, b3 := e2.Call(t, e2.provider(t, nil), key1, rec)
-	if string(b1) != string(b3) {
-		t.Fatalf("same seed, different answers:\n%s\n%s", b1, b3)
-	}
-	// Billing: every code-200 answer is billed.
-	if c := e.Srv.Counters("td"); c.Keys["td/td-1"].Billed != 1 || c.Keys["td/td-2"].Billed != 1 {
-		t.Errorf("billing counters %+v", c.Keys)
-	}
-}
-
 func TestCredentialsAndWire(t *testing.T) {
 	e := newEnv(t)
 	p := e.provider(t, nil)
 	rec := e.eventRow(t, p, 3)
-
-	bad := providers.Key{ID: "bad", Credentials: map[string]string{"partner_code": "sandbox", "partner_key": "wrong-secret"}}
-	res, _ := e.Call(t, p, bad, rec)
-	if res.Outcome != providers.Fatal || res.Code != "301" || strings.Contains(res.Message, "wrong-secret") {
-		t.Errorf("wrong partner_key: %+v", res)
-	}
-	if c := e.Srv.Counters("td"); len(c.Keys) != 0 {
-		t.Errorf("an unauthenticated call was counted: %+v", c.Keys)
-	}
 
 	req, err := p.Prepare(rec)
 	if err != nil {
@@ -403,66 +243,5 @@ func TestSimValidation(t *testing.T) {
 	status, _, out := e.raw(t, "POST", tdsim.Path, goodQuery, "application/json", []byte(`{"channel":`))
 	if status != 200 || !strings.Contains(string(out), `"code":9002`) {
 		t.Errorf("broken JSON: %d %s", status, out)
-	}
-}
-
-func TestQPSLimit(t *testing.T) {
-	e := newEnv(t)
-	p := e.provider(t, nil)
-	e.Srv.SetLimits("td", sandbox.Limits{QPS: 1, Burst: 2})
-	var throttled, ok int
-	for i := 0; i < 6; i++ {
-		res, body := e.Call(t, p, key1, e.eventRow(t, p, i))
-		switch res.Outcome {
-		case providers.Throttled:
-			throttled++
-			if res.RetryAfter < time.Second || res.Code != "HTTP 429" {
-				t.Errorf("throttled answer %+v (%s)", res, body)
-			}
-		case providers.Hit, providers.NoHit:
-			ok++
-		default:
-			t.Errorf("call %d: %+v", i, res)
-		}
-	}
-	if ok < 2 || throttled == 0 {
-		t.Fatalf("burst of 6 at 1 QPS (burst 2): %d served, %d throttled", ok, throttled)
-	}
-	// Another key has its own bucket.
-	if res, _ := e.Call(t, p, key2, e.eventRow(t, p, 1)); res.Outcome == providers.Throttled {
-		t.Errorf("key td-2 throttled by td-1's traffic")
-	}
-}
-
-func TestDailyQuota(t *testing.T) {
-	e := newEnv(t)
-	p := e.provider(t, nil)
-	ctx := context.Background()
-	e.Srv.SetLimits("td", sandbox.Limits{DailyQuota: 3})
-	day := time.Date(2025, 3, 1, 10, 0, 0, 0, shanghai)
-	if err := e.Admin.SetClock(ctx, day); err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 3; i++ {
-		if res, body := e.Call(t, p, key1, e.eventRow(t, p, i)); res.Code != "200" {
-			t.Fatalf("call %d within quota: %+v (%s)", i, res, body)
-		}
-	}
-	res, body := e.Call(t, p, key1, e.eventRow(t, p, 3))
-	if res.Outcome != providers.Quota || res.Code != "305" || res.Permanent {
-		t.Fatalf("4th call: %+v (%s)", res, body)
-	}
-	// 23:59 in Beijing is still the same TD day (15:59 UTC).
-	if err := e.Admin.SetClock(ctx, time.Date(2025, 3, 1, 23, 59, 0, 0, shanghai)); err != nil {
-		t.Fatal(err)
-	}
-	if res, _ := e.Call(t, p, key1, e.eventRow(t, p, 3)); res.Code != "305" {
-		t.Fatalf("same Beijing day: %+v", res)
-	}
-	if err := e.Admin.SetClock(ctx, time.Date(2025, 3, 2, 0, 0, 30, 0, shanghai)); err != nil {
-		t.Fatal(err)
-	}
-	if res, body := e.Call(t, p, key1, e.eventRow(t, p, 3)); res.Code != "200" {
-		t.Fatalf("next day: %+v (%s)", res, body)
 	}
 }

@@ -35,8 +35,6 @@ func TestParse(t *testing.T) {
 		{"html", 200, nil, `<html>`, providers.Transient, "HTTP 200", nil},
 		{"string code", 200, nil, `{"code":"200","sequence_id":"S","score":"12","result":"accept","reasons":[]}`, providers.Hit, "200", []string{"12", "accept", "通过", "", "S"}},
 		{"null score", 200, nil, `{"code":200,"sequence_id":"S","score":null}`, providers.NoHit, "200", []string{"", "", "", "", "S"}},
-		{"doc example", 200, nil, `{"code":200,"message":"","sequence_id":"1648777165770866F82AC7F326307055","score":90,"result":"decline","reasons":[{"id":"IDRBVBBY","reason":"短时间内操作频率异常"}]}`,
-			providers.Hit, "200", []string{"90", "decline", "拒绝", "IDRBVBBY 短时间内操作频率异常", "1648777165770866F82AC7F326307055"}},
 		{"bad score", 200, nil, `{"code":200,"score":"high"}`, providers.Transient, "200", nil},
 	}
 	for _, c := range cases {

@@ -4,14 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/riskbatch/riskbatch/providers"
+	"github.com/riskbatch/riskbatch/providers/providertest"
 )
 
 // parseClients are the column layouts Parse fills: no address options
@@ -32,18 +31,13 @@ func parseClients(t testing.TB) []*Client {
 	return out
 }
 
-// sameParse checks that Parse (parseFast, falling back to parseSlow) gives
-// what parseSlow alone gives.
-func sameParse(t testing.TB, c *Client, status int, body []byte) {
-	t.Helper()
-	got := c.Parse(status, http.Header{}, body)
-	want := c.parseSlow(status, body)
-	if got.BodyJSON {
-		got.BodyJSON = false
+// readers are Parse and parseSlow of each of parseClients.
+func readers(t testing.TB) []providertest.Readers {
+	var out []providertest.Readers
+	for _, c := range parseClients(t) {
+		out = append(out, providertest.ReadersOf(c, c.parseSlow))
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("Parse(%.300q)\n  fast: %+v\n  slow: %+v", body, got, want)
-	}
+	return out
 }
 
 func corpus(t testing.TB) [][]byte {
@@ -53,13 +47,7 @@ func corpus(t testing.TB) [][]byte {
 		t.Fatal(err)
 	}
 	out = append(out, doc)
-	f, err := os.ReadFile(filepath.Join("testdata", "sim_answers.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range bytes.Split(bytes.TrimSpace(f), []byte("\n")) {
-		out = append(out, l)
-	}
+	out = append(out, providertest.Lines(t, "sim_answers.jsonl")...)
 	for _, s := range []string{
 		`{"code":"10000","success":true,"data":null}`,
 		`{"code":"10000","success":true,"flowId":"f","data":{"fraudLevel":"0","riskResult":[]}}`,
@@ -90,23 +78,7 @@ func corpus(t testing.TB) [][]byte {
 }
 
 func TestParseFastMatchesSlow(t *testing.T) {
-	clients := parseClients(t)
-	r := rand.New(rand.NewPCG(18, 1))
-	fast := 0
-	for _, body := range corpus(t) {
-		for _, c := range clients {
-			sameParse(t, c, 200, body)
-			if c.Parse(200, http.Header{}, body).BodyJSON {
-				fast++
-			}
-			for range 60 {
-				sameParse(t, c, 200, mutate(r, body))
-			}
-		}
-	}
-	if fast < 100 {
-		t.Errorf("only %d answers took the fast path", fast)
-	}
+	providertest.FastMatchesSlow(t, readers(t), corpus(t), mutate, 1, 60, 100)
 }
 
 // mutate damages or reshapes an answer the ways vendors and networks do:
@@ -156,15 +128,7 @@ func mutate(r *rand.Rand, b []byte) []byte {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, b := range corpus(f) {
-		f.Add(b)
-	}
-	clients := parseClients(f)
-	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, c := range clients {
-			sameParse(t, c, 200, b)
-		}
-	})
+	providertest.Fuzz(f, readers(f), corpus(f))
 }
 
 // TestParseFastMatchesSlowOnRawLog compares the two on every Zhicheng body
@@ -179,7 +143,7 @@ func TestParseFastMatchesSlowOnRawLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	clients := parseClients(t)
+	rs := readers(t)
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	n := 0
@@ -193,35 +157,17 @@ func TestParseFastMatchesSlowOnRawLog(t *testing.T) {
 			continue
 		}
 		body := []byte(l[i+len(`,"body":`) : len(l)-1])
-		for _, c := range clients {
-			sameParse(t, c, 200, body)
+		for _, r := range rs {
+			r.Same(t, body)
 		}
 		n++
 	}
 	t.Logf("%d answers", n)
 }
 
-// BenchmarkParse: one answer of the simulator's corpus per op, through
-// Parse (one pass) and parseSlow (encoding/json; with GOEXPERIMENT=jsonv2
-// that is encoding/json on the v2 implementation).
+// BenchmarkParse: fifty answers of the simulator's corpus through Parse
+// and parseSlow.
 func BenchmarkParse(b *testing.B) {
 	c := parseClients(b)[0]
-	var bodies [][]byte
-	for _, body := range corpus(b)[1:51] {
-		bodies = append(bodies, body)
-	}
-	for _, m := range []struct {
-		name string
-		f    func([]byte) providers.Result
-	}{
-		{"fast", func(body []byte) providers.Result { return c.Parse(200, http.Header{}, body) }},
-		{"encoding-json", func(body []byte) providers.Result { return c.parseSlow(200, body) }},
-	} {
-		b.Run(m.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for i := 0; b.Loop(); i++ {
-				m.f(bodies[i%len(bodies)])
-			}
-		})
-	}
+	providertest.BenchmarkReaders(b, providertest.ReadersOf(c, c.parseSlow), corpus(b)[1:51])
 }
