@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,6 +50,9 @@ type vendorPackage struct {
 	name  string          // package name
 	kind  string          // registry name (the folder's name)
 	types map[string]bool // exported type names declared in its non-test files
+	// typeRefs matches a qualified reference to one of them, as a whole
+	// word ("xtd.Client" is not td's).
+	typeRefs *regexp.Regexp
 }
 
 // TestOneFolderOwnsAVendor: a vendor lives in providers/<vendor>/ and
@@ -119,10 +123,8 @@ func namesVendor(rel, src string, f *ast.File, v vendorPackage) []string {
 			out = append(out, rel+": imports "+p+" (only the registration lists import a vendor)")
 		}
 	}
-	for name := range v.types {
-		if strings.Contains(src, v.name+"."+name) {
-			out = append(out, rel+": names "+v.name+"."+name)
-		}
+	for _, m := range v.typeRefs.FindAllString(src, -1) {
+		out = append(out, rel+": names "+m)
 	}
 	if _, ok := kindLiterals[rel]; !ok {
 		ast.Inspect(f, func(n ast.Node) bool {
@@ -198,6 +200,12 @@ func vendorPackages(t *testing.T, root, module string) []vendorPackage {
 				}
 			}
 		}
+		names := make([]string, 0, len(v.types))
+		for n := range v.types {
+			names = append(names, regexp.QuoteMeta(n))
+		}
+		sort.Strings(names)
+		v.typeRefs = regexp.MustCompile(`\b` + regexp.QuoteMeta(v.name) + `\.(?:` + strings.Join(names, "|") + `)\b`)
 		if len(v.types) == 0 {
 			t.Errorf("%s declares no exported type: the check would see nothing", dir)
 		}
