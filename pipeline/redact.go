@@ -15,6 +15,7 @@ import (
 // replaced.
 type Redactor struct {
 	secrets []string
+	escaped []string // url.QueryEscape of each secret, escaped once (Redact runs on every answer's message)
 }
 
 // NewRedactor redacts the given secret values (longest first, so a secret
@@ -27,20 +28,28 @@ func NewRedactor(secrets []string) *Redactor {
 		}
 	}
 	sort.Slice(s, func(i, j int) bool { return len(s[i]) > len(s[j]) })
-	return &Redactor{secrets: s}
+	esc := make([]string, len(s))
+	for i, v := range s {
+		esc[i] = url.QueryEscape(v)
+	}
+	return &Redactor{secrets: s, escaped: esc}
 }
 
 var urlQuery = regexp.MustCompile(`(https?://[^\s"'?]+)\?[^\s"']*`)
 
 // Redact returns msg without secrets or URL query strings.
 func (r *Redactor) Redact(msg string) string {
-	msg = urlQuery.ReplaceAllString(msg, "$1?[redacted]")
-	for _, s := range r.secrets {
+	// Every match of urlQuery starts with "http": a message without it (a
+	// vendor's "查询成功", on every answer) skips the expression.
+	if strings.Contains(msg, "http") {
+		msg = urlQuery.ReplaceAllString(msg, "$1?[redacted]")
+	}
+	for i, s := range r.secrets {
 		if strings.Contains(msg, s) {
 			msg = strings.ReplaceAll(msg, s, "[redacted]")
 		}
 		// Secrets may also appear URL-encoded.
-		if q := url.QueryEscape(s); q != s && strings.Contains(msg, q) {
+		if q := r.escaped[i]; q != s && strings.Contains(msg, q) {
 			msg = strings.ReplaceAll(msg, q, "[redacted]")
 		}
 	}

@@ -210,6 +210,18 @@ type Pool struct {
 	line      []*waiter
 	closed    bool
 	storeErrs []error
+
+	day atomic.Pointer[dayName] // the quota day today last named (it may be read outside mu)
+}
+
+// dayName is a calendar date in the pool's location and its name
+// (time.DateOnly), which only a new date changes: formatting it on every
+// Acquire was a visible cost (issue 18).
+type dayName struct {
+	year  int
+	month time.Month
+	day   int
+	name  string
 }
 
 // waiter is a caller of Acquire in the line.
@@ -305,7 +317,13 @@ func nextMidnight(day string, loc *time.Location) time.Time {
 
 func (p *Pool) today() (time.Time, string) {
 	now := p.clock.Now().In(p.loc)
-	return now, now.Format(time.DateOnly)
+	y, m, d := now.Date()
+	if c := p.day.Load(); c != nil && c.day == d && c.month == m && c.year == y {
+		return now, c.name
+	}
+	name := now.Format(time.DateOnly)
+	p.day.Store(&dayName{year: y, month: m, day: d, name: name})
+	return now, name
 }
 
 // notifyLocked wakes every waiter (the channel exists only while someone waits).

@@ -571,3 +571,27 @@ func ExamplePool() {
 	fmt.Println(lease.KeyID(), pool.Stats()[0].QuotaUsedToday)
 	// Output: primary 1
 }
+
+// TestTodayNamesTheDate holds the pool's cached day name to what it
+// replaced, the clock's time formatted in the pool's location, as the
+// clock walks back and forth over midnights, DST changes and a skipped day
+// (Pacific/Apia lost 2011-12-30).
+func TestTodayNamesTheDate(t *testing.T) {
+	for _, zone := range []string{"Asia/Shanghai", "America/New_York", "America/Sao_Paulo", "Pacific/Apia", "UTC"} {
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			t.Fatalf("load %s: %v", zone, err)
+		}
+		clock := newFakeClock(time.Date(2011, 12, 28, 22, 0, 0, 0, loc))
+		p := &Pool{loc: loc, clock: clock}
+		steps := []time.Duration{time.Minute, 59 * time.Minute, time.Hour, 7 * time.Hour, -3 * time.Hour, 23 * time.Hour, 25 * time.Hour, -26 * time.Hour, time.Second}
+		for i := range 20000 {
+			now, name := p.today()
+			want := clock.Now().In(loc)
+			if !now.Equal(want) || now.Location() != loc || name != want.Format(time.DateOnly) {
+				t.Fatalf("%s step %d: today() = %v %q, want %v %q", zone, i, now, name, want, want.Format(time.DateOnly))
+			}
+			clock.Advance(steps[(i*7+i/3)%len(steps)])
+		}
+	}
+}

@@ -49,20 +49,21 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 // NewBackOff starts the retry schedule of one call; the clock for MaxElapsed starts now.
 func (p RetryPolicy) NewBackOff() *Retrier {
 	p = p.withDefaults()
-	exp := &backoff.ExponentialBackOff{
+	// One allocation per call (every call starts a schedule, few retry).
+	r := &Retrier{policy: p, exp: backoff.ExponentialBackOff{
 		InitialInterval:     p.Initial,
 		RandomizationFactor: 0, // deterministic ceilings; the full jitter is applied by Next
 		Multiplier:          2,
 		MaxInterval:         p.Max,
-	}
-	exp.Reset()
-	return &Retrier{policy: p, exp: exp, start: p.Clock.Now(), attempts: 1}
+	}, start: p.Clock.Now(), attempts: 1}
+	r.exp.Reset()
+	return r
 }
 
 // Retrier is the retry schedule of one call. Not safe for concurrent use.
 type Retrier struct {
 	policy   RetryPolicy
-	exp      *backoff.ExponentialBackOff
+	exp      backoff.ExponentialBackOff
 	start    time.Time
 	attempts int // attempts made so far, counting the first
 }
