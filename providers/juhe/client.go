@@ -4,7 +4,6 @@
 package juhe
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -84,6 +83,7 @@ type Options struct {
 // Client is the Juhe provider.
 type Client struct {
 	endpoint                     string
+	post                         *providers.Post // the endpoint and header of a POST, parsed once
 	product                      string
 	method                       string
 	realname                     bool
@@ -146,6 +146,9 @@ func New(cfg providers.Config) (providers.Provider, error) {
 			return nil, fmt.Errorf("options.hashed_64 %q: want sha256 or sm3", o.Hashed64)
 		}
 		c.hashed64 = d
+	}
+	if c.post, err = providers.NewPost(cfg.Endpoint, map[string]string{"Content-Type": "application/x-www-form-urlencoded"}); err != nil {
+		return nil, fmt.Errorf("endpoint %q: %w", cfg.Endpoint, err)
 	}
 	return c, nil
 }
@@ -390,12 +393,7 @@ func (c *Client) NewHTTPRequest(ctx context.Context, key providers.Key, req *pro
 		}
 		return http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	}
-	r, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(form))
-	if err != nil {
-		return nil, err
-	}
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return r, nil
+	return c.post.Request(ctx, form)
 }
 
 // answer is the wire shape; result may be null, a string or an object when

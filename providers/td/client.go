@@ -7,7 +7,6 @@
 package td
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -85,6 +84,7 @@ type Client struct {
 	event    string
 	loc      *time.Location
 	urls     sync.Map // partner_code "\x00" partner_key → the URL (keyURL)
+	posts    sync.Map // partner_code "\x00" partner_key → *providers.Post of the key's URL (keyPost)
 }
 
 // New builds a TD provider from the job.
@@ -467,16 +467,14 @@ func (c *Client) NewHTTPRequest(ctx context.Context, key providers.Key, req *pro
 	if code == "" || secret == "" {
 		return nil, fmt.Errorf("td: key %s needs both partner_code and partner_key", key.ID)
 	}
-	u, err := c.keyURL(code, secret)
+	post, err := c.keyPost(code, secret)
 	if err != nil {
-		return nil, errors.New("td: endpoint is not a URL")
+		return nil, err
 	}
-	r, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(p.body))
+	r, err := post.Request(ctx, p.body)
 	if err != nil {
 		return nil, errors.New("td: cannot build the request") // err would print the URL
 	}
-	r.Header.Set("Content-Type", "application/json;charset=UTF-8")
-	r.Header.Set("Accept", "application/json")
 	return r, nil
 }
 

@@ -1,6 +1,7 @@
 package td
 
 import (
+	"errors"
 	"maps"
 	"net/http"
 	"net/url"
@@ -149,6 +150,25 @@ func (c *Client) keyURL(code, secret string) (string, error) {
 	s := u.String()
 	c.urls.Store(ck, s)
 	return s, nil
+}
+
+// keyPost is the key's URL and the request headers, parsed once per key
+// (providers.Post), with NewHTTPRequest's errors.
+func (c *Client) keyPost(code, secret string) (*providers.Post, error) {
+	ck := code + "\x00" + secret
+	if p, ok := c.posts.Load(ck); ok {
+		return p.(*providers.Post), nil
+	}
+	u, err := c.keyURL(code, secret)
+	if err != nil {
+		return nil, errors.New("td: endpoint is not a URL")
+	}
+	p, err := providers.NewPost(u, map[string]string{"Content-Type": "application/json;charset=UTF-8", "Accept": "application/json"})
+	if err != nil {
+		return nil, errors.New("td: cannot build the request") // err would print the URL
+	}
+	c.posts.Store(ck, p)
+	return p, nil
 }
 
 // docs are parse trees reused across answers.

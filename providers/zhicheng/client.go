@@ -79,6 +79,7 @@ type Options struct {
 // Client is the Zhicheng provider.
 type Client struct {
 	endpoint       string
+	post           *providers.Post // the endpoint and headers, parsed once
 	queryReason    string
 	amountBusiness string
 	addrTypes      []string
@@ -129,6 +130,12 @@ func New(cfg providers.Config) (providers.Provider, error) {
 		return nil, fmt.Errorf("options.address_encoding %q: want object or string", o.AddressEncoding)
 	}
 	c.columns = c.buildColumns()
+	if c.post, err = providers.NewPost(cfg.Endpoint, map[string]string{
+		"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8",
+		"Accept":       "application/json",
+	}); err != nil {
+		return nil, fmt.Errorf("endpoint %q: %w", cfg.Endpoint, err)
+	}
 	return c, nil
 }
 
@@ -420,12 +427,10 @@ func (c *Client) NewHTTPRequest(ctx context.Context, key providers.Key, req *pro
 	// What url.Values.Encode writes for the five values (keys sorted),
 	// appended directly: the long params JSON was escaped through a map
 	// and a sort for every attempt (issue 18; TestFormBodyMatchesValues).
-	r, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(c.formBody(user, sign, p.params)))
+	r, err := c.post.Request(ctx, c.formBody(user, sign, p.params))
 	if err != nil {
-		return nil, fmt.Errorf("zhicheng: building request: %w", err)
+		return nil, fmt.Errorf("zhicheng: %w", err)
 	}
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8")
-	r.Header.Set("Accept", "application/json")
 	return r, nil
 }
 
