@@ -12,6 +12,9 @@ import (
 	"github.com/schollz/progressbar/v3"
 )
 
+// rowCounter is a source that counts its rows without building them (CSV).
+type rowCounter interface{ CountRows() (int64, error) }
+
 // startProgress shows progress until the returned stop is called: a bar on a
 // TTY, a plain line every ProgressEvery otherwise (logs of unattended runs).
 // countRows counts the data rows of a CSV input quickly (one streaming
@@ -26,6 +29,13 @@ func countRows(job *Job, inPath string) int64 {
 		return 0
 	}
 	defer src.Close()
+	if c, ok := src.(rowCounter); ok {
+		n, err := c.CountRows()
+		if err != nil {
+			return 0
+		}
+		return n
+	}
 	var n int64
 	for {
 		if _, err := src.Next(); err != nil {

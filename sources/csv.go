@@ -377,6 +377,37 @@ func (r *csvReader) Next() (Row, error) {
 	}
 }
 
+// CountRows reads the rest of the file and returns how many rows Next
+// would have returned (blank records skipped, unreadable ones counted),
+// without building them: the progress total's pass over the file copied
+// and checked every cell a second time (issue 18). An error is what Next
+// would have failed with.
+func (r *csvReader) CountRows() (int64, error) {
+	var n int64
+	for !r.done {
+		r.guard.reset()
+		rec, err := r.cr.Read()
+		if pe := parseError(err); pe != nil {
+			r.lastLine = pe.StartLine
+			n++ // Next returns it as an unreadable row
+			continue
+		}
+		switch {
+		case err == io.EOF:
+			r.done = true
+		case err != nil:
+			r.done = true
+			return n, r.fatal(err)
+		default:
+			r.lastLine, _ = r.cr.FieldPos(0)
+			if !blank(rec) {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
 func (r *csvReader) fatal(err error) error {
 	if errors.Is(err, errRecordTooLarge) {
 		return fmt.Errorf("%s: the record after line %d is larger than %d MiB: unterminated quoted field, or a runaway line?", r.path, r.lastLine, r.guard.limit>>20)

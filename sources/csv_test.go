@@ -463,3 +463,74 @@ func BenchmarkCSVRead(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)*float64(iters)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// TestCountRowsMatchesNext: CountRows counts the rows Next returns and
+// fails as Next fails, on the fixtures and on random files of blank lines,
+// quotes (stray, unterminated, around newlines), ragged rows, GBK text and
+// invalid bytes.
+func TestCountRowsMatchesNext(t *testing.T) {
+	var paths []string
+	fixtures, err := filepath.Glob("testdata/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fixtures {
+		if ext := filepath.Ext(f); ext == ".csv" || ext == ".txt" || ext == ".tsv" {
+			paths = append(paths, f)
+		}
+	}
+	dir := t.TempDir()
+	pieces := []string{"a", "张三", ",", ",", "\n", "\n", "\r\n", "\"", "\"\"", "\"x,\ny\"", " ", "\t", ";", "\xff", "110101199003074513"}
+	gbk := simplifiedchinese.GBK.NewEncoder()
+	for i := range 300 {
+		var b strings.Builder
+		b.WriteString("name,id_number,mobile\n")
+		seed := uint32(i*2654435761 + 1)
+		for range 40 + i%60 {
+			seed = seed*1664525 + 1013904223
+			b.WriteString(pieces[seed>>16%uint32(len(pieces))])
+		}
+		text := b.String()
+		if i%5 == 0 {
+			if enc, err := gbk.String(text); err == nil {
+				text = enc
+			}
+		}
+		p := filepath.Join(dir, fmt.Sprintf("r%03d.csv", i))
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	for _, p := range paths {
+		want, wantErr := countByNext(t, p)
+		src, err := Open(p, Options{})
+		if err != nil {
+			continue // the header already fails: nothing to count
+		}
+		got, gotErr := src.(interface{ CountRows() (int64, error) }).CountRows()
+		src.Close()
+		if got != want || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+			t.Errorf("%s: CountRows = %d, %v; Next returned %d rows, then %v", p, got, gotErr, want, wantErr)
+		}
+	}
+}
+
+func countByNext(t *testing.T, path string) (int64, error) {
+	t.Helper()
+	src, err := Open(path, Options{})
+	if err != nil {
+		return 0, err
+	}
+	defer src.Close()
+	var n int64
+	for {
+		if _, err := src.Next(); err != nil {
+			if errors.Is(err, io.EOF) {
+				return n, nil
+			}
+			return n, err
+		}
+		n++
+	}
+}
