@@ -1049,7 +1049,7 @@ func (e *engine) attempt(p *provRun, s *slot, req *providers.Request, rowNum int
 		return attemptResult{res: providers.Result{Outcome: providers.Transient, Code: codeJournal, Message: err.Error()}}
 	}
 	start := time.Now()
-	resp, err := e.client.Do(hreq)
+	resp, err := sendRequest(e.client, hreq) // e.client.Do without its redirect bookkeeping (httpsend.go)
 	if err != nil {
 		// Sent but unanswered is in doubt: the vendor may have billed it.
 		a := attemptResult{latency: time.Since(start), sent: wrote.Load()}
