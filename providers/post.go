@@ -21,11 +21,12 @@ type Post struct {
 }
 
 // NewPost parses endpoint as http.NewRequestWithContext does and fixes the
-// headers (name → value) every request carries. The error is the parser's.
+// headers (name → value) every request carries. Its error, for a URL that
+// does not parse, is CheckEndpoint's (it never repeats the URL).
 func NewPost(endpoint string, header map[string]string) (*Post, error) {
 	r, err := http.NewRequest(http.MethodPost, endpoint, nil)
 	if err != nil {
-		return nil, err
+		return nil, errEndpoint
 	}
 	p := &Post{url: *r.URL, host: r.Host}
 	for k, v := range header {

@@ -148,7 +148,7 @@ func New(cfg providers.Config) (providers.Provider, error) {
 		c.hashed64 = d
 	}
 	if c.post, err = providers.NewPost(cfg.Endpoint, map[string]string{"Content-Type": "application/x-www-form-urlencoded"}); err != nil {
-		return nil, fmt.Errorf("endpoint %q: %w", cfg.Endpoint, err)
+		return nil, err
 	}
 	return c, nil
 }

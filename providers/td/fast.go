@@ -171,7 +171,6 @@ func (c *Client) keyPost(code, secret string) (*providers.Post, error) {
 	return p, nil
 }
 
-// docs are parse trees reused across answers.
 // Parse implements providers.Provider. TD sends errors with HTTP 200 and
 // the code in the body, so the HTTP status only decides transport-level
 // failures.

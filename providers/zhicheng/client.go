@@ -134,7 +134,7 @@ func New(cfg providers.Config) (providers.Provider, error) {
 		"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8",
 		"Accept":       "application/json",
 	}); err != nil {
-		return nil, fmt.Errorf("endpoint %q: %w", cfg.Endpoint, err)
+		return nil, err
 	}
 	return c, nil
 }
