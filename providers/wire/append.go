@@ -19,13 +19,27 @@ func AppendString(dst []byte, s string) []byte { return appendString(dst, s, fal
 // AppendString, and <, > and & as \u003c, \u003e and \u0026.
 func AppendStringHTML(dst []byte, s string) []byte { return appendString(dst, s, true) }
 
+// plainASCII and plainASCIIHTML mark the ASCII bytes appendString copies
+// as they are (one table load per byte instead of five comparisons).
+var plainASCII, plainASCIIHTML = func() (plain, html [utf8.RuneSelf]bool) {
+	for c := range utf8.RuneSelf {
+		plain[c] = c >= 0x20 && c != '"' && c != '\\'
+		html[c] = plain[c] && c != '<' && c != '>' && c != '&'
+	}
+	return plain, html
+}()
+
 func appendString(dst []byte, s string, html bool) []byte {
 	dst = append(dst, '"')
+	plain := &plainASCII
+	if html {
+		plain = &plainASCIIHTML
+	}
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && !(html && (c == '<' || c == '>' || c == '&')) {
+			if plain[c] {
 				i++
 				continue
 			}
@@ -48,6 +62,14 @@ func appendString(dst []byte, s string, html bool) []byte {
 			}
 			i++
 			start = i
+			continue
+		}
+		// A three-byte character (CJK text, most of what is escaped here)
+		// copied as it is, without decoding it: lead E1–EC or EE–EF (E0's
+		// overlong forms, ED's surrogates and E2's U+2028/U+2029 take the
+		// general path) and two continuation bytes.
+		if c >= 0xE1 && c <= 0xEF && c != 0xE2 && c != 0xED && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
+			i += 3
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])

@@ -141,6 +141,33 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+// TestAppendStringThreeByteForms: every lead byte of a three-byte
+// character with continuation bytes at and beyond the edges of their valid
+// ranges (overlong E0, surrogate ED, U+2028/U+2029 under E2), cut short at
+// the end of the string, and between ASCII and CJK text.
+func TestAppendStringThreeByteForms(t *testing.T) {
+	seconds := []byte{0x00, 0x7f, 0x80, 0x9f, 0xa0, 0xa8, 0xa9, 0xbf, 0xc0, 0xff}
+	thirds := []byte{0x22, 0x7f, 0x80, 0xa8, 0xa9, 0xbf, 0xc0}
+	var cases []string
+	for lead := 0xe0; lead <= 0xef; lead++ {
+		for _, c1 := range seconds {
+			cases = append(cases, string([]byte{byte(lead)}), string([]byte{byte(lead), c1}), "x"+string([]byte{byte(lead), c1}))
+			for _, c2 := range thirds {
+				seq := string([]byte{byte(lead), c1, c2})
+				cases = append(cases, seq, "a"+seq+"b", "中"+seq+"文", seq+seq, seq[:2]+`\`+seq)
+			}
+		}
+	}
+	for _, s := range cases {
+		if got, want := string(AppendString(nil, s)), stdString(s); got != want {
+			t.Fatalf("AppendString(%q) = %s, encoding/json %s", s, got, want)
+		}
+		if got, want := string(AppendStringHTML(nil, s)), marshalString(s); got != want {
+			t.Fatalf("AppendStringHTML(%q) = %s, json.Marshal %s", s, got, want)
+		}
+	}
+}
+
 func marshalString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
