@@ -353,7 +353,7 @@ func (c *rowChecker) build(line int, raw []string, fields int) ([]string, []erro
 		if !utf8.ValidString(v) {
 			values[i] = strings.ToValidUTF8(v, "\uFFFD")
 			errs = append(errs, c.errAt(line, i, c.invalidUTF8(v), nil))
-		} else if strings.ContainsRune(v, utf8.RuneError) {
+		} else if strings.Contains(v, "\uFFFD") { // v is UTF-8: a byte search, not a decoding loop (ContainsRune)
 			errs = append(errs, c.errAt(line, i, c.replacementChar(), nil))
 		}
 	}

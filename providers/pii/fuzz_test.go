@@ -46,3 +46,31 @@ func FuzzChineseID(f *testing.F) {
 		}
 	})
 }
+
+// hasReplacementCases: U+FFFD itself, the bytes of broken UTF-8 (which
+// ranging over a string yields as U+FFFD), surrogates and overlong forms.
+var hasReplacementCases = []string{"", "abc", "张三", "\ufffd", "a\ufffdb", "\xef\xbf", "\xef\xbf\xbe", "\xff", "é\xc3", "\xed\xa0\x80", "\xc0\xaf", "\xf4\x90\x80\x80", "张\xe5\xbc", "\xef\xbf\xbd张"}
+
+// FuzzHasReplacement holds hasReplacement to strings.ContainsRune(s,
+// '\ufffd'), the check it replaces.
+func FuzzHasReplacement(f *testing.F) {
+	for _, s := range hasReplacementCases {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := hasReplacement(s), strings.ContainsRune(s, '\ufffd'); got != want {
+			t.Fatalf("hasReplacement(%q) = %v, ContainsRune %v", s, got, want)
+		}
+	})
+}
+
+func TestHasReplacementMatchesContainsRune(t *testing.T) {
+	for _, a := range hasReplacementCases {
+		for _, b := range hasReplacementCases {
+			s := a + b
+			if got, want := hasReplacement(s), strings.ContainsRune(s, '\ufffd'); got != want {
+				t.Fatalf("hasReplacement(%q) = %v, ContainsRune %v", s, got, want)
+			}
+		}
+	}
+}

@@ -15,7 +15,7 @@ import (
 // (name_digits), only letters, combining marks, spaces and the name
 // punctuation . · ' ’ - (name_chars), and no U+FFFD (replacement_char).
 func Name(raw string) (string, error) {
-	if strings.ContainsRune(raw, '\ufffd') {
+	if hasReplacement(raw) {
 		return "", errReplacement()
 	}
 	fields := strings.FieldsFunc(raw, isTrimRune)
@@ -66,7 +66,7 @@ func Name(raw string) (string, error) {
 // letters, digits and inner hyphens with at least two labels and a TLD of at
 // least two letters; at most 254 characters in all. Not an RFC 5322 parser.
 func Email(raw string) (string, error) {
-	if strings.ContainsRune(raw, '\ufffd') {
+	if hasReplacement(raw) {
 		return "", errReplacement()
 	}
 	s := strings.ToLower(trimSpace(foldWidth(raw)))

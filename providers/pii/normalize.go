@@ -3,6 +3,7 @@ package pii
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // isTrimRune: Unicode white space (includes U+3000 ideographic space and
@@ -42,10 +43,18 @@ func foldWidth(s string) string {
 	return b.String()
 }
 
+// hasReplacement reports what strings.ContainsRune(s, '\ufffd') does: a
+// U+FFFD, or a byte that is not UTF-8 (which ranging over s yields as
+// U+FFFD). ContainsRune decodes rune by rune for U+FFFD; the UTF-8 check
+// and a byte search are several times faster, on every value checked.
+func hasReplacement(s string) bool {
+	return !utf8.ValidString(s) || strings.Contains(s, "\ufffd")
+}
+
 // prep is the common front end of the number validators: U+FFFD check,
 // trim, full-width fold, empty check.
 func prep(raw string) (string, *Problem) {
-	if strings.ContainsRune(raw, '\ufffd') {
+	if hasReplacement(raw) {
 		return "", errReplacement()
 	}
 	s := trimSpace(foldWidth(raw))
