@@ -59,6 +59,27 @@ func TestAppendJSONFloatMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+// TestAppendMillisMatchesAppendJSONFloat: raw.jsonl's latency as the
+// engine computes it (whole microseconds ÷ 1000) at every magnitude up to
+// 10⁹ ms, the boundaries around it, and floats that are not whole
+// microseconds (which take the general path), each as AppendJSONFloat.
+func TestAppendMillisMatchesAppendJSONFloat(t *testing.T) {
+	cases := []float64{0, math.Copysign(0, -1), -1, 0.001, 0.01, 0.1, 0.999, 1, 1.5, 3.388, 10, 999999999.999, 1e9, 1e9 + 0.001, 1e12, 0.0005, 1e-7, 3.3885, math.Inf(1), math.NaN(), math.MaxFloat64}
+	r := rand.New(rand.NewPCG(18, 5))
+	for range 200000 {
+		us := r.Int64N(int64(math.Pow(10, float64(1+r.IntN(12)))))
+		cases = append(cases, float64(us)/1000, float64(time.Duration(us)*time.Microsecond/time.Microsecond)/1000)
+	}
+	for range 2000 {
+		cases = append(cases, r.Float64()*math.Pow(10, float64(r.IntN(12))))
+	}
+	for _, f := range cases {
+		if got, want := string(appendMillis(nil, f)), string(AppendJSONFloat(nil, f)); got != want {
+			t.Fatalf("appendMillis(%v) = %s, AppendJSONFloat %s", f, got, want)
+		}
+	}
+}
+
 // A raw.jsonl line without a body is exactly what encoding/json writes for
 // the RawRecord, in every combination of the omitempty fields.
 func TestRawRecordLineMatchesEncodingJSON(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"sync"
@@ -187,7 +188,7 @@ func appendRawRecord(b []byte, r *RawRecord) []byte {
 		b = append(b, `,"in_doubt":true`...)
 	}
 	b = append(b, `,"latency_ms":`...)
-	b = AppendJSONFloat(b, r.LatencyMS)
+	b = appendMillis(b, r.LatencyMS)
 	if r.Error != "" {
 		b = append(b, `,"error":`...)
 		b = AppendJSONString(b, r.Error)
@@ -205,6 +206,36 @@ func appendRawRecord(b []byte, r *RawRecord) []byte {
 		b = AppendJSONString(b, r.FetchedAt)
 	}
 	return b
+}
+
+// appendMillis is AppendJSONFloat(b, ms), written directly when ms is a
+// whole number of microseconds below 10⁹ ms (the engine's latencies): the
+// shortest form of such a float is that decimal, three fraction digits at
+// most with trailing zeros dropped, since any other decimal of as few
+// digits is at least 0.001 away and a float64 below 10⁹ is far finer.
+// strconv's shortest-float search was a visible part of every raw.jsonl
+// line (issue 18; TestAppendMillisMatchesAppendJSONFloat).
+func appendMillis(b []byte, ms float64) []byte {
+	if !(ms > 0 && ms < 1e9) {
+		return AppendJSONFloat(b, ms)
+	}
+	us := math.Round(ms * 1000)
+	if us/1000 != ms {
+		return AppendJSONFloat(b, ms)
+	}
+	n := int64(us)
+	b = strconv.AppendInt(b, n/1000, 10)
+	frac := n % 1000
+	if frac == 0 {
+		return b
+	}
+	digits := [3]byte{byte('0' + frac/100), byte('0' + frac/10%10), byte('0' + frac%10)}
+	end := 3
+	for digits[end-1] == '0' {
+		end--
+	}
+	b = append(b, '.')
+	return append(b, digits[:end]...)
 }
 
 // appendRFC3339Nano is t.AppendFormat(b, time.RFC3339Nano), written
