@@ -3,6 +3,7 @@ package td_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -13,7 +14,6 @@ import (
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/providers/providertest"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
-	"github.com/riskbatch/riskbatch/providers/td"
 	"github.com/riskbatch/riskbatch/providers/td/tdsim"
 )
 
@@ -151,7 +151,10 @@ func TestCredentialsAndWire(t *testing.T) {
 		t.Errorf("request shape: %s %s %v", hreq.Method, hreq.URL.Path, hreq.Header)
 	}
 
-	body := td.BodyOf(req)
+	body, err := io.ReadAll(hreq.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name         string
 		method, path string

@@ -3,6 +3,7 @@ package zhicheng_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -52,6 +53,24 @@ func (e *env) personRow(i int) row {
 func (e *env) call(t *testing.T, p providers.Provider, key providers.Key, r row) (providers.Result, []byte) {
 	t.Helper()
 	return e.Call(t, p, key, record(t, p, r))
+}
+
+// sentParams is the params field of the form the client sends for req.
+func sentParams(t *testing.T, p providers.Provider, req *providers.Request) string {
+	t.Helper()
+	hreq, err := p.NewHTTPRequest(t.Context(), key1, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(hreq.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := url.ParseQuery(string(b))
+	if err != nil {
+		t.Fatalf("form %s: %v", b, err)
+	}
+	return f.Get("params")
 }
 
 // form is a complete, valid request form with key k.
@@ -218,7 +237,7 @@ func TestAddressEncodings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		params := zhicheng.ParamsOf(req)
+		params := sentParams(t, p, req)
 		var m map[string]json.RawMessage
 		if err := json.Unmarshal([]byte(params), &m); err != nil {
 			t.Fatalf("params %s: %v", params, err)
