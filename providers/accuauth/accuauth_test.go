@@ -19,7 +19,8 @@ import (
 	"github.com/riskbatch/riskbatch/providers/providertest"
 )
 
-// TestParse covers answers the simulator does not send.
+// TestParse covers answers the simulator does not send (the HTTP statuses
+// every client reads alike are in the conformance suite).
 func TestParse(t *testing.T) {
 	p, err := New(providers.Config{Endpoint: "https://cloudapi.indonesia.accuauth.com/check/risk_report"})
 	if err != nil {
@@ -42,38 +43,17 @@ func TestParse(t *testing.T) {
 	empty := make([]string, 22)
 	empty[21] = "TIDx"
 	ra := http.Header{"Retry-After": []string{"7"}}
-	cases := []struct {
-		name    string
-		status  int
-		header  http.Header
-		body    string
-		outcome providers.Outcome
-		code    string
-		vals    []string
-		retry   time.Duration
-		unknown bool
-	}{
-		{"array result", 200, nil, asArray, providers.Hit, "OK", docVals, 0, false},
-		{"empty array", 200, nil, `{"status":"OK","result":[],"request_id":"TIDx"}`, providers.NoHit, "OK", empty, 0, false},
-		{"OK without result", 200, nil, `{"status":"OK","request_id":"TIDx"}`, providers.Transient, "OK", nil, 0, false},
-		{"string figures", 200, nil, `{"status":"OK","result":{"past_overdue_num":"2"},"request_id":"TIDx"}`, providers.Hit, "OK",
-			append(append([]string{"2"}, make([]string, 20)...), "TIDx"), 0, false},
-		{"rate limit with Retry-After", 403, ra, `{"status":"RATE_LIMIT_EXCEEDED"}`, providers.Throttled, "RATE_LIMIT_EXCEEDED", nil, 7 * time.Second, false},
-		{"429 plain", 429, ra, `Too Many Requests`, providers.Throttled, "HTTP 429", nil, 7 * time.Second, false},
-		{"512 html", 512, nil, `<html>busy</html>`, providers.Transient, "HTTP 512", nil, 0, false},
-		{"other 5xx status", 504, nil, `{"status":"GATEWAY_TIMEOUT"}`, providers.Transient, "GATEWAY_TIMEOUT", nil, 0, false},
-		{"404 html", 404, nil, `<html>not found</html>`, providers.Fatal, "HTTP 404", nil, 0, false},
-		{"200 garbage", 200, nil, `{"stat`, providers.Transient, "HTTP 200", nil, 0, false},
-		{"unknown 4xx status", 400, nil, `{"status":"NEW_THING"}`, providers.Transient, "NEW_THING", nil, 0, true},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			res := p.Parse(c.status, c.header, []byte(c.body))
-			if res.Outcome != c.outcome || res.Code != c.code || !slices.Equal(res.Values, c.vals) || res.RetryAfter != c.retry || res.Unknown != c.unknown {
-				t.Fatalf("got %+v, want %s %s %q retry %v unknown %v", res, c.outcome, c.code, c.vals, c.retry, c.unknown)
-			}
-		})
-	}
+	providertest.CheckParse(t, p, []providertest.ParseCase{
+		{Name: "array result", Status: 200, Body: asArray, Outcome: providers.Hit, Code: "OK", Values: docVals},
+		{Name: "empty array", Status: 200, Body: `{"status":"OK","result":[],"request_id":"TIDx"}`, Outcome: providers.NoHit, Code: "OK", Values: empty},
+		{Name: "OK without result", Status: 200, Body: `{"status":"OK","request_id":"TIDx"}`, Outcome: providers.Transient, Code: "OK"},
+		{Name: "string figures", Status: 200, Body: `{"status":"OK","result":{"past_overdue_num":"2"},"request_id":"TIDx"}`, Outcome: providers.Hit, Code: "OK",
+			Values: append(append([]string{"2"}, make([]string, 20)...), "TIDx")},
+		{Name: "rate limit with Retry-After", Status: 403, Header: ra, Body: `{"status":"RATE_LIMIT_EXCEEDED"}`, Outcome: providers.Throttled, Code: "RATE_LIMIT_EXCEEDED", RetryAfter: 7 * time.Second},
+		{Name: "512 html", Status: 512, Body: `<html>busy</html>`, Outcome: providers.Transient, Code: "HTTP 512"},
+		{Name: "other 5xx status", Status: 504, Body: `{"status":"GATEWAY_TIMEOUT"}`, Outcome: providers.Transient, Code: "GATEWAY_TIMEOUT"},
+		{Name: "unknown 4xx status", Status: 400, Body: `{"status":"NEW_THING"}`, Outcome: providers.Transient, Code: "NEW_THING", Unknown: true},
+	})
 }
 
 func TestPrepareValidation(t *testing.T) {

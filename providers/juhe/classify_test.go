@@ -1,62 +1,32 @@
 package juhe
 
 import (
-	"net/http"
-	"os"
-	"path/filepath"
-	"slices"
-	"strconv"
 	"testing"
 
 	"github.com/riskbatch/riskbatch/providers"
+	"github.com/riskbatch/riskbatch/providers/providertest"
 )
 
-// TestParseFixtures parses recorded bodies: the shapes public clients report (result null, a string or an object on
-// errors; reason wording varying).
+// TestParseFixtures parses recorded bodies: the shapes public clients
+// report (result null, a string or an object on errors; reason wording
+// varying; a gateway's HTML page).
 func TestParseFixtures(t *testing.T) {
 	c := &Client{product: ProductV2}
-	tests := []struct {
-		file    string
-		status  int
-		outcome providers.Outcome
-		code    string
-		values  []string
-	}{
-		{"hit_risk_info.json", 200, providers.Hit, "0", []string{"87", "1", "1", "21001 疑似恶意借贷(高); 12002 疑似黑产账号(中); 11003 疑似营销欺诈(低)", "J100000000000000000001"}},
-		{"hit_unknown_risk_code.json", 200, providers.Hit, "0", []string{"45", "1", "1", "99999 未知风险码(中)", "J100000000000000000002"}},
-		{"nohit_query_99.json", 200, providers.NoHit, "0", []string{"", "-1", "-1", "", "J100000000000000000003"}},
-		{"nohit_queryV2_minus1.json", 200, providers.NoHit, "0", []string{"", "-1", "1", "", "J100000000000000000004"}},
-		{"error_result_null.json", 200, providers.Quota, "10012", nil},
-		{"error_result_string.json", 200, providers.Invalid, "237001", nil},
-		{"error_result_object.json", 200, providers.Fatal, "10001", nil},
-		{"error_reason_english.json", 200, providers.Quota, "10013", nil},
-		{"error_reason_misleading.json", 200, providers.Transient, "237002", nil},
-		{"ok_result_null.json", 200, providers.Transient, "0", nil},
-		{"ok_found_missing.json", 200, providers.Transient, "0", nil},
-		{"no_error_code.json", 200, providers.Transient, "HTTP 200", nil},
-		{"html_gateway.html", 200, providers.Transient, "HTTP 200", nil},
-		{"html_gateway.html", 502, providers.Transient, "HTTP 502", nil},
-		{"error_result_null.json", 429, providers.Throttled, "HTTP 429", nil},
-		{"html_gateway.html", 404, providers.Fatal, "HTTP 404", nil},
-	}
-	for _, tc := range tests {
-		t.Run(tc.file+"/"+strconv.Itoa(tc.status), func(t *testing.T) {
-			body, err := os.ReadFile(filepath.Join("testdata", tc.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			res := c.Parse(tc.status, http.Header{}, body)
-			if res.Outcome != tc.outcome || res.Code != tc.code {
-				t.Fatalf("got %s %q (%s), want %s %q", res.Outcome, res.Code, res.Message, tc.outcome, tc.code)
-			}
-			if !slices.Equal(res.Values, tc.values) {
-				t.Errorf("values %q, want %q", res.Values, tc.values)
-			}
-			if len(res.Values) > 0 && len(res.Values) != len(c.Columns()) {
-				t.Errorf("%d values for %d columns", len(res.Values), len(c.Columns()))
-			}
-		})
-	}
+	providertest.CheckParse(t, c, []providertest.ParseCase{
+		{File: "hit_risk_info.json", Status: 200, Outcome: providers.Hit, Code: "0", Values: []string{"87", "1", "1", "21001 疑似恶意借贷(高); 12002 疑似黑产账号(中); 11003 疑似营销欺诈(低)", "J100000000000000000001"}},
+		{File: "hit_unknown_risk_code.json", Status: 200, Outcome: providers.Hit, Code: "0", Values: []string{"45", "1", "1", "99999 未知风险码(中)", "J100000000000000000002"}},
+		{File: "nohit_query_99.json", Status: 200, Outcome: providers.NoHit, Code: "0", Values: []string{"", "-1", "-1", "", "J100000000000000000003"}},
+		{File: "nohit_queryV2_minus1.json", Status: 200, Outcome: providers.NoHit, Code: "0", Values: []string{"", "-1", "1", "", "J100000000000000000004"}},
+		{File: "error_result_null.json", Status: 200, Outcome: providers.Quota, Code: "10012"},
+		{File: "error_result_string.json", Status: 200, Outcome: providers.Invalid, Code: "237001"},
+		{File: "error_result_object.json", Status: 200, Outcome: providers.Fatal, Code: "10001"},
+		{File: "error_reason_english.json", Status: 200, Outcome: providers.Quota, Code: "10013"},
+		{File: "error_reason_misleading.json", Status: 200, Outcome: providers.Transient, Code: "237002"},
+		{File: "ok_result_null.json", Status: 200, Outcome: providers.Transient, Code: "0"},
+		{File: "ok_found_missing.json", Status: 200, Outcome: providers.Transient, Code: "0"},
+		{File: "no_error_code.json", Status: 200, Outcome: providers.Transient, Code: "HTTP 200"},
+		{File: "html_gateway.html", Status: 200, Outcome: providers.Transient, Code: "HTTP 200"},
+	})
 }
 
 func TestFormatRisk(t *testing.T) {

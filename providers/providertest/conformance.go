@@ -139,14 +139,16 @@ type DocRequest struct {
 }
 
 // Run runs the conformance suite for v: the code table (forced through
-// the simulator), unknown codes, HTTP faults, throttling and quotas,
-// determinism, encodings, and the document's examples.
+// the simulator), unknown codes, refused keys, HTTP statuses and faults,
+// throttling and quotas, determinism, encodings, and the document's
+// examples.
 func Run(t *testing.T, v Vendor) {
 	t.Helper()
 	t.Run("CodeTable", func(t *testing.T) { codeTable(t, v) })
 	t.Run("ForcedCodes", func(t *testing.T) { forcedCodes(t, v) })
 	t.Run("UnknownCode", func(t *testing.T) { unknownCode(t, v) })
 	t.Run("BadKeys", func(t *testing.T) { badKeys(t, v) })
+	t.Run("HTTPStatuses", func(t *testing.T) { httpStatuses(t, v) })
 	t.Run("HTTPFaults", func(t *testing.T) { httpFaults(t, v) })
 	t.Run("InjectedFaults", func(t *testing.T) { injectedFaults(t, v) })
 	t.Run("Throttled", func(t *testing.T) { throttled(t, v) })

@@ -7,9 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/riskbatch/riskbatch/providers"
+	"github.com/riskbatch/riskbatch/providers/sandbox"
 	"github.com/riskbatch/riskbatch/providers/wire/wiretest"
 )
 
@@ -108,4 +112,86 @@ func Lines(t testing.TB, name string) [][]byte {
 		t.Fatal(err)
 	}
 	return bytes.Split(bytes.TrimSpace(b), []byte("\n"))
+}
+
+// ParseCase is an answer and how the client must read it.
+type ParseCase struct {
+	Name   string
+	Status int
+	Header http.Header
+	Body   string
+	File   string // testdata/File, read when Body is empty
+	// Outcome, Code, Unknown and RetryAfter are compared exactly.
+	Outcome    providers.Outcome
+	Code       string
+	Unknown    bool
+	RetryAfter time.Duration
+	// Values are compared when set; when nil, a hit or no-hit must fill
+	// every column and any other outcome none.
+	Values []string
+}
+
+// CheckParse reads each case's answer with p.
+func CheckParse(t *testing.T, p providers.Provider, cases []ParseCase) {
+	t.Helper()
+	for _, c := range cases {
+		name := c.Name
+		if name == "" {
+			name = c.File + "/" + strconv.Itoa(c.Status)
+		}
+		t.Run(name, func(t *testing.T) {
+			body := []byte(c.Body)
+			if c.Body == "" && c.File != "" {
+				var err error
+				if body, err = os.ReadFile(filepath.Join("testdata", c.File)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h := c.Header
+			if h == nil {
+				h = http.Header{}
+			}
+			res := p.Parse(c.Status, h, body)
+			if res.Outcome != c.Outcome || res.Code != c.Code || res.Unknown != c.Unknown || res.RetryAfter != c.RetryAfter {
+				t.Fatalf("got %+v, want %s %q unknown=%v RetryAfter %v", res, c.Outcome, c.Code, c.Unknown, c.RetryAfter)
+			}
+			switch {
+			case c.Values != nil:
+				if !slices.Equal(res.Values, c.Values) {
+					t.Errorf("values %q, want %q", res.Values, c.Values)
+				}
+			case res.Outcome == providers.Hit || res.Outcome == providers.NoHit:
+				if len(res.Values) != len(p.Columns()) {
+					t.Errorf("%d values for %d columns", len(res.Values), len(p.Columns()))
+				}
+			case res.Values != nil:
+				t.Errorf("values %q on a %s answer", res.Values, res.Outcome)
+			}
+		})
+	}
+}
+
+// httpStatuses: answers below the vendor's codes, read alike by every
+// client (providers.ParseHTTPStatus): server errors transient, HTTP 429
+// throttled with its Retry-After in either form, 404 fatal, a body that is
+// not the vendor's JSON transient.
+func httpStatuses(t *testing.T, v Vendor) {
+	e := NewEnv(t, sandbox.Config{})
+	p := v.provider(t, e, nil)
+	CheckParse(t, p, []ParseCase{
+		{Name: "500", Status: 500, Body: "oops", Outcome: providers.Transient, Code: "HTTP 500"},
+		{Name: "502 html", Status: 502, Body: "<html>bad gateway</html>", Outcome: providers.Transient, Code: "HTTP 502"},
+		{Name: "503 empty", Status: 503, Outcome: providers.Transient, Code: "HTTP 503"},
+		{Name: "429 seconds", Status: 429, Header: http.Header{"Retry-After": {"7"}}, Body: "Too Many Requests", Outcome: providers.Throttled, Code: "HTTP 429", RetryAfter: 7 * time.Second},
+		{Name: "404 html", Status: 404, Body: "<html>not found</html>", Outcome: providers.Fatal, Code: "HTTP 404"},
+		{Name: "200 html", Status: 200, Body: "<html>gateway</html>", Outcome: providers.Transient, Code: "HTTP 200"},
+		{Name: "200 truncated", Status: 200, Body: `{"`, Outcome: providers.Transient, Code: "HTTP 200"},
+	})
+	// An HTTP-date Retry-After is a wait until then (whole seconds, so
+	// up to a second short).
+	date := time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat)
+	res := p.Parse(429, http.Header{"Retry-After": {date}}, nil)
+	if res.Outcome != providers.Throttled || res.Code != "HTTP 429" || res.RetryAfter < 80*time.Second || res.RetryAfter > 91*time.Second {
+		t.Errorf("429 with an HTTP-date 90s ahead: %+v", res)
+	}
 }

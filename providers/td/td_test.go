@@ -3,8 +3,6 @@ package td
 import (
 	"encoding/json"
 	"errors"
-	"net/http"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,41 +11,20 @@ import (
 	"github.com/riskbatch/riskbatch/providers/providertest"
 )
 
-// TestParse covers answers the simulator does not produce.
+// TestParse covers answers the simulator does not produce (the HTTP
+// statuses every client reads alike are in the conformance suite).
 func TestParse(t *testing.T) {
 	p, err := New(providers.Config{Endpoint: "https://api.example.com/x", Options: map[string]any{"channel": "c"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	date := http.Header{"Retry-After": []string{time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat)}}
-	cases := []struct {
-		name    string
-		status  int
-		header  http.Header
-		body    string
-		outcome providers.Outcome
-		code    string
-		vals    []string
-	}{
-		{"429 date", 429, date, "", providers.Throttled, "HTTP 429", nil},
-		{"404", 404, nil, "not found", providers.Fatal, "HTTP 404", nil},
-		{"no code", 200, nil, `{"message":"x"}`, providers.Transient, "HTTP 200", nil},
-		{"html", 200, nil, `<html>`, providers.Transient, "HTTP 200", nil},
-		{"string code", 200, nil, `{"code":"200","sequence_id":"S","score":"12","result":"accept","reasons":[]}`, providers.Hit, "200", []string{"12", "accept", "通过", "", "S"}},
-		{"null score", 200, nil, `{"code":200,"sequence_id":"S","score":null}`, providers.NoHit, "200", []string{"", "", "", "", "S"}},
-		{"bad score", 200, nil, `{"code":200,"score":"high"}`, providers.Transient, "200", nil},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			res := p.Parse(c.status, c.header, []byte(c.body))
-			if res.Outcome != c.outcome || res.Code != c.code || !slices.Equal(res.Values, c.vals) {
-				t.Fatalf("got %+v, want %s %s %q", res, c.outcome, c.code, c.vals)
-			}
-			if c.name == "429 date" && (res.RetryAfter < 80*time.Second || res.RetryAfter > 91*time.Second) {
-				t.Errorf("Retry-After HTTP-date: %v", res.RetryAfter)
-			}
-		})
-	}
+	providertest.CheckParse(t, p, []providertest.ParseCase{
+		{Name: "no code", Status: 200, Body: `{"message":"x"}`, Outcome: providers.Transient, Code: "HTTP 200"},
+		{Name: "string code", Status: 200, Body: `{"code":"200","sequence_id":"S","score":"12","result":"accept","reasons":[]}`,
+			Outcome: providers.Hit, Code: "200", Values: []string{"12", "accept", "通过", "", "S"}},
+		{Name: "null score", Status: 200, Body: `{"code":200,"sequence_id":"S","score":null}`, Outcome: providers.NoHit, Code: "200", Values: []string{"", "", "", "", "S"}},
+		{Name: "bad score", Status: 200, Body: `{"code":200,"score":"high"}`, Outcome: providers.Transient, Code: "200"},
+	})
 }
 
 func TestPrepareValidation(t *testing.T) {

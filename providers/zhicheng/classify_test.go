@@ -5,65 +5,26 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/riskbatch/riskbatch/providers"
+	"github.com/riskbatch/riskbatch/providers/providertest"
 )
 
-// TestParse covers answers the simulator does not send: the document's
-// example, HTTP-level failures, Retry-After forms and odd envelopes.
+// TestParse covers envelopes the simulator does not send (the HTTP
+// statuses every client reads alike are in the conformance suite).
 func TestParse(t *testing.T) {
 	c := &Client{}
 	c.columns = c.buildColumns()
-	date := time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat)
-	tests := []struct {
-		name    string
-		status  int
-		header  http.Header
-		body    string
-		outcome providers.Outcome
-		code    string
-		retry   time.Duration
-		unknown bool
-	}{
-		{"500", 500, nil, "oops", providers.Transient, "HTTP 500", 0, false},
-		{"503", 503, nil, "", providers.Transient, "HTTP 503", 0, false},
-		{"429 seconds", 429, http.Header{"Retry-After": {"7"}}, "", providers.Throttled, "HTTP 429", 7 * time.Second, false},
-		{"429 date", 429, http.Header{"Retry-After": {date}}, "", providers.Throttled, "HTTP 429", 0, false},
-		{"404", 404, nil, "not found", providers.Fatal, "HTTP 404", 0, false},
-		{"html", 200, nil, "<html>gateway</html>", providers.Transient, "HTTP 200", 0, false},
-		{"truncated", 200, nil, `{"code":"10000","success":true,"data":{"fraud`, providers.Transient, "HTTP 200", 0, false},
-		{"no code", 200, nil, `{"msg":"x","success":false}`, providers.Transient, "HTTP 200", 0, false},
-		{"numeric code", 200, nil, `{"code":50102,"msg":"sign 校验失败","success":false}`, providers.Fatal, "50102", 0, false},
-		{"10000 not success", 200, nil, `{"code":"10000","success":false}`, providers.Transient, "10000", 0, true},
-		{"10000 data null", 200, nil, `{"code":"10000","success":true,"data":null}`, providers.Transient, "10000", 0, false},
-		{"10000 no-hit", 200, nil, `{"code":"10000","success":true,"flowId":"f","data":{"fraudLevel":"0","riskResult":[]}}`, providers.NoHit, "10000", 0, false},
-		{"10000 score without level 0", 200, nil, `{"code":"10000","success":true,"data":{"fraudScore":"12","fraudLevel":"1"}}`, providers.Hit, "10000", 0, false},
-		{"unknown", 200, nil, `{"code":"77777","msg":"?","success":false}`, providers.Transient, "77777", 0, true},
-		{"50107 total", 200, nil, `{"code":"50107","success":false}`, providers.Quota, "50107", 0, false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			h := tc.header
-			if h == nil {
-				h = http.Header{}
-			}
-			res := c.Parse(tc.status, h, []byte(tc.body))
-			if res.Outcome != tc.outcome || res.Code != tc.code || res.Unknown != tc.unknown {
-				t.Fatalf("got %+v, want %s %s unknown=%v", res, tc.outcome, tc.code, tc.unknown)
-			}
-			if tc.name == "429 date" {
-				if res.RetryAfter < 80*time.Second || res.RetryAfter > 91*time.Second {
-					t.Errorf("HTTP-date Retry-After: %v", res.RetryAfter)
-				}
-			} else if res.RetryAfter != tc.retry {
-				t.Errorf("RetryAfter %v, want %v", res.RetryAfter, tc.retry)
-			}
-			if res.Outcome.Final() && len(res.Values) != len(c.Columns()) {
-				t.Errorf("%d values for %d columns", len(res.Values), len(c.Columns()))
-			}
-		})
-	}
+	providertest.CheckParse(t, c, []providertest.ParseCase{
+		{Name: "no code", Status: 200, Body: `{"msg":"x","success":false}`, Outcome: providers.Transient, Code: "HTTP 200"},
+		{Name: "numeric code", Status: 200, Body: `{"code":50102,"msg":"sign 校验失败","success":false}`, Outcome: providers.Fatal, Code: "50102"},
+		{Name: "10000 not success", Status: 200, Body: `{"code":"10000","success":false}`, Outcome: providers.Transient, Code: "10000", Unknown: true},
+		{Name: "10000 data null", Status: 200, Body: `{"code":"10000","success":true,"data":null}`, Outcome: providers.Transient, Code: "10000"},
+		{Name: "10000 no-hit", Status: 200, Body: `{"code":"10000","success":true,"flowId":"f","data":{"fraudLevel":"0","riskResult":[]}}`, Outcome: providers.NoHit, Code: "10000"},
+		{Name: "10000 score without level 0", Status: 200, Body: `{"code":"10000","success":true,"data":{"fraudScore":"12","fraudLevel":"1"}}`, Outcome: providers.Hit, Code: "10000"},
+		{Name: "unknown", Status: 200, Body: `{"code":"77777","msg":"?","success":false}`, Outcome: providers.Transient, Code: "77777", Unknown: true},
+		{Name: "50107 total", Status: 200, Body: `{"code":"50107","success":false}`, Outcome: providers.Quota, Code: "50107"},
+	})
 }
 
 // TestParseDocExample reads the document's example answer (made valid
