@@ -1,11 +1,13 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/riskbatch/riskbatch/pipeline/compare"
 	"github.com/riskbatch/riskbatch/sinks"
 )
 
@@ -14,11 +16,11 @@ import (
 // is compared as it is written, and changes.csv, the Changes sheet and the
 // counts are written with the results. nil when the job has no compare.
 type runCompare struct {
-	c       *comparer
+	c       *compare.Comparer
 	w       sinks.RowWriter
-	sum     *ChangeSummary
+	sum     *compare.Summary
 	dir     string
-	changes []Change
+	changes []compare.Change
 }
 
 // validateCompare checks compare: when the job loads, so a refused
@@ -36,7 +38,7 @@ func (j *Job) validateCompare() []string {
 		errs = append(errs, "compare.score_change must not be negative")
 	}
 	if len(errs) == 0 && j.Output.Dir != "" {
-		if _, _, err := resolvePrevious(j.Resolve(c.Previous), j.Resolve(j.Output.Dir)); err != nil {
+		if _, _, err := compare.ResolvePrevious(j.Resolve(c.Previous), j.Resolve(j.Output.Dir), StateExists); err != nil {
 			errs = append(errs, err.Error())
 		}
 	}
@@ -50,16 +52,16 @@ func (e *engine) openCompare(outDir string, header []string) (*runCompare, error
 	if cfg == nil {
 		return nil, nil
 	}
-	prevDir, note, err := resolvePrevious(e.job.Resolve(cfg.Previous), outDir)
+	prevDir, note, err := compare.ResolvePrevious(e.job.Resolve(cfg.Previous), outDir, StateExists)
 	if err != nil {
 		return nil, configErr("job file %s: %v", e.job.Path, err)
 	}
 	rc := &runCompare{dir: outDir}
 	if prevDir == "" {
-		rc.sum = &ChangeSummary{Note: note, Counts: map[string]int{}}
+		rc.sum = &compare.Summary{Note: note, Counts: map[string]int{}}
 		return rc, nil
 	}
-	prev, err := loadPrevious(prevDir, cfg.Key)
+	prev, err := compare.LoadPrevious(prevDir, cfg.Key)
 	if err != nil {
 		return nil, configErr("job file %s: compare: %v", e.job.Path, err)
 	}
@@ -71,11 +73,11 @@ func (e *engine) openCompare(outDir string, header []string) (*runCompare, error
 	if e.job.Output.CSVBOM != nil {
 		bom = *e.job.Output.CSVBOM
 	}
-	rc.w, err = sinks.NewCSV(filepath.Join(outDir, changesFile), changesHeader, sinks.CSVOptions{BOM: bom})
+	rc.w, err = sinks.NewCSV(filepath.Join(outDir, compare.FileName), compare.Header, sinks.CSVOptions{BOM: bom})
 	if err != nil {
 		return nil, err
 	}
-	rc.c, err = newComparer(prev, header, kinds, cfg.Key, cfg.ScoreChange, func(ch Change) error { return rc.w.Write(ch.record()) })
+	rc.c, err = compare.New(prev, header, kinds, cfg.Key, cfg.ScoreChange, func(ch compare.Change) error { return rc.w.Write(ch.Record()) })
 	if err != nil {
 		_ = rc.w.Abort()
 		return nil, configErr("job file %s: compare: %v", e.job.Path, err)
@@ -83,7 +85,7 @@ func (e *engine) openCompare(outDir string, header []string) (*runCompare, error
 	if note != "" {
 		e.logf("compare: %s", note)
 	}
-	e.logf("compare: with %s (%d rows, matched by %s)", prevDir, len(prev.rows), rc.c.cfg.Key)
+	e.logf("compare: with %s (%d rows, matched by %s)", prevDir, prev.Len(), rc.c.Key())
 	return rc, nil
 }
 
@@ -92,7 +94,7 @@ func (rc *runCompare) observe(num int, vals []string) error {
 	if rc == nil || rc.c == nil {
 		return nil
 	}
-	return rc.c.observe(num, vals)
+	return rc.c.Observe(num, vals)
 }
 
 // finish adds the gone rows, commits changes.csv and puts the counts in
@@ -102,7 +104,7 @@ func (rc *runCompare) finish(sum *Summary) error {
 		return nil
 	}
 	if rc.c != nil {
-		cs, err := rc.c.finish()
+		cs, err := rc.c.Finish()
 		if err != nil {
 			return err
 		}
@@ -110,8 +112,8 @@ func (rc *runCompare) finish(sum *Summary) error {
 			return err
 		}
 		rc.w = nil
-		cs.File = filepath.Join(rc.dir, changesFile)
-		rc.sum, rc.changes = cs, rc.c.changes
+		cs.File = filepath.Join(rc.dir, compare.FileName)
+		rc.sum, rc.changes = cs, rc.c.Changes()
 	}
 	sum.Changes = rc.sum
 	return nil
@@ -133,7 +135,7 @@ func (rc *runCompare) xlsxOptions(o sinks.XLSXOptions) sinks.XLSXOptions {
 	if len(lead) > 0 {
 		at = 1 // right after Summary
 	}
-	o.LeadingSheets = append(lead[:at:at], append([]string{ChangesSheet}, lead[at:]...)...)
+	o.LeadingSheets = append(lead[:at:at], append([]string{compare.SheetName}, lead[at:]...)...)
 	before := o.BeforeSave
 	o.BeforeSave = func(f *excelize.File) error {
 		if before != nil {
@@ -141,10 +143,21 @@ func (rc *runCompare) xlsxOptions(o sinks.XLSXOptions) sinks.XLSXOptions {
 				return err
 			}
 		}
-		if err := sinks.WriteSheet(f, changesSheet(rc.sum, rc.changes)); err != nil {
-			return fmt.Errorf("%s sheet: %w", ChangesSheet, err)
+		if err := sinks.WriteSheet(f, compare.Sheet(rc.sum, rc.changes)); err != nil {
+			return fmt.Errorf("%s sheet: %w", compare.SheetName, err)
 		}
 		return nil
 	}
 	return o
+}
+
+// Diff is riskbatch diff: compare.Diff with the job state's word on whether
+// each folder's run completed; a folder it cannot compare is a
+// *ConfigError (exit 2), like a job file's mistake.
+func Diff(oldDir, newDir string, opts compare.DiffOptions) (*compare.Summary, error) {
+	sum, err := compare.Diff(oldDir, newDir, StateExists, opts)
+	if fe := (*compare.FolderError)(nil); errors.As(err, &fe) {
+		return nil, &ConfigError{Msg: fe.Msg}
+	}
+	return sum, err
 }

@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/riskbatch/riskbatch/pipeline/compare"
 	"github.com/riskbatch/riskbatch/pipeline/report"
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/ratelimit"
@@ -49,8 +50,9 @@ type Job struct {
 	// Coordination shares the keys' rates, in-flight caps and daily quotas
 	// with other processes and machines through Redis (coordination.go).
 	Coordination CoordinationConfig `yaml:"coordination"`
-	// Compare is what changed since the previous run (compare.go).
-	Compare *CompareConfig `yaml:"compare"`
+	// Compare is what changed since the previous run (package compare,
+	// compareuse.go).
+	Compare *compare.Config `yaml:"compare"`
 
 	// Path is the job file; relative paths in it are resolved from its directory.
 	Path string `yaml:"-"`

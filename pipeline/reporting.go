@@ -162,7 +162,7 @@ func (r *reporter) finish(sum *Summary) {
 		RowsIn: sum.RowsIn, RowsOK: sum.RowsOK, RowsError: sum.RowsError, Unreadable: sum.RowsInvalid,
 		Statuses:    Statuses,
 		GeneratedBy: strings.TrimSpace("riskbatch " + sum.Version),
-		Headline:    sum.Changes.headlineLines(),
+		Headline:    sum.Changes.HeadlineLines(),
 	}
 	for _, p := range sum.Providers {
 		run.Providers = append(run.Providers, report.RunProvider{

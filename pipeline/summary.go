@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/riskbatch/riskbatch/pipeline/compare"
 	"github.com/riskbatch/riskbatch/pipeline/report"
 )
 
@@ -70,8 +71,8 @@ type Summary struct {
 	// back-test (docs/report.md).
 	Report *report.Figures `json:"report,omitempty"`
 	// Changes are what changed since the previous run (compare: in the
-	// job; compare.go).
-	Changes *ChangeSummary `json:"changes,omitempty"`
+	// job; package compare).
+	Changes *compare.Summary `json:"changes,omitempty"`
 }
 
 // ProviderSummary is one provider's figures.

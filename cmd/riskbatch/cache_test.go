@@ -80,7 +80,7 @@ func TestCacheCommands(t *testing.T) {
 // changes.csv; an incomplete run is a usage error (exit 2).
 func TestDiffCommand(t *testing.T) {
 	dir := t.TempDir()
-	td, _ := filepath.Abs(filepath.Join("..", "..", "pipeline", "testdata", "compare"))
+	td, _ := filepath.Abs(filepath.Join("..", "..", "pipeline", "compare", "testdata"))
 	out := filepath.Join(dir, "changes.csv")
 	r := runCLI(t, dir, "diff", "--key", "申请编号", "--out", out, filepath.Join(td, "old"), filepath.Join(td, "new"))
 	if r.code != 0 || !strings.Contains(r.stdout, "decision worse 1 · decision better 1") || !strings.Contains(r.stdout, "written: "+out) {

@@ -4,12 +4,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/compare"
 )
 
 // newDiffCommand builds `diff OLD_DIR NEW_DIR`: what changed between two
 // complete runs' result sheets, as changes.csv (docs/cache.md).
 func newDiffCommand() *cobra.Command {
-	var opts pipeline.DiffOptions
+	var opts compare.DiffOptions
 	cmd := &cobra.Command{
 		Use:   "diff OLD_DIR NEW_DIR",
 		Short: "What changed between two runs: decisions worse or better, new and cleared risk codes, score moves, rows new and gone (changes.csv)",

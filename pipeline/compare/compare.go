@@ -1,4 +1,11 @@
-package pipeline
+// Package compare is what changed between two runs
+// (docs/cache.md#what-changed-since-last-night): a result sheet's rows
+// against an earlier output folder's, for a job's compare: key (the engine
+// feeds it each row as it is written) and for riskbatch diff (two finished
+// folders). It reads output folders (summary.json, results.csv or
+// results.xlsx) and writes changes.csv and the Changes sheet's layout; it
+// knows nothing of the job state, which its callers judge (StateFunc).
+package compare
 
 import (
 	"crypto/sha256"
@@ -21,7 +28,7 @@ import (
 	"github.com/riskbatch/riskbatch/sources"
 )
 
-// What changed since the last run (docs/cache.md#what-changed-since-last-night):
+// What changed since the last run:
 // the rows of this run's result sheet against an earlier output folder's,
 // matched by a key column (a loan id) or else by the identity (normalised
 // ID number and mobile). Per row: the decision got worse or better; per
@@ -29,8 +36,8 @@ import (
 // moved by at least score_change; rows new and gone; and each side's
 // source and age when the provider has an answer cache.
 
-// CompareConfig is the job's compare key.
-type CompareConfig struct {
+// Config is the job's compare key.
+type Config struct {
 	// Previous is an earlier output folder, or a glob of dated folders
 	// (../out/*): the newest complete one other than this run's.
 	Previous string `yaml:"previous"`
@@ -43,27 +50,37 @@ type CompareConfig struct {
 
 // Change kinds in changes.csv.
 const (
-	ChangeNewRow        = "new_row"
-	ChangeGoneRow       = "gone_row"
-	ChangeWorse         = "decision_worse"
-	ChangeBetter        = "decision_better"
-	ChangeStatus        = "status_changed"
-	ChangeNewCodes      = "new_risk_codes"
-	ChangeClearedCodes  = "cleared_risk_codes"
-	ChangeScoreUp       = "score_up"
-	ChangeScoreDown     = "score_down"
-	defaultScoreChange  = 10
-	changesFile         = "changes.csv"
-	ChangesSheet        = "Changes"
-	maxChangeSheetLines = 100_000
+	NewRow        = "new_row"
+	GoneRow       = "gone_row"
+	Worse         = "decision_worse"
+	Better        = "decision_better"
+	StatusChanged = "status_changed"
+	NewCodes      = "new_risk_codes"
+	ClearedCodes  = "cleared_risk_codes"
+	ScoreUp       = "score_up"
+	ScoreDown     = "score_down"
 )
 
-// ChangeKinds lists the kinds in the order of the counts.
-var ChangeKinds = []string{ChangeWorse, ChangeBetter, ChangeNewCodes, ChangeClearedCodes, ChangeScoreUp, ChangeScoreDown, ChangeStatus, ChangeNewRow, ChangeGoneRow}
+const (
+	// FileName is changes.csv, in the output folder (riskbatch diff: in
+	// NEW_DIR unless --out says otherwise).
+	FileName = "changes.csv"
+	// SheetName is the Changes sheet of results.xlsx.
+	SheetName           = "Changes"
+	defaultScoreChange  = 10
+	maxChangeSheetLines = 100_000
+	// statusHit is the <provider>_status of an answer with data
+	// (pipeline.StatusHit, which the result sheets this package reads
+	// were written with): only then are codes and scores compared.
+	statusHit = "hit"
+)
 
-// ChangeSummary is summary.json's "changes" and the counts at the top of
+// Kinds lists the kinds in the order of the counts.
+var Kinds = []string{Worse, Better, NewCodes, ClearedCodes, ScoreUp, ScoreDown, StatusChanged, NewRow, GoneRow}
+
+// Summary is summary.json's "changes" and the counts at the top of
 // the Summary sheet and report.html.
-type ChangeSummary struct {
+type Summary struct {
 	Previous     string         `json:"previous"`
 	Key          string         `json:"key"` // the key column, or "identity"
 	ScoreChange  float64        `json:"score_change"`
@@ -74,7 +91,7 @@ type ChangeSummary struct {
 }
 
 // Headline is the one-line account of the changes.
-func (c *ChangeSummary) Headline() string {
+func (c *Summary) Headline() string {
 	if c == nil {
 		return ""
 	}
@@ -82,7 +99,7 @@ func (c *ChangeSummary) Headline() string {
 		return "changes: " + c.Note
 	}
 	var parts []string
-	for _, k := range ChangeKinds {
+	for _, k := range Kinds {
 		parts = append(parts, fmt.Sprintf("%s %d", strings.ReplaceAll(k, "_", " "), c.Counts[k]))
 	}
 	return fmt.Sprintf("changes since %s (%d rows matched by %s): %s", c.Previous, c.RowsCompared, c.Key, strings.Join(parts, " · "))
@@ -100,9 +117,11 @@ type Change struct {
 	NewSource, NewAge string
 }
 
-var changesHeader = []string{"key", "old_row", "new_row", "change", "provider", "detail", "old", "new", "old_source", "old_age_days", "new_source", "new_age_days"}
+// Header is changes.csv's header; Change.Record is a line of it.
+var Header = []string{"key", "old_row", "new_row", "change", "provider", "detail", "old", "new", "old_source", "old_age_days", "new_source", "new_age_days"}
 
-func (c Change) record() []string {
+// Record is the change as a line of changes.csv.
+func (c Change) Record() []string {
 	row := func(n int) string {
 		if n == 0 {
 			return ""
@@ -232,16 +251,19 @@ func (l *sideLayout) row(num int, vals []string) *sideRow {
 	return r
 }
 
-// previousRun is the other side, held in memory by key: a 16-byte digest
+// Previous is the other side, held in memory by key: a 16-byte digest
 // of the key and the compared cells packed into one string per row (about
 // 230 bytes a row with three vendors' codes, TestCompareBytesPerRow).
-type previousRun struct {
+type Previous struct {
 	dir    string
 	layout sideLayout
 	rows   map[[16]byte]packedRow
 	order  [][16]byte // keys in the previous sheet's order (for gone rows)
 	dups   int
 }
+
+// Len is the number of rows held (the first row of each key).
+func (p *Previous) Len() int { return len(p.rows) }
 
 type packedRow struct {
 	row  int32
@@ -336,27 +358,33 @@ func openResults(path string) (sources.Reader, error) {
 	return sources.Open(path, opts)
 }
 
+// StateFunc says what an output folder's job state says of its run:
+// whether the folder has one and whether that run completed
+// (pipeline.StateExists). The job state is the engine's, so the callers
+// read it; a folder without one is judged by its summary.json.
+type StateFunc func(outDir string) (exists, complete bool)
+
 // runComplete says whether an output folder's run completed: its job
 // state's manifest, else its summary.json.
-func runComplete(dir string) bool {
-	if exists, complete := StateExists(dir); exists {
+func runComplete(dir string, state StateFunc) bool {
+	if exists, complete := state(dir); exists {
 		return complete
 	}
 	_, complete, err := resultKinds(dir)
 	return err == nil && complete
 }
 
-// resolvePrevious picks the previous output folder: DIR as given (refused
+// ResolvePrevious picks the previous output folder: DIR as given (refused
 // when incomplete), or for a glob the newest complete match other than
 // self. note says what was skipped; "" dir with no error: nothing to
 // compare with (a first night).
-func resolvePrevious(pattern, self string) (dir, note string, err error) {
+func ResolvePrevious(pattern, self string, state StateFunc) (dir, note string, err error) {
 	selfAbs, _ := filepath.Abs(self)
 	if !strings.ContainsAny(pattern, "*?[") {
 		if _, err := os.Stat(pattern); err != nil {
 			return "", "", fmt.Errorf("compare.previous %s: %v", pattern, err)
 		}
-		if !runComplete(pattern) {
+		if !runComplete(pattern, state) {
 			return "", "", fmt.Errorf("compare.previous %s holds an incomplete run: resume it first (or compare with another folder)", pattern)
 		}
 		return pattern, "", nil
@@ -380,7 +408,7 @@ func resolvePrevious(pattern, self string) (dir, note string, err error) {
 		if err != nil {
 			continue
 		}
-		if !runComplete(m) {
+		if !runComplete(m, state) {
 			skipped++
 			continue
 		}
@@ -404,8 +432,9 @@ func resolvePrevious(pattern, self string) (dir, note string, err error) {
 	return cands[0].dir, note, nil
 }
 
-// loadPrevious reads an output folder's result sheet into memory.
-func loadPrevious(dir, key string) (*previousRun, error) {
+// LoadPrevious reads an output folder's result sheet into memory; key is
+// the column rows are matched by ("": the identity).
+func LoadPrevious(dir, key string) (*Previous, error) {
 	kinds, _, err := resultKinds(dir)
 	if err != nil {
 		return nil, err
@@ -423,7 +452,7 @@ func loadPrevious(dir, key string) (*previousRun, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	prev := &previousRun{dir: dir, layout: lay, rows: map[[16]byte]packedRow{}}
+	prev := &Previous{dir: dir, layout: lay, rows: map[[16]byte]packedRow{}}
 	for {
 		row, err := src.Next()
 		if errors.Is(err, io.EOF) {
@@ -470,10 +499,11 @@ func diffCodes(a, b map[string]bool) []string {
 	return out
 }
 
-// comparer compares the rows of a new result sheet with a previous run's.
-type comparer struct {
-	cfg      ChangeSummary
-	prev     *previousRun
+// Comparer compares the rows of a new result sheet with a previous run's.
+// New, then Observe for each row in order, then Finish.
+type Comparer struct {
+	cfg      Summary
+	prev     *Previous
 	layout   sideLayout
 	seen     map[[16]byte]struct{}
 	changes  []Change
@@ -483,7 +513,11 @@ type comparer struct {
 	provsIdx []int // new provider index → previous provider index (-1 none)
 }
 
-func newComparer(prev *previousRun, header []string, kinds map[string]string, key string, scoreChange float64, emit func(Change) error) (*comparer, error) {
+// New compares the result sheet with this header against prev; kinds maps
+// its provider names to their types, scoreChange is the smallest score move
+// reported (0: the default, 10); emit, if not nil, gets every change as it
+// is found (changes.csv), while the first 100,000 are kept for the sheet.
+func New(prev *Previous, header []string, kinds map[string]string, key string, scoreChange float64, emit func(Change) error) (*Comparer, error) {
 	lay, err := layoutOf(header, kinds, key)
 	if err != nil {
 		return nil, err
@@ -495,9 +529,9 @@ func newComparer(prev *previousRun, header []string, kinds map[string]string, ke
 	if k == "" {
 		k = "identity"
 	}
-	c := &comparer{prev: prev, layout: lay, seen: map[[16]byte]struct{}{}, emit: emit,
-		cfg: ChangeSummary{Previous: prev.dir, Key: k, ScoreChange: scoreChange, Counts: map[string]int{}}}
-	for _, kind := range ChangeKinds {
+	c := &Comparer{prev: prev, layout: lay, seen: map[[16]byte]struct{}{}, emit: emit,
+		cfg: Summary{Previous: prev.dir, Key: k, ScoreChange: scoreChange, Counts: map[string]int{}}}
+	for _, kind := range Kinds {
 		c.cfg.Counts[kind] = 0
 	}
 	for _, p := range lay.provs {
@@ -512,7 +546,14 @@ func newComparer(prev *previousRun, header []string, kinds map[string]string, ke
 	return c, nil
 }
 
-func (c *comparer) add(ch Change) error {
+// Key is what rows are matched by: the key column, or "identity".
+func (c *Comparer) Key() string { return c.cfg.Key }
+
+// Changes are the changes found so far, at most the first 100,000 (the
+// Changes sheet's).
+func (c *Comparer) Changes() []Change { return c.changes }
+
+func (c *Comparer) add(ch Change) error {
 	c.cfg.Counts[ch.Kind]++
 	if len(c.changes) < maxChangeSheetLines {
 		c.changes = append(c.changes, ch)
@@ -523,8 +564,8 @@ func (c *comparer) add(ch Change) error {
 	return nil
 }
 
-// observe compares one new row (its output cells).
-func (c *comparer) observe(num int, vals []string) error {
+// Observe compares one new row (its output cells).
+func (c *Comparer) Observe(num int, vals []string) error {
 	r := c.layout.row(num, vals)
 	if r.key == "" {
 		return nil
@@ -537,16 +578,16 @@ func (c *comparer) observe(num int, vals []string) error {
 	c.seen[d] = struct{}{}
 	pr, found := c.prev.rows[d]
 	if !found {
-		return c.add(Change{Key: r.label, NewRow: num, Kind: ChangeNewRow, New: r.dec})
+		return c.add(Change{Key: r.label, NewRow: num, Kind: NewRow, New: r.dec})
 	}
 	old := unpackSide(pr, len(c.prev.layout.provs))
 	c.matched++
 	base := Change{Key: r.label, OldRow: old.row, NewRow: num}
 	if ro, rn := decisionRank[old.dec], decisionRank[r.dec]; ro > 0 && rn > 0 && ro != rn {
 		ch := base
-		ch.Kind, ch.Old, ch.New = ChangeBetter, old.dec, r.dec
+		ch.Kind, ch.Old, ch.New = Better, old.dec, r.dec
 		if rn > ro {
-			ch.Kind = ChangeWorse
+			ch.Kind = Worse
 		}
 		if err := c.add(ch); err != nil {
 			return err
@@ -563,23 +604,23 @@ func (c *comparer) observe(num int, vals []string) error {
 		pc.OldSource, pc.OldAge, pc.NewSource, pc.NewAge = o.source, o.age, n.source, n.age
 		if o.status != n.status {
 			ch := pc
-			ch.Kind, ch.Old, ch.New = ChangeStatus, o.status, n.status
+			ch.Kind, ch.Old, ch.New = StatusChanged, o.status, n.status
 			if err := c.add(ch); err != nil {
 				return err
 			}
 		}
-		if o.status == StatusHit && n.status == StatusHit {
+		if o.status == statusHit && n.status == statusHit {
 			oc, nc := splitCodes(o.codes), splitCodes(n.codes)
 			if added := diffCodes(oc, nc); len(added) > 0 {
 				ch := pc
-				ch.Kind, ch.Detail, ch.Old, ch.New = ChangeNewCodes, strings.Join(added, "; "), o.codes, n.codes
+				ch.Kind, ch.Detail, ch.Old, ch.New = NewCodes, strings.Join(added, "; "), o.codes, n.codes
 				if err := c.add(ch); err != nil {
 					return err
 				}
 			}
 			if cleared := diffCodes(nc, oc); len(cleared) > 0 {
 				ch := pc
-				ch.Kind, ch.Detail, ch.Old, ch.New = ChangeClearedCodes, strings.Join(cleared, "; "), o.codes, n.codes
+				ch.Kind, ch.Detail, ch.Old, ch.New = ClearedCodes, strings.Join(cleared, "; "), o.codes, n.codes
 				if err := c.add(ch); err != nil {
 					return err
 				}
@@ -588,9 +629,9 @@ func (c *comparer) observe(num int, vals []string) error {
 			nf, e2 := strconv.ParseFloat(strings.TrimSpace(n.score), 64)
 			if e1 == nil && e2 == nil && (nf-of >= c.cfg.ScoreChange || of-nf >= c.cfg.ScoreChange) {
 				ch := pc
-				ch.Kind, ch.Old, ch.New = ChangeScoreUp, o.score, n.score
+				ch.Kind, ch.Old, ch.New = ScoreUp, o.score, n.score
 				if nf < of {
-					ch.Kind = ChangeScoreDown
+					ch.Kind = ScoreDown
 				}
 				ch.Detail = fmt.Sprintf("%+g", nf-of)
 				if err := c.add(ch); err != nil {
@@ -602,14 +643,14 @@ func (c *comparer) observe(num int, vals []string) error {
 	return nil
 }
 
-// finish adds the gone rows and returns the summary.
-func (c *comparer) finish() (*ChangeSummary, error) {
+// Finish adds the gone rows and returns the summary.
+func (c *Comparer) Finish() (*Summary, error) {
 	for _, k := range c.prev.order {
 		if _, seen := c.seen[k]; seen {
 			continue
 		}
 		old := unpackSide(c.prev.rows[k], len(c.prev.layout.provs))
-		if err := c.add(Change{Key: old.label, OldRow: old.row, Kind: ChangeGoneRow, Old: old.dec}); err != nil {
+		if err := c.add(Change{Key: old.label, OldRow: old.row, Kind: GoneRow, Old: old.dec}); err != nil {
 			return nil, err
 		}
 	}
@@ -622,7 +663,7 @@ func (c *comparer) finish() (*ChangeSummary, error) {
 		notes = append(notes, fmt.Sprintf("%d row(s) of this run repeat a key (the first is compared)", c.newDup))
 	}
 	if total := c.total(); total > len(c.changes) {
-		notes = append(notes, fmt.Sprintf("the %s sheet shows the first %d of %d changes; %s has them all", ChangesSheet, len(c.changes), total, changesFile))
+		notes = append(notes, fmt.Sprintf("the %s sheet shows the first %d of %d changes; %s has them all", SheetName, len(c.changes), total, FileName))
 	}
 	if len(notes) > 0 {
 		c.cfg.Note = strings.Join(notes, "; ")
@@ -630,7 +671,7 @@ func (c *comparer) finish() (*ChangeSummary, error) {
 	return &c.cfg, nil
 }
 
-func (c *comparer) total() int {
+func (c *Comparer) total() int {
 	n := 0
 	for _, v := range c.cfg.Counts {
 		n += v
@@ -638,9 +679,10 @@ func (c *comparer) total() int {
 	return n
 }
 
-// sheet is the Changes sheet of results.xlsx.
-func changesSheet(sum *ChangeSummary, changes []Change) sinks.SheetSpec {
-	spec := sinks.SheetSpec{Name: ChangesSheet, Title: "What changed since the previous run"}
+// Sheet is the Changes sheet of results.xlsx: the counts, then the first
+// changes (changes.csv has them all).
+func Sheet(sum *Summary, changes []Change) sinks.SheetSpec {
+	spec := sinks.SheetSpec{Name: SheetName, Title: "What changed since the previous run"}
 	if sum == nil {
 		spec.Lines = []string{"no comparison"}
 		return spec
@@ -654,12 +696,12 @@ func changesSheet(sum *ChangeSummary, changes []Change) sinks.SheetSpec {
 		spec.Lines = append(spec.Lines, sum.Note)
 	}
 	counts := sinks.SheetBlock{Title: "Counts", Header: []string{"change", "count"}, Formats: []string{"", "int"}}
-	for _, k := range ChangeKinds {
+	for _, k := range Kinds {
 		counts.Rows = append(counts.Rows, []any{k, sum.Counts[k]})
 	}
-	list := sinks.SheetBlock{Title: "Changes", Header: changesHeader, Formats: make([]string, len(changesHeader))}
+	list := sinks.SheetBlock{Title: "Changes", Header: Header, Formats: make([]string, len(Header))}
 	for _, ch := range changes {
-		rec := ch.record()
+		rec := ch.Record()
 		row := make([]any, len(rec))
 		for i, v := range rec {
 			row[i] = v
@@ -680,28 +722,40 @@ type DiffOptions struct {
 	Out         string // changes.csv path; default NEW_DIR/changes.csv
 }
 
+// FolderError is an output folder riskbatch diff cannot compare: not an
+// output folder, an incomplete run, no result sheet, no column to match
+// rows by. It is the command line's mistake, not a failure (cmd: exit 2).
+type FolderError struct{ Msg string }
+
+func (e *FolderError) Error() string { return e.Msg }
+
+func folderErr(format string, args ...any) error {
+	return &FolderError{Msg: fmt.Sprintf(format, args...)}
+}
+
 // Diff compares two output folders' result sheets and writes changes.csv.
-// Both runs must be complete.
-func Diff(oldDir, newDir string, opts DiffOptions) (*ChangeSummary, error) {
+// Both runs must be complete (state reads their job state). A folder that
+// cannot be compared is a *FolderError.
+func Diff(oldDir, newDir string, state StateFunc, opts DiffOptions) (*Summary, error) {
 	for _, d := range []string{oldDir, newDir} {
 		if _, err := os.Stat(filepath.Join(d, "summary.json")); err != nil {
-			return nil, configErr("%s has no summary.json: not a riskbatch output folder", d)
+			return nil, folderErr("%s has no summary.json: not a riskbatch output folder", d)
 		}
-		if !runComplete(d) {
-			return nil, configErr("%s holds an incomplete run: resume it first", d)
+		if !runComplete(d, state) {
+			return nil, folderErr("%s holds an incomplete run: resume it first", d)
 		}
 	}
-	prev, err := loadPrevious(oldDir, opts.Key)
+	prev, err := LoadPrevious(oldDir, opts.Key)
 	if err != nil {
-		return nil, configErr("%v", err)
+		return nil, folderErr("%v", err)
 	}
 	kinds, _, err := resultKinds(newDir)
 	if err != nil {
-		return nil, configErr("%v", err)
+		return nil, folderErr("%v", err)
 	}
 	path, err := resultsFile(newDir)
 	if err != nil {
-		return nil, configErr("%v", err)
+		return nil, folderErr("%v", err)
 	}
 	src, err := openResults(path)
 	if err != nil {
@@ -710,9 +764,9 @@ func Diff(oldDir, newDir string, opts DiffOptions) (*ChangeSummary, error) {
 	defer src.Close()
 	out := opts.Out
 	if out == "" {
-		out = filepath.Join(newDir, changesFile)
+		out = filepath.Join(newDir, FileName)
 	}
-	w, err := sinks.NewCSV(out, changesHeader, sinks.CSVOptions{BOM: true})
+	w, err := sinks.NewCSV(out, Header, sinks.CSVOptions{BOM: true})
 	if err != nil {
 		return nil, err
 	}
@@ -722,9 +776,9 @@ func Diff(oldDir, newDir string, opts DiffOptions) (*ChangeSummary, error) {
 			_ = w.Abort()
 		}
 	}()
-	c, err := newComparer(prev, src.Header(), kinds, opts.Key, opts.ScoreChange, func(ch Change) error { return w.Write(ch.record()) })
+	c, err := New(prev, src.Header(), kinds, opts.Key, opts.ScoreChange, func(ch Change) error { return w.Write(ch.Record()) })
 	if err != nil {
-		return nil, configErr("%s: %v", path, err)
+		return nil, folderErr("%s: %v", path, err)
 	}
 	for {
 		row, err := src.Next()
@@ -734,11 +788,11 @@ func Diff(oldDir, newDir string, opts DiffOptions) (*ChangeSummary, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		if err := c.observe(row.Num, row.Values); err != nil {
+		if err := c.Observe(row.Num, row.Values); err != nil {
 			return nil, err
 		}
 	}
-	sum, err := c.finish()
+	sum, err := c.Finish()
 	if err != nil {
 		return nil, err
 	}
@@ -751,7 +805,7 @@ func Diff(oldDir, newDir string, opts DiffOptions) (*ChangeSummary, error) {
 }
 
 // WriteChanges prints the counts for the console.
-func (c *ChangeSummary) WriteChanges(w io.Writer) {
+func (c *Summary) WriteChanges(w io.Writer) {
 	if c == nil {
 		return
 	}
@@ -764,9 +818,9 @@ func (c *ChangeSummary) WriteChanges(w io.Writer) {
 	}
 }
 
-// headlineLines are the lines at the top of the Summary sheet and
+// HeadlineLines are the lines at the top of the Summary sheet and
 // report.html.
-func (c *ChangeSummary) headlineLines() []string {
+func (c *Summary) HeadlineLines() []string {
 	if c == nil {
 		return nil
 	}

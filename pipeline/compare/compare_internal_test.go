@@ -1,4 +1,4 @@
-package pipeline
+package compare
 
 import (
 	"bufio"
@@ -7,6 +7,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	// The score and risk-code columns compared are the vendors' report
+	// defaults, from the registry.
+	_ "github.com/riskbatch/riskbatch/providers/all"
 )
 
 // The previous run compare: holds in memory, per row (three vendors): the
@@ -30,7 +34,7 @@ func TestCompareBytesPerRow(t *testing.T) {
 	var ms0, ms1 runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms0)
-	prev, err := loadPrevious(dir, "loan_id")
+	prev, err := LoadPrevious(dir, "loan_id")
 	if err != nil {
 		t.Fatal(err)
 	}
