@@ -576,31 +576,39 @@ func FormFields(raw []byte) (map[string]string, error) {
 	return out, nil
 }
 
-// JSONFields reads a JSON object into its leaves, nested keys joined with
-// dots ("terminal.ip"), each value as its JSON text, so a number and a
-// string holding it differ.
+// JSONFields reads a JSON object into its leaves, nested objects' keys
+// joined with dots ("terminal.ip"), each value as canonical JSON text (an
+// array's objects with sorted keys), so a number and a string holding it
+// differ but key order does not matter.
 func JSONFields(raw []byte) (map[string]string, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, err
 	}
 	out := map[string]string{}
-	var walk func(prefix string, m map[string]json.RawMessage)
-	walk = func(prefix string, m map[string]json.RawMessage) {
+	var walk func(prefix string, m map[string]json.RawMessage) error
+	walk = func(prefix string, m map[string]json.RawMessage) error {
 		for k, v := range m {
 			var sub map[string]json.RawMessage
 			if len(v) > 0 && v[0] == '{' && json.Unmarshal(v, &sub) == nil {
-				walk(prefix+k+".", sub)
+				if err := walk(prefix+k+".", sub); err != nil {
+					return err
+				}
 				continue
 			}
-			var c bytes.Buffer
-			if json.Compact(&c, v) != nil {
-				c.Reset()
-				c.Write(v)
+			dec := json.NewDecoder(bytes.NewReader(v))
+			dec.UseNumber()
+			var x any
+			if err := dec.Decode(&x); err != nil {
+				return fmt.Errorf("%s%s: %w", prefix, k, err)
 			}
-			out[prefix+k] = c.String()
+			c, err := json.Marshal(x)
+			if err != nil {
+				return err
+			}
+			out[prefix+k] = string(c)
 		}
+		return nil
 	}
-	walk("", m)
-	return out, nil
+	return out, walk("", m)
 }

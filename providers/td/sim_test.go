@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -246,5 +248,14 @@ func TestSimValidation(t *testing.T) {
 	status, _, out := e.raw(t, "POST", tdsim.Path, goodQuery, "application/json", []byte(`{"channel":`))
 	if status != 200 || !strings.Contains(string(out), `"code":9002`) {
 		t.Errorf("broken JSON: %d %s", status, out)
+	}
+	// The document's own example request, as printed, is one the simulator
+	// takes.
+	doc, err := os.ReadFile(filepath.Join("testdata", "doc_request_example.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, _, out := e.raw(t, "POST", tdsim.Path, goodQuery, "application/json", doc); status != 200 || !strings.Contains(string(out), `"code":200`) {
+		t.Errorf("the document's example request: %d %s", status, out)
 	}
 }
