@@ -99,7 +99,7 @@ func TestConformance(t *testing.T) {
 			},
 			Differ: map[string]string{
 				" query_corp_addr_detection ": "the example's key carries spaces; the table names query_corp_addr_detection, which the client sends (docs/providers.md)",
-				"contacts": "the example's contact_id_no 152322197203220015 fails its GB 11643 check digit (3, not 5): an optional value, the client leaves it out with a warning",
+				"contacts":                    "the example's contact_id_no 152322197203220015 fails its GB 11643 check digit (3, not 5): an optional value, the client leaves it out with a warning",
 			},
 		}},
 		BadKeys: []providertest.BadKey{
