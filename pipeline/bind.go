@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/sources"
 )
@@ -16,7 +17,7 @@ import (
 
 // openInput opens the job's input file with the job's reading options.
 // Errors are *InputError (exit 2).
-func openInput(job *Job, inPath string) (sources.Reader, error) {
+func openInput(job *jobfile.Job, inPath string) (sources.Reader, error) {
 	var delim rune
 	if d := job.Input.Delimiter; d != "" {
 		if d == "\\t" || d == "tab" {
@@ -34,7 +35,7 @@ func openInput(job *Job, inPath string) (sources.Reader, error) {
 
 // boundProvider is a provider built from the job and bound to the input header.
 type boundProvider struct {
-	cfg     *ProviderConfig
+	cfg     *jobfile.ProviderConfig
 	prov    providers.Provider
 	binding *providers.Binding
 }
@@ -43,7 +44,7 @@ type boundProvider struct {
 // provider option error is a *ConfigError; a missing column is an
 // *InputError naming every missing column at once. Both mean exit 2,
 // before any call.
-func bindProviders(job *Job, inPath string, header []string) ([]boundProvider, error) {
+func bindProviders(job *jobfile.Job, inPath string, header []string) ([]boundProvider, error) {
 	var out []boundProvider
 	var missing []string
 	for i := range job.Providers {
@@ -51,7 +52,7 @@ func bindProviders(job *Job, inPath string, header []string) ([]boundProvider, e
 		spec, _ := providers.Lookup(pc.Type)
 		prov, err := spec.New(providers.Config{Name: pc.Name, Endpoint: pc.Endpoint, Options: pc.Options})
 		if err != nil {
-			return nil, pc.optionError(job.Path, err)
+			return nil, pc.OptionError(job.Path, err)
 		}
 		b, miss := providers.NewBinding(header, prov.Inputs(), pc.Columns)
 		for _, m := range miss {
@@ -73,7 +74,7 @@ func bindProviders(job *Job, inPath string, header []string) ([]boundProvider, e
 // bindForResults is bindProviders for run and validate, which also checks
 // that the result sheet will fit (checkOutputWidth); hash writes no result
 // sheet.
-func bindForResults(job *Job, inPath string, header []string) ([]boundProvider, error) {
+func bindForResults(job *jobfile.Job, inPath string, header []string) ([]boundProvider, error) {
 	bound, err := bindProviders(job, inPath, header)
 	if err != nil {
 		return nil, err
@@ -108,7 +109,7 @@ func resultColumns(bound []boundProvider) int {
 // the result columns do not fit the 16,384 columns of an Excel sheet when
 // the job writes results.xlsx (exit 2). The input alone is bounded by
 // sources.MaxColumns.
-func checkOutputWidth(job *Job, inPath string, inputCols, resultCols int) error {
+func checkOutputWidth(job *jobfile.Job, inPath string, inputCols, resultCols int) error {
 	if n := len(job.Output.Columns); n > 0 {
 		resultCols = n // output.columns: exactly those
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"net"
 	"strings"
 	"sync"
@@ -31,7 +32,7 @@ import (
 // not counted: the vendor may have received and billed them. They stay in
 // doubt and each row's retry policy bounds them.
 type breaker struct {
-	cfg BreakerConfig
+	cfg jobfile.BreakerConfig
 
 	mu       sync.Mutex
 	verified bool // an answer has come since the last failure streak began
@@ -63,7 +64,7 @@ const (
 
 var errBreakerStopped = errors.New("circuit breaker stopped the provider")
 
-func newBreaker(cfg BreakerConfig) *breaker {
+func newBreaker(cfg jobfile.BreakerConfig) *breaker {
 	return &breaker{cfg: cfg, wake: make(chan struct{})}
 }
 

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,7 +14,7 @@ import (
 // and then every worker is told the provider is stopped.
 func TestBreakerAttemptsOnADeadEndpoint(t *testing.T) {
 	for _, tc := range []struct{ failures, probes int }{{5, 2}, {1, 1}, {3, 0}} {
-		b := newBreaker(BreakerConfig{Failures: tc.failures, Probes: tc.probes, Backoff: 1e6})
+		b := newBreaker(jobfile.BreakerConfig{Failures: tc.failures, Probes: tc.probes, Backoff: 1e6})
 		var attempts, concurrent, maxConcurrent, opened, stopped atomic.Int64
 		var wg sync.WaitGroup
 		for range 32 {
@@ -63,7 +64,7 @@ func TestBreakerAttemptsOnADeadEndpoint(t *testing.T) {
 // TestBreakerClosesOnAnswer: an answer resets the streak, and a healthy
 // provider lets attempts through concurrently.
 func TestBreakerClosesOnAnswer(t *testing.T) {
-	b := newBreaker(BreakerConfig{Failures: 2, Probes: 1, Backoff: 1e6})
+	b := newBreaker(jobfile.BreakerConfig{Failures: 2, Probes: 1, Backoff: 1e6})
 	tk, _ := b.enter(context.Background())
 	if !tk.single {
 		t.Fatal("the first attempt on an unverified endpoint is not single")

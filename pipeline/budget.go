@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"math"
 	"path/filepath"
 	"sync"
@@ -29,7 +30,7 @@ type budget struct {
 	said     bool
 }
 
-func newBudget(pc *ProviderConfig, prior int64) *budget {
+func newBudget(pc *jobfile.ProviderConfig, prior int64) *budget {
 	if pc.Budget == nil || pc.PricePerCall <= 0 {
 		return nil
 	}
@@ -151,7 +152,7 @@ type BudgetEstimate struct {
 }
 
 // budgetEstimate fills pv.Budget from the calls a run would make.
-func budgetEstimate(job *Job, pv *ProviderValidation, pc *ProviderConfig) {
+func budgetEstimate(job *jobfile.Job, pv *ProviderValidation, pc *jobfile.ProviderConfig) {
 	if pc.Budget == nil || pc.PricePerCall <= 0 {
 		return
 	}

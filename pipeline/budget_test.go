@@ -7,9 +7,10 @@ import (
 	"testing"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 )
 
-func budgetJob(f *fixture, over map[string]string) (*pipeline.Job, error) {
+func budgetJob(f *fixture, over map[string]string) (*jobfile.Job, error) {
 	f.t.Helper()
 	src, err := os.ReadFile(filepath.Join("testdata", "budget_job.yaml"))
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/riskbatch/riskbatch/pipeline"
 	"github.com/riskbatch/riskbatch/pipeline/cache"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 )
 
 // nightClock is the run's clock for the nights of a re-screen.
@@ -28,7 +29,7 @@ func (c *nightClock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 var night1 = time.Date(2026, 3, 2, 1, 0, 0, 0, time.FixedZone("CST", 8*3600))
 
 // cacheJob loads testdata/cache_job.yaml next to the inputs.
-func cacheJob(f *fixture, over map[string]string) *pipeline.Job {
+func cacheJob(f *fixture, over map[string]string) *jobfile.Job {
 	f.t.Helper()
 	return f.jobFrom(filepath.Join("testdata", "cache_job.yaml"), "cache_job.yaml", over)
 }

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/riskbatch/riskbatch/pipeline/cache"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/pipeline/journal"
+	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/sinks"
 )
 
@@ -41,20 +43,11 @@ type provCache struct {
 	warnOnce                           sync.Once
 }
 
-// cacheColumns are the result columns a provider with a cache adds after
-// its own: where the answer came from and how old it is.
-func (p *ProviderConfig) cacheColumns() []string {
-	if p.Cache == nil {
-		return nil
-	}
-	return []string{p.Name + "_source", p.Name + "_age_days"}
-}
-
 // cacheEndpoint is what identifies the vendor's service in a key: host and
 // path of the endpoint; "sandbox" and the path for the embedded sandbox,
 // whose port changes every run (and whose answers must never be served to
 // a job calling the real vendor).
-func cacheEndpoint(job *Job, endpoint string) string {
+func cacheEndpoint(job *jobfile.Job, endpoint string) string {
 	u, err := url.Parse(endpoint)
 	if err != nil {
 		return endpoint
@@ -68,7 +61,7 @@ func cacheEndpoint(job *Job, endpoint string) string {
 // openCache opens the store when a provider uses it, deletes the entries
 // past retention, and gives each such provider its key scope.
 func (e *engine) openCache() error {
-	if !e.job.usesCache() {
+	if !e.job.UsesCache() {
 		return nil
 	}
 	path, err := e.job.CachePath()
@@ -92,7 +85,7 @@ func (e *engine) openCache() error {
 	if n, err := store.Purge(context.Background(), cache.PurgeFilter{OlderThan: now.Add(-e.job.CacheRetention())}); err != nil {
 		e.logf("warning: answer cache: deleting entries past retention: %v", err)
 	} else if n > 0 {
-		e.logf("answer cache: deleted %d entr%s fetched more than %s ago (cache.retention)", n, plural(n, "y", "ies"), FormatDuration(e.job.CacheRetention()))
+		e.logf("answer cache: deleted %d entr%s fetched more than %s ago (cache.retention)", n, plural(n, "y", "ies"), jobfile.FormatDuration(e.job.CacheRetention()))
 	}
 	for _, p := range e.provs {
 		if p.cfg.Cache == nil {
@@ -100,7 +93,7 @@ func (e *engine) openCache() error {
 		}
 		p.cache = &provCache{
 			store: store, keyer: keyer, maxAge: p.cfg.Cache.MaxAge.D(), refresh: e.job.Cache.RefreshShare,
-			scope: cache.Scope{Kind: p.cfg.Type, Endpoint: cacheEndpoint(e.job, p.cfg.Endpoint), Columns: columnNames(p.prov)},
+			scope: cache.Scope{Kind: p.cfg.Type, Endpoint: cacheEndpoint(e.job, p.cfg.Endpoint), Columns: providers.ColumnNames(p.prov)},
 		}
 	}
 	return nil
@@ -214,7 +207,7 @@ func (p *provRun) cacheSummary(s *ProviderSummary) {
 	}
 	s.Cache = &CacheSummary{
 		Served: c.served.Load(), Stored: c.stored.Load(), Refreshed: c.refreshed.Load(), Expired: c.expired.Load(),
-		MaxAge: FormatDuration(c.maxAge),
+		MaxAge: jobfile.FormatDuration(c.maxAge),
 	}
 	s.Cache.CostSaved = float64(s.Cache.Served) * p.cfg.PricePerCall
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/riskbatch/riskbatch/pipeline/cache"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/providers"
 )
 
@@ -39,8 +40,8 @@ type cacheProbe struct {
 
 // openCacheProbe opens the store read-side when a provider uses the cache.
 // A missing store or secret is no error: nothing would be served.
-func openCacheProbe(job *Job, bound []boundProvider) *cacheProbe {
-	if !job.usesCache() {
+func openCacheProbe(job *jobfile.Job, bound []boundProvider) *cacheProbe {
+	if !job.UsesCache() {
 		return nil
 	}
 	c := &cacheProbe{now: time.Now(), share: job.Cache.RefreshShare, scopes: map[string]cache.Scope{}, maxAge: map[string]time.Duration{}}
@@ -79,7 +80,7 @@ func openCacheProbe(job *Job, bound []boundProvider) *cacheProbe {
 		if bp.cfg.Cache == nil {
 			continue
 		}
-		c.scopes[bp.cfg.Name] = cache.Scope{Kind: bp.cfg.Type, Endpoint: cacheEndpoint(job, bp.cfg.Endpoint), Columns: columnNames(bp.prov)}
+		c.scopes[bp.cfg.Name] = cache.Scope{Kind: bp.cfg.Type, Endpoint: cacheEndpoint(job, bp.cfg.Endpoint), Columns: providers.ColumnNames(bp.prov)}
 		c.maxAge[bp.cfg.Name] = bp.cfg.Cache.MaxAge.D()
 	}
 	return c
@@ -103,11 +104,11 @@ func (c *cacheProbe) serves(provider string, req *providers.Request) bool {
 }
 
 // estimate fills pv.Cache for a provider with a cache.
-func (c *cacheProbe) estimate(pv *ProviderValidation, pc *ProviderConfig, served int) {
+func (c *cacheProbe) estimate(pv *ProviderValidation, pc *jobfile.ProviderConfig, served int) {
 	if c == nil || pc.Cache == nil {
 		return
 	}
-	pv.Cache = &CacheEstimate{Store: c.path, MaxAge: FormatDuration(pc.Cache.MaxAge.D()), Served: served, Note: c.note,
+	pv.Cache = &CacheEstimate{Store: c.path, MaxAge: jobfile.FormatDuration(pc.Cache.MaxAge.D()), Served: served, Note: c.note,
 		CostSaved: math.Round(pc.PricePerCall*float64(served)*1e6) / 1e6}
 }
 

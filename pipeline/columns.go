@@ -1,9 +1,7 @@
 package pipeline
 
 import (
-	"fmt"
 	"slices"
-	"strings"
 )
 
 // The order of the result sheets' columns (results.xlsx, results.csv).
@@ -100,94 +98,6 @@ func sheetPositions(width int, order []int) []int {
 		pos[j] = i
 	}
 	return pos
-}
-
-// ResultColumns are the job's result columns by name, in the default
-// order (after the input columns): decision and decision_rule, then per
-// provider <p>_status, <p>_decision, its result columns and, with a cache,
-// <p>_source and <p>_age_days. A provider whose type or options are wrong
-// adds only its status and decision.
-func (j *Job) ResultColumns() []string {
-	decisions := j.Decisions.Enabled == nil || *j.Decisions.Enabled
-	var out []string
-	if decisions {
-		out = append(out, "decision", "decision_rule")
-	}
-	for i, rp := range j.reportProviders() {
-		p := &j.Providers[i]
-		out = append(out, p.Name+"_status")
-		if decisions {
-			out = append(out, p.Name+"_decision")
-		}
-		for _, c := range rp.Columns {
-			out = append(out, p.Name+"_"+c)
-		}
-		out = append(out, p.cacheColumns()...)
-	}
-	return out
-}
-
-// validateOutputColumns checks output.columns against the result columns.
-func (j *Job) validateOutputColumns() []string {
-	if len(j.Output.Columns) == 0 {
-		return nil
-	}
-	known := j.ResultColumns()
-	var errs []string
-	seen := map[string]bool{}
-	unknown := false
-	for _, c := range j.Output.Columns {
-		switch {
-		case seen[c]:
-			errs = append(errs, fmt.Sprintf("output.columns: %q is listed twice", c))
-		case !slices.Contains(known, c):
-			unknown = true
-			msg := fmt.Sprintf("output.columns: unknown result column %q", c)
-			if near := nearestName(c, known); near != "" {
-				msg += fmt.Sprintf(" (did you mean %s?)", near)
-			}
-			errs = append(errs, msg)
-		}
-		seen[c] = true
-	}
-	if unknown {
-		errs = append(errs, "output.columns: the result columns of this job are "+strings.Join(known, ", ")+
-			" (the input columns always come first and are not listed)")
-	}
-	return errs
-}
-
-// nearestName is the name closest to s by edit distance, if close enough
-// to be a typo (at most 2 edits, or a third of its length).
-func nearestName(s string, names []string) string {
-	best, bestD := "", max(2, len([]rune(s))/3)+1
-	for _, n := range names {
-		if d := editDistance(strings.ToLower(s), strings.ToLower(n)); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // frozenColumns is how many input columns the result sheet freezes: up to

@@ -12,11 +12,12 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 )
 
 // columnsJob writes the back-test job with output.columns set to cols
 // (none: the key left out) and loads it.
-func (f *fixture) columnsJob(cols []string) (*pipeline.Job, error) {
+func (f *fixture) columnsJob(cols []string) (*jobfile.Job, error) {
 	f.t.Helper()
 	src, err := os.ReadFile(filepath.Join("testdata", "backtest_job.yaml"))
 	if err != nil {
@@ -155,7 +156,7 @@ func TestResultColumnOrder(t *testing.T) {
 func TestOutputColumnsUnknown(t *testing.T) {
 	f := newFixture(t, nil)
 	_, err := f.columnsJob([]string{"decison", "juhe_scroe", "juhe_status", "juhe_status", "姓名"})
-	var ce *pipeline.ConfigError
+	var ce *jobfile.ConfigError
 	if !errors.As(err, &ce) {
 		t.Fatalf("err = %v, want a ConfigError", err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/riskbatch/riskbatch/pipeline"
 	"github.com/riskbatch/riskbatch/pipeline/compare"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 )
 
 // golden compares got with testdata/compare/<name> (the nightly run's
@@ -38,7 +39,7 @@ func golden(t *testing.T, name string, got []byte) {
 // riskbatch diff's refusals are job-file mistakes (exit 2), not failures.
 func TestDiffRefusesIncomplete(t *testing.T) {
 	_, err := pipeline.Diff(filepath.Join("compare", "testdata", "incomplete"), filepath.Join("compare", "testdata", "new"), compare.DiffOptions{Out: filepath.Join(t.TempDir(), "c.csv")})
-	var ce *pipeline.ConfigError
+	var ce *jobfile.ConfigError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "incomplete run") {
 		t.Fatalf("diff with an incomplete run: %v", err)
 	}

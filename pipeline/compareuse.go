@@ -8,6 +8,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/riskbatch/riskbatch/pipeline/compare"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/sinks"
 )
 
@@ -21,28 +22,6 @@ type runCompare struct {
 	sum     *compare.Summary
 	dir     string
 	changes []compare.Change
-}
-
-// validateCompare checks compare: when the job loads, so a refused
-// previous run is a job error (exit 2) before anything is read or sent.
-func (j *Job) validateCompare() []string {
-	c := j.Compare
-	if c == nil {
-		return nil
-	}
-	var errs []string
-	if c.Previous == "" {
-		errs = append(errs, "compare.previous is required: an earlier output folder, or a glob of dated ones (../out/*)")
-	}
-	if c.ScoreChange < 0 {
-		errs = append(errs, "compare.score_change must not be negative")
-	}
-	if len(errs) == 0 && j.Output.Dir != "" {
-		if _, _, err := compare.ResolvePrevious(j.Resolve(c.Previous), j.Resolve(j.Output.Dir), StateExists); err != nil {
-			errs = append(errs, err.Error())
-		}
-	}
-	return errs
 }
 
 // openCompare loads the previous run for a job with compare:, given the
@@ -157,7 +136,7 @@ func (rc *runCompare) xlsxOptions(o sinks.XLSXOptions) sinks.XLSXOptions {
 func Diff(oldDir, newDir string, opts compare.DiffOptions) (*compare.Summary, error) {
 	sum, err := compare.Diff(oldDir, newDir, StateExists, opts)
 	if fe := (*compare.FolderError)(nil); errors.As(err, &fe) {
-		return nil, &ConfigError{Msg: fe.Msg}
+		return nil, &jobfile.ConfigError{Msg: fe.Msg}
 	}
 	return sum, err
 }

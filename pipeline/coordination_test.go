@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 	"github.com/riskbatch/riskbatch/ratelimit/redisbackend"
 	"github.com/riskbatch/riskbatch/ratelimit/redisbackend/redistest"
@@ -30,7 +31,7 @@ const redisPassword = "redis-pw-8c41f0"
 
 // coordJob writes the ltJob j with coordination: {redis: {url:
 // ${RISKBATCH_REDIS_URL}}} and loads it with the URL in the environment.
-func coordJob(t testing.TB, j ltJob, redisURL string, margin float64) *pipeline.Job {
+func coordJob(t testing.TB, j ltJob, redisURL string, margin float64) *jobfile.Job {
 	t.Helper()
 	j.load(t) // writes job.yaml
 	path := filepath.Join(j.Dir, "job.yaml")
@@ -56,7 +57,7 @@ func coordJob(t testing.TB, j ltJob, redisURL string, margin float64) *pipeline.
 
 // coordCacheJob is coordJob with the answer cache on (max_age 7d) and, if
 // secret is not empty, cache.secret.
-func coordCacheJob(t testing.TB, j ltJob, redisURL, secret string) (*pipeline.Job, error) {
+func coordCacheJob(t testing.TB, j ltJob, redisURL, secret string) (*jobfile.Job, error) {
 	t.Helper()
 	coordJob(t, j, redisURL, 0) // writes job.yaml with coordination:
 	path := filepath.Join(j.Dir, "job.yaml")
@@ -121,7 +122,7 @@ func TestRedisAnswerCacheShared(t *testing.T) {
 
 // coordRun is one engine's run: its job, output dir, summary and log.
 type coordRun struct {
-	job *pipeline.Job
+	job *jobfile.Job
 	out string
 	sum *pipeline.Summary
 	log string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"net"
 	"net/url"
 )
@@ -11,12 +12,12 @@ import (
 // EmbeddedSandbox serves the vendor simulators on ln until ctx is done, as
 // cfg (the job's sandbox_options) says. cmd/riskbatch gives one built on
 // providers/sandbox (Options.Sandbox), so the pipeline links no simulator.
-type EmbeddedSandbox func(ctx context.Context, cfg SandboxConfig, ln net.Listener) error
+type EmbeddedSandbox func(ctx context.Context, cfg jobfile.SandboxConfig, ln net.Listener) error
 
 // startSandbox runs the simulators in-process on a loopback port and points
 // every provider of the job at it (same paths, real HTTP), for `sandbox:
 // true` jobs. The returned stop shuts it down.
-func startSandbox(ctx context.Context, job *Job, serve EmbeddedSandbox) (addr string, stop func(), err error) {
+func startSandbox(ctx context.Context, job *jobfile.Job, serve EmbeddedSandbox) (addr string, stop func(), err error) {
 	if serve == nil {
 		return "", nil, errors.New("embedded sandbox: the job says sandbox: true, but this program has no simulators")
 	}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/providers/pii"
 	"github.com/riskbatch/riskbatch/sinks"
@@ -83,7 +84,7 @@ type HashColumn struct {
 // already a digest (32 or 64 hex) passes through; a value that fails
 // validation is left EMPTY (never a digest of garbage) and reported in
 // <out>-errors.csv (masked). It makes no network call.
-func Hash(job *Job, opts HashOptions) (*HashReport, error) {
+func Hash(job *jobfile.Job, opts HashOptions) (*HashReport, error) {
 	if opts.Digest == pii.None {
 		return nil, configErr("hash: a digest is required (md5, sha256 or sm3)")
 	}

@@ -12,13 +12,14 @@ import (
 	"testing"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/providers/pii"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 	"github.com/riskbatch/riskbatch/sources"
 )
 
 // vhHashJob writes a one-provider Juhe job reading input.
-func vhHashJob(t *testing.T, dir, input, sandboxURL, options string) *pipeline.Job {
+func vhHashJob(t *testing.T, dir, input, sandboxURL, options string) *jobfile.Job {
 	t.Helper()
 	return vhLoadJob(t, vhWriteJob(t, dir, input, filepath.Join(dir, "out"), sandboxURL, []vhProvider{
 		{name: "juhe", product: "queryV2", options: options, keys: []vhKey{{id: "k1", secret: vhSecret1}, {id: "k2", secret: vhSecret2}}},
@@ -184,7 +185,7 @@ func TestHashRefusals(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := pipeline.Hash(job, tc.opts)
-			var ce *pipeline.ConfigError
+			var ce *jobfile.ConfigError
 			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Hash: %v, want a ConfigError containing %q", err, tc.want)
 			}
@@ -263,7 +264,7 @@ func TestHashEncodingEquivalence(t *testing.T) {
 	}
 
 	compare := []string{"juhe_status", "juhe_score", "juhe_found", "juhe_id_found", "juhe_risk_codes"}
-	results := func(job *pipeline.Job) map[string][]string {
+	results := func(job *jobfile.Job) map[string][]string {
 		t.Helper()
 		sum, err := pipeline.Run(context.Background(), job, pipeline.Options{Version: "test"})
 		if err != nil {

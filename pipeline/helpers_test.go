@@ -18,6 +18,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/providers"
 	_ "github.com/riskbatch/riskbatch/providers/all"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
@@ -100,14 +101,14 @@ func (f *fixture) env(over map[string]string) func(string) (string, bool) {
 }
 
 // job copies testdata/juhe_job.yaml next to the input and loads it.
-func (f *fixture) job(over map[string]string) *pipeline.Job {
+func (f *fixture) job(over map[string]string) *jobfile.Job {
 	f.t.Helper()
 	return f.jobFrom(filepath.Join("testdata", "juhe_job.yaml"), "job.yaml", over)
 }
 
 // jobFrom copies the job file src next to the input as name and loads it
 // with the fixture's environment plus over.
-func (f *fixture) jobFrom(src, name string, over map[string]string) *pipeline.Job {
+func (f *fixture) jobFrom(src, name string, over map[string]string) *jobfile.Job {
 	f.t.Helper()
 	b, err := os.ReadFile(src)
 	if err != nil {
@@ -144,7 +145,7 @@ func (s *syncBuffer) String() string {
 
 // runJob runs the job and returns its summary, error and log. Every run's
 // log and error are checked for the secrets.
-func (f *fixture) runJob(job *pipeline.Job, opts pipeline.Options) (*pipeline.Summary, error, string) {
+func (f *fixture) runJob(job *jobfile.Job, opts pipeline.Options) (*pipeline.Summary, error, string) {
 	f.t.Helper()
 	var log syncBuffer
 	opts.Log = &log
@@ -164,7 +165,7 @@ func (f *fixture) runJob(job *pipeline.Job, opts pipeline.Options) (*pipeline.Su
 }
 
 // mustRun runs the job and fails the test on a run error.
-func (f *fixture) mustRun(job *pipeline.Job, opts pipeline.Options) *pipeline.Summary {
+func (f *fixture) mustRun(job *jobfile.Job, opts pipeline.Options) *pipeline.Summary {
 	f.t.Helper()
 	sum, err, log := f.runJob(job, opts)
 	if err != nil {
@@ -591,4 +592,11 @@ func TestMain(m *testing.M) {
 		oracle.ts.Close()
 	}
 	os.Exit(code)
+}
+
+func eq[T comparable](t *testing.T, what string, got, want T) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s = %v, want %v", what, got, want)
+	}
 }

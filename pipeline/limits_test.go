@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	_ "github.com/riskbatch/riskbatch/providers/all"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 )
@@ -121,7 +122,7 @@ type ltJob struct {
 	Keys        []ltKey
 }
 
-func (j ltJob) load(t testing.TB) *pipeline.Job {
+func (j ltJob) load(t testing.TB) *jobfile.Job {
 	t.Helper()
 	if j.Input == "" {
 		j.Input = "in.csv"
@@ -183,7 +184,7 @@ func ltRange(from, n int) []int {
 
 // ltRun runs the job and fails on a run error; the log and the error must
 // not reveal a credential.
-func ltRun(t testing.TB, job *pipeline.Job, opts pipeline.Options) (*pipeline.Summary, string) {
+func ltRun(t testing.TB, job *jobfile.Job, opts pipeline.Options) (*pipeline.Summary, string) {
 	t.Helper()
 	var log ltLog
 	opts.Log = &log
@@ -341,7 +342,7 @@ func ltKeySum(t testing.TB, sum *pipeline.Summary, id string) pipeline.KeySummar
 
 // ltRateSetup is the rate test's world: two keys at 50 QPS with a burst of
 // 10, and a simulator that allows exactly that per key.
-func ltRateSetup(t testing.TB, rows int) (*ltSandbox, *pipeline.Job, string) {
+func ltRateSetup(t testing.TB, rows int) (*ltSandbox, *jobfile.Job, string) {
 	t.Helper()
 	const qps, burst = 50, 10
 	sb := newLTSandbox(t, func(c *sandbox.Config) {
@@ -555,7 +556,7 @@ func TestDailyQuotas(t *testing.T) {
 		})
 		state := t.TempDir()
 		type jobRun struct {
-			job *pipeline.Job
+			job *jobfile.Job
 			out string
 			sum *pipeline.Summary
 		}

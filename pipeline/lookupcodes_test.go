@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 )
 
 // Codes about one lookup rather than the key, forced through the
@@ -18,7 +19,7 @@ import (
 // vendorJob writes a one-provider job for the test's sandbox (its default
 // keys), concurrency 1 so answers come in row order, and a fast retry
 // policy of 3 attempts.
-func vendorJob(t *testing.T, f *fixture, vendor string, header []string, rows [][]string) *pipeline.Job {
+func vendorJob(t *testing.T, f *fixture, vendor string, header []string, rows [][]string) *jobfile.Job {
 	t.Helper()
 	var in strings.Builder
 	in.WriteString(strings.Join(header, ",") + "\n")

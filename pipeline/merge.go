@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/pipeline/logging"
 )
 
@@ -31,7 +32,7 @@ import (
 // Like Run, it returns the summary of a merge that ran, whatever its
 // outcome (a row no shard's journal holds is deferred: incomplete), and
 // an error only for a merge refused or stopped before or outside the rows.
-func Merge(ctx context.Context, job *Job, shardDirs []string, opts Options) (*Summary, error) {
+func Merge(ctx context.Context, job *jobfile.Job, shardDirs []string, opts Options) (*Summary, error) {
 	if len(shardDirs) == 0 {
 		return nil, configErr("merge: no shard folders given")
 	}

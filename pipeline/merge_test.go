@@ -12,6 +12,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 )
 
 // TestShardsAndMerge: the same 90 rows (duplicates, outsiders, a bad ID)
@@ -36,7 +37,7 @@ func TestShardsAndMerge(t *testing.T) {
 		}
 	}
 	writeCSV(t, filepath.Join(f.dir, "in.csv"), utf8Plain, rows, nil)
-	withXLSX := func(j *pipeline.Job) *pipeline.Job { j.Output.Formats = []string{"csv", "xlsx"}; return j }
+	withXLSX := func(j *jobfile.Job) *jobfile.Job { j.Output.Formats = []string{"csv", "xlsx"}; return j }
 	single := f.mustRun(withXLSX(f.job(map[string]string{"OUTDIR": "single"})), pipeline.Options{})
 	singleCalls, _ := totalCalls(f.counters())
 

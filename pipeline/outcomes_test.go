@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 )
 
 // forced is a code the sandbox answers: for a key ("" every key) or for the
@@ -44,7 +45,7 @@ func TestJuheOutcomes(t *testing.T) {
 	type tc struct {
 		name     string
 		method   string
-		tune     func(j *pipeline.Job)
+		tune     func(j *jobfile.Job)
 		force    []forced
 		want     []string // status per row
 		wantCode string   // errors.csv code of row 1 when it is not ok
@@ -110,7 +111,7 @@ func TestJuheOutcomes(t *testing.T) {
 		},
 		{
 			name: "wrong endpoint path: HTTP 404 stops the provider",
-			tune: func(j *pipeline.Job) {
+			tune: func(j *jobfile.Job) {
 				p := &j.Providers[0]
 				p.Endpoint = strings.Replace(p.Endpoint, "/anti_fraud/queryV2", "/anti_fraud/v2/query", 1)
 				p.Options["product"] = "queryV2"
@@ -125,7 +126,7 @@ func TestJuheOutcomes(t *testing.T) {
 			// 10020 asks for a long pause (maintenance): with a retry budget
 			// shorter than the pause the row fails at once, never a tight loop.
 			name:  "10020 maintenance beyond max_elapsed: failed without a retry",
-			tune:  func(j *pipeline.Job) { j.Providers[0].Retry.MaxElapsed = time.Second },
+			tune:  func(j *jobfile.Job) { j.Providers[0].Retry.MaxElapsed = time.Second },
 			force: []forced{{"", 0, "10020", 0}},
 			want:  firstThen("failed"), wantCode: "10020", exit: pipeline.OutcomeIncomplete,
 			raw: []rawWant{{"", 1, "transient", "10020", false}},
@@ -134,7 +135,7 @@ func TestJuheOutcomes(t *testing.T) {
 			// The request left but no answer came: in doubt (maybe billed),
 			// retried, counted as in doubt in the summary.
 			name:  "timeout once: in doubt, retried, then answered",
-			tune:  func(j *pipeline.Job) { j.Providers[0].Timeout = 1500 * time.Millisecond }, // generous: -race on a loaded 2-core machine
+			tune:  func(j *jobfile.Job) { j.Providers[0].Timeout = 1500 * time.Millisecond }, // generous: -race on a loaded 2-core machine
 			force: []forced{{"", 0, "timeout", 1}},
 			want:  ok, exit: pipeline.OutcomeComplete, inDoubt: 1,
 			raw: []rawWant{{"", 1, "transient", "timeout", false}, {"", 2, "hit", "0", true}},

@@ -35,7 +35,7 @@ func (e *engine) openOutputs(dir string, header []string) (*outputs, error) {
 			cols = append(cols, p.cfg.Name+"_"+c.Name)
 			numeric = append(numeric, c.Numeric)
 		}
-		for i, c := range p.cfg.cacheColumns() { // <p>_source, <p>_age_days (cacheuse.go)
+		for i, c := range p.cfg.CacheColumns() { // <p>_source, <p>_age_days (cacheuse.go)
 			cols = append(cols, c)
 			numeric = append(numeric, i == 1)
 		}
@@ -48,7 +48,7 @@ func (e *engine) openOutputs(dir string, header []string) (*outputs, error) {
 	numeric = append(numeric, make([]bool, len(rep.columns()))...)
 	layout := rowLayout{inputs: len(header), decisions: len(rep.columns())}
 	for _, p := range e.provs {
-		layout.blocks = append(layout.blocks, 1+len(p.prov.Columns())+len(p.cfg.cacheColumns()))
+		layout.blocks = append(layout.blocks, 1+len(p.prov.Columns())+len(p.cfg.CacheColumns()))
 	}
 	order := layout.order(cols, e.job.Output.Columns)
 	rep.place(layout, sheetPositions(len(cols), order))

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"io"
 	"log/slog"
 	"strings"
@@ -20,7 +21,7 @@ type rowCounter interface{ CountRows() (int64, error) }
 // countRows counts the data rows of a CSV input quickly (one streaming
 // pass) so the progress bar can show an ETA; XLSX files are not pre-read
 // (parsing them twice would cost more than the bar is worth): no ETA, 0.
-func countRows(job *Job, inPath string) int64 {
+func countRows(job *jobfile.Job, inPath string) int64 {
 	if strings.HasSuffix(strings.ToLower(inPath), ".xlsx") || strings.HasSuffix(strings.ToLower(inPath), ".xlsm") {
 		return 0
 	}

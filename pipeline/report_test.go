@@ -20,6 +20,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 )
 
@@ -49,7 +50,7 @@ func backtestInput(t *testing.T, dir string, n, blankLabel int) [][]string {
 	return rows[1:]
 }
 
-func (f *fixture) backtestJob(over map[string]string) *pipeline.Job {
+func (f *fixture) backtestJob(over map[string]string) *jobfile.Job {
 	f.t.Helper()
 	return f.jobFrom(filepath.Join("testdata", "backtest_job.yaml"), "job.yaml", over)
 }
@@ -467,7 +468,7 @@ backtest:
 				}
 				return
 			}
-			var ce *pipeline.ConfigError
+			var ce *jobfile.ConfigError
 			if !errors.As(err, &ce) {
 				t.Fatalf("err = %v, want a ConfigError", err)
 			}

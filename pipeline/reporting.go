@@ -8,6 +8,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/pipeline/report"
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/sinks"
@@ -18,49 +19,10 @@ import (
 // report outputs (Summary and Back-test sheets, report.html, summary.json's
 // "report").
 
-// reportProviders describes the job's providers to the report. A provider
-// that cannot be built has unknown columns (its error is reported by the
-// provider checks).
-func (j *Job) reportProviders() []report.Provider {
-	out := make([]report.Provider, len(j.Providers))
-	for i, p := range j.Providers {
-		out[i] = report.Provider{Name: p.Name, Type: p.Type}
-		spec, ok := providers.Lookup(p.Type)
-		if !ok {
-			continue
-		}
-		prov, err := spec.New(providers.Config{Name: p.Name, Endpoint: p.Endpoint, Options: p.Options})
-		if err != nil {
-			continue
-		}
-		out[i].Columns = columnNames(prov)
-	}
-	return out
-}
-
-func columnNames(p providers.Provider) []string {
-	cols := p.Columns()
-	names := make([]string, len(cols))
-	for i, c := range cols {
-		names[i] = c.Name
-	}
-	return names
-}
-
-func (j *Job) reportConfig() report.Config {
-	return report.Config{Decisions: j.Decisions, Backtest: j.Backtest}
-}
-
-// validateReport checks the decision rules and back-test setup at load.
-func (j *Job) validateReport() []string {
-	_, errs := report.Compile(j.reportConfig(), j.reportProviders())
-	return errs
-}
-
 // checkReportInput checks, before any state is made or call sent, that the
 // back-test's label column is in the input (an *InputError: exit 2).
-func checkReportInput(job *Job, inPath string, header []string) error {
-	plan, errs := report.Compile(job.reportConfig(), job.reportProviders())
+func checkReportInput(job *jobfile.Job, inPath string, header []string) error {
+	plan, errs := report.Compile(job.ReportConfig(), job.ReportProviders())
 	if len(errs) > 0 {
 		return configErr("job file %s:\n  %s", job.Path, strings.Join(errs, "\n  "))
 	}
@@ -87,9 +49,9 @@ type reporter struct {
 func (e *engine) newReporter(header []string) (*reporter, error) {
 	provs := make([]report.Provider, len(e.provs))
 	for i, p := range e.provs {
-		provs[i] = report.Provider{Name: p.cfg.Name, Type: p.cfg.Type, Columns: columnNames(p.prov)}
+		provs[i] = report.Provider{Name: p.cfg.Name, Type: p.cfg.Type, Columns: providers.ColumnNames(p.prov)}
 	}
-	plan, errs := report.Compile(e.job.reportConfig(), provs)
+	plan, errs := report.Compile(e.job.ReportConfig(), provs)
 	if len(errs) > 0 {
 		return nil, configErr("job file %s:\n  %s", e.job.Path, strings.Join(errs, "\n  "))
 	}

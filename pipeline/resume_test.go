@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 )
 
@@ -149,7 +150,7 @@ func TestRunAgain(t *testing.T) {
 		}
 
 		_, err, _ = f.runJob(f.job(nil), pipeline.Options{ResumeCommand: "riskbatch resume job.yaml"})
-		var ce *pipeline.ConfigError
+		var ce *jobfile.ConfigError
 		if !errors.As(err, &ce) {
 			t.Fatalf("run on an incomplete state: %v (%T), want a ConfigError (exit 2)", err, err)
 		}
@@ -200,7 +201,7 @@ func TestRunAgain(t *testing.T) {
 		f := newFixture(t, nil)
 		writeCSV(t, filepath.Join(f.dir, "in.csv"), utf8Plain, rows, nil)
 		_, err, _ := f.runJob(f.job(nil), pipeline.Options{Resume: true})
-		var ce *pipeline.ConfigError
+		var ce *jobfile.ConfigError
 		if !errors.As(err, &ce) || !strings.Contains(err.Error(), "nothing to resume") {
 			t.Fatalf("resume without a state: %v, want a ConfigError saying there is nothing to resume", err)
 		}
@@ -222,7 +223,7 @@ func TestResumeAfterInputEdit(t *testing.T) {
 	writeCSV(t, in, utf8Plain, edited, nil)
 
 	_, err, _ := f.runJob(f.job(nil), pipeline.Options{Resume: true})
-	var ce *pipeline.ConfigError
+	var ce *jobfile.ConfigError
 	if !errors.As(err, &ce) {
 		t.Fatalf("resume after an input edit: %v (%T), want a ConfigError", err, err)
 	}

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/pipeline/journal"
 	"github.com/riskbatch/riskbatch/pipeline/logging"
 	"github.com/riskbatch/riskbatch/providers"
@@ -105,7 +106,7 @@ type rowItem struct {
 
 // provRun is a provider's runtime state in a run.
 type provRun struct {
-	cfg      *ProviderConfig
+	cfg      *jobfile.ProviderConfig
 	prov     providers.Provider
 	binding  *providers.Binding
 	keys     []providers.Key
@@ -144,7 +145,7 @@ type keyCounters struct {
 }
 
 type engine struct {
-	job    *Job
+	job    *jobfile.Job
 	opts   Options
 	red    *Redactor
 	provs  []*provRun
@@ -180,7 +181,7 @@ type engine struct {
 // Run executes the job. It returns the summary (also written to
 // summary.json) and an error only for problems that stopped the run before
 // or outside the rows (configuration, input, I/O).
-func Run(ctx context.Context, job *Job, opts Options) (*Summary, error) {
+func Run(ctx context.Context, job *jobfile.Job, opts Options) (*Summary, error) {
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}

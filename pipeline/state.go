@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/pipeline/journal"
 	"github.com/riskbatch/riskbatch/sinks"
 )
@@ -64,7 +65,7 @@ func StateDir(outDir string) string { return filepath.Join(outDir, ".state") }
 
 // settingsDoc is what affects results: never credentials or endpoints'
 // hosts (the embedded sandbox listens on a new port every run).
-func settingsDoc(job *Job) ([]byte, string) {
+func settingsDoc(job *jobfile.Job) ([]byte, string) {
 	type prov struct {
 		Name, Type, Path string
 		Columns          map[string]string
@@ -119,7 +120,7 @@ func StateExists(outDir string) (exists, complete bool) {
 	return true, m.Complete
 }
 
-func openJobState(outDir string, job *Job, inPath string, opts Options) (*jobState, error) {
+func openJobState(outDir string, job *jobfile.Job, inPath string, opts Options) (*jobState, error) {
 	dir := StateDir(outDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("job state: %w", err)

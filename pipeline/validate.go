@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/providers/pii"
 	"github.com/riskbatch/riskbatch/sinks"
@@ -204,7 +205,7 @@ func (s *reasonSet) sorted() []*ReasonCount {
 // errors.csv, values masked) into the output directory. Invalid rows are
 // not an error: the report counts them. Errors are *ConfigError or
 // *InputError (exit 2) for a bad job or input, others for I/O.
-func Validate(job *Job, opts ValidateOptions) (*ValidateReport, error) {
+func Validate(job *jobfile.Job, opts ValidateOptions) (*ValidateReport, error) {
 	if opts.Examples <= 0 {
 		opts.Examples = 5
 	}
@@ -409,7 +410,7 @@ func Validate(job *Job, opts ValidateOptions) (*ValidateReport, error) {
 
 // estimate fills a provider's key split, cost, time and days from its calls
 // and the job's keys.
-func estimate(pv *ProviderValidation, pc *ProviderConfig) {
+func estimate(pv *ProviderValidation, pc *jobfile.ProviderConfig) {
 	pv.PricePerCall = pc.PricePerCall
 	pv.Currency = pc.Currency
 	pv.Cost = math.Round(pc.PricePerCall*float64(pv.Calls)*1e6) / 1e6 // no float dust in the JSON

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	_ "github.com/riskbatch/riskbatch/providers/all"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 )
@@ -96,7 +97,7 @@ func vhWriteJob(t *testing.T, dir, input, out, sandboxURL string, provs []vhProv
 	return path
 }
 
-func vhLoadJob(t *testing.T, path string) *pipeline.Job {
+func vhLoadJob(t *testing.T, path string) *jobfile.Job {
 	t.Helper()
 	// No environment: the job files here name everything literally.
 	job, err := pipeline.LoadJob(path, func(string) (string, bool) { return "", false })

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/providers/pii"
 )
 
@@ -22,14 +23,14 @@ func TestOptionalFieldWarnings(t *testing.T) {
 	type warnLine struct{ row, line, provider, status, code, column, masked, raw string }
 	tests := []struct {
 		name    string
-		setup   func(t *testing.T, f *fixture) *pipeline.Job
+		setup   func(t *testing.T, f *fixture) *jobfile.Job
 		status  []string // per row
 		warns   []warnLine
 		errRows []string // errors.csv rows
 	}{
 		{
 			name: "juhe: a name with a digit is left out, the row is sent and answered",
-			setup: func(t *testing.T, f *fixture) *pipeline.Job {
+			setup: func(t *testing.T, f *fixture) *jobfile.Job {
 				bad := person(hits[0], "W1")
 				bad.Name = "赵霞桂英2"
 				badID := person(hits[1], "W3")
@@ -43,7 +44,7 @@ func TestOptionalFieldWarnings(t *testing.T) {
 		},
 		{
 			name: "accuauth: a 12-digit NIK and a bad e-mail are left out, the row is sent",
-			setup: func(t *testing.T, f *fixture) *pipeline.Job {
+			setup: func(t *testing.T, f *fixture) *jobfile.Job {
 				p0, p1 := pop.Person(hits[0]), pop.Person(hits[1])
 				return vendorJob(t, f, "accuauth", []string{"no_hp", "nik", "email"}, [][]string{
 					{p0.IDMobile, "330114120694", "budi@localhost"},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/riskbatch/riskbatch/pipeline"
 	"github.com/riskbatch/riskbatch/pipeline/cache"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/ratelimit"
 )
 
@@ -35,7 +36,7 @@ when a JOB is given, or --path.`,
 }
 
 // cacheStorePath is --path, else the job's cache path, else the default.
-func cacheStorePath(flag string, args []string) (string, *pipeline.Job, error) {
+func cacheStorePath(flag string, args []string) (string, *jobfile.Job, error) {
 	if flag != "" {
 		return flag, nil, nil
 	}
@@ -51,7 +52,7 @@ func cacheStorePath(flag string, args []string) (string, *pipeline.Job, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	return filepath.Join(dir, pipeline.CacheFile), nil, nil
+	return filepath.Join(dir, jobfile.CacheFile), nil, nil
 }
 
 func openCacheStore(path string) (*cache.SQLite, error) {
@@ -125,7 +126,7 @@ every entry. Nothing else is touched; the next run buys the deleted lookups agai
 			}
 			f := cache.PurgeFilter{Provider: provider}
 			if olderThan != "" {
-				d, err := pipeline.ParseDuration(olderThan)
+				d, err := jobfile.ParseDuration(olderThan)
 				if err != nil {
 					return &usageError{msg: "cache purge --older-than: " + err.Error()}
 				}

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/providers"
 )
 
@@ -44,10 +45,10 @@ func registerCompletions(root *cobra.Command) {
 			})
 		case "quota":
 			complete("provider", func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
-				return jobNames(args, func(p pipeline.ProviderConfig) []string { return []string{p.Name} })
+				return jobNames(args, func(p jobfile.ProviderConfig) []string { return []string{p.Name} })
 			})
 			complete("key", func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
-				return jobNames(args, func(p pipeline.ProviderConfig) []string {
+				return jobNames(args, func(p jobfile.ProviderConfig) []string {
 					var ids []string
 					for _, k := range p.Keys {
 						ids = append(ids, k.ID)
@@ -72,7 +73,7 @@ func completeJobFile(_ *cobra.Command, args []string, _ string) ([]string, cobra
 
 // jobNames lists what pick takes from each provider of the job named by
 // args[0], read offline (no credentials needed; nothing printed on error).
-func jobNames(args []string, pick func(pipeline.ProviderConfig) []string) ([]string, cobra.ShellCompDirective) {
+func jobNames(args []string, pick func(jobfile.ProviderConfig) []string) ([]string, cobra.ShellCompDirective) {
 	if len(args) == 0 {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}

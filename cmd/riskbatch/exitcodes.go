@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 )
 
 // The exit codes of riskbatch: this file is the one place where errors and
@@ -45,7 +46,7 @@ func exitCodeForOutcome(o pipeline.Outcome) int {
 func exitCodeForError(err error) int {
 	var (
 		ee   *exitError
-		ce   *pipeline.ConfigError
+		ce   *jobfile.ConfigError
 		ie   *pipeline.InputError
 		ue   *usageError
 		busy *pipeline.BusyError

@@ -12,14 +12,14 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 	_ "github.com/riskbatch/riskbatch/providers/sandbox/allsims" // the simulators: `sandbox`, `gen`, `sandbox: true` jobs
 )
 
 // embeddedSandbox serves the simulators for a `sandbox: true` job
 // (pipeline.Options.Sandbox).
-func embeddedSandbox(ctx context.Context, o pipeline.SandboxConfig, ln net.Listener) error {
+func embeddedSandbox(ctx context.Context, o jobfile.SandboxConfig, ln net.Listener) error {
 	srv := sandbox.New(sandbox.Config{
 		Seed: o.Seed, Population: o.Population,
 		Latency: sandbox.Latency{Base: o.Latency, Jitter: o.Jitter},

@@ -64,7 +64,7 @@ func lookupVendors(kinds ...string) ([]vendor, error) {
 	return out, nil
 }
 
-// The part of the job file schema (pipeline.Job) the bench writes: its own
+// The part of the job file schema (jobfile.Job) the bench writes: its own
 // types with omitempty, so the file states only what the bench chooses and
 // the job's defaults stay the pipeline's.
 type (

@@ -1,4 +1,4 @@
-package pipeline
+package jobfile
 
 import (
 	"fmt"
@@ -50,8 +50,8 @@ const DefaultCacheRetention = 30 * 24 * time.Hour
 // CacheFile is the store's default file name in the state directory.
 const CacheFile = "cache.db"
 
-// usesCache reports whether any provider reads and writes the cache.
-func (j *Job) usesCache() bool {
+// UsesCache reports whether any provider reads and writes the cache.
+func (j *Job) UsesCache() bool {
 	for _, p := range j.Providers {
 		if p.Cache != nil {
 			return true
@@ -110,7 +110,7 @@ func (j *Job) validateCache() []string {
 	if c.RefreshShare < 0 || c.RefreshShare > 1 {
 		add("cache.refresh_share %v: want a share between 0 and 1 (0.1 = a tenth of the cached lookups each run)", c.RefreshShare)
 	}
-	errs = append(errs, j.validateCompare()...) // compareuse.go
+	errs = append(errs, j.validateCompare()...) // compare.go
 	for i := range j.Providers {
 		p := &j.Providers[i]
 		where := fmt.Sprintf("provider %q", p.Name)
@@ -132,4 +132,13 @@ func (j *Job) validateCache() []string {
 		}
 	}
 	return errs
+}
+
+// CacheColumns are the result columns a provider with a cache adds after
+// its own: where the answer came from and how old it is.
+func (p *ProviderConfig) CacheColumns() []string {
+	if p.Cache == nil {
+		return nil
+	}
+	return []string{p.Name + "_source", p.Name + "_age_days"}
 }

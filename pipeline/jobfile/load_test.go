@@ -1,4 +1,4 @@
-package pipeline_test
+package jobfile_test
 
 import (
 	"errors"
@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
+	// The providers' types and credentials the checks look up.
+	_ "github.com/riskbatch/riskbatch/providers/all"
 )
 
 func envOf(m map[string]string) func(string) (string, bool) {
@@ -62,13 +64,13 @@ func TestLoadJobErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(strings.TrimSuffix(tc.file, ".yaml"), func(t *testing.T) {
-			job, err := pipeline.LoadJob(filepath.Join("testdata", "jobs", tc.file), envOf(tc.env))
+			job, err := jobfile.Load(filepath.Join("testdata", "jobs", tc.file), envOf(tc.env), jobfile.LoadOptions{})
 			if err == nil {
-				t.Fatalf("LoadJob succeeded (%+v), want an error", job)
+				t.Fatalf("Load succeeded (%+v), want an error", job)
 			}
-			var ce *pipeline.ConfigError
+			var ce *jobfile.ConfigError
 			if !errors.As(err, &ce) {
-				t.Errorf("error is %T, want *pipeline.ConfigError (exit 2): %v", err, err)
+				t.Errorf("error is %T, want *jobfile.ConfigError (exit 2): %v", err, err)
 			}
 			msg := err.Error()
 			for _, w := range tc.want {
@@ -94,12 +96,12 @@ func TestLoadJobInterpolation(t *testing.T) {
 	tests := []struct {
 		name string
 		env  map[string]string
-		want func(t *testing.T, j *pipeline.Job)
+		want func(t *testing.T, j *jobfile.Job)
 	}{
 		{
 			name: "defaults",
 			env:  map[string]string{"JUHE_URL": "http://127.0.0.1:8089", "JUHE_KEY": "0012345", "CONCURRENCY": ""},
-			want: func(t *testing.T, j *pipeline.Job) {
+			want: func(t *testing.T, j *jobfile.Job) {
 				eq(t, "input.file", j.Input.File, "applicants.csv")
 				eq(t, "resolved input", j.Resolve(j.Input.File), filepath.Join("testdata", "jobs", "applicants.csv"))
 				eq(t, "output.dir", j.Output.Dir, "out")
@@ -120,7 +122,7 @@ func TestLoadJobInterpolation(t *testing.T) {
 				"JUHE_URL": "https://v.juhe.cn", "JUHE_KEY": "k#1: not a comment", "INPUT_FILE": "/data/in.xlsx", "OUT": "results",
 				"CONCURRENCY": "16", "SANDBOX": "true", "JUHE_TIMEOUT": "90s", "JUHE_QPS": "10", "JUHE_OPENID": "JH-openid-1",
 			},
-			want: func(t *testing.T, j *pipeline.Job) {
+			want: func(t *testing.T, j *jobfile.Job) {
 				eq(t, "input.file", j.Resolve(j.Input.File), "/data/in.xlsx")
 				eq(t, "output.dir", j.Output.Dir, "results")
 				eq(t, "concurrency", j.Concurrency, 16)
@@ -136,15 +138,16 @@ func TestLoadJobInterpolation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			j, err := pipeline.LoadJob(path, envOf(tc.env))
+			j, err := jobfile.Load(path, envOf(tc.env), jobfile.LoadOptions{})
 			if err != nil {
-				t.Fatalf("LoadJob: %v", err)
+				t.Fatalf("Load: %v", err)
 			}
 			tc.want(t, j)
 		})
 	}
 }
 
+// eq is the assertion pipeline's tests use too.
 func eq[T comparable](t *testing.T, what string, got, want T) {
 	t.Helper()
 	if got != want {

@@ -1,4 +1,11 @@
-package pipeline
+// Package jobfile is the job file: its schema (docs/job-reference.md),
+// loading (${VAR} interpolation, durations in days, unknown keys and
+// errors at their line) and validation, the secrets it holds for
+// redaction, and what is derived from it alone (result column names, the
+// cache and quota paths, key fingerprints). A mistake in it is a
+// *ConfigError (exit 2). It runs nothing: the engine (pipeline) and the
+// dry run read a Job.
+package jobfile
 
 import (
 	"bytes"
@@ -50,16 +57,18 @@ type Job struct {
 	// Coordination shares the keys' rates, in-flight caps and daily quotas
 	// with other processes and machines through Redis (coordination.go).
 	Coordination CoordinationConfig `yaml:"coordination"`
-	// Compare is what changed since the previous run (package compare,
-	// compareuse.go).
+	// Compare is what changed since the previous run (package compare;
+	// pipeline/compareuse.go runs it).
 	Compare *compare.Config `yaml:"compare"`
 
 	// Path is the job file; relative paths in it are resolved from its directory.
 	Path string `yaml:"-"`
 	// secrets are every credential value, for redaction.
 	secrets []string
-	// offline: loaded by LoadJobOffline (credentials may be empty).
+	// offline: loaded with LoadOptions.Offline (credentials may be empty).
 	offline bool
+	// state is LoadOptions.State, for compare.previous.
+	state compare.StateFunc
 }
 
 // InputConfig names the input file.
@@ -112,7 +121,7 @@ type ProviderConfig struct {
 
 	// Cache serves answers younger than max_age from the answer cache;
 	// Budget caps the billed cost over all passes of the job
-	// (cacheconfig.go, budget.go).
+	// (cacheconfig.go; pipeline/budget.go keeps it).
 	Cache  *ProviderCacheConfig `yaml:"cache"`
 	Budget *BudgetConfig        `yaml:"budget"`
 }
@@ -165,20 +174,22 @@ func configErr(format string, args ...any) error {
 
 var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}`)
 
-// LoadJob reads, interpolates and validates a job file. getenv is
+// LoadOptions say how Load reads a job file.
+type LoadOptions struct {
+	// Offline is for the commands that make no call (validate, hash): a
+	// credential whose variable is unset is left empty instead of being an
+	// error, so a job can be checked on a machine without the keys.
+	Offline bool
+	// State reads the job state of an output folder (pipeline.StateExists,
+	// the engine's): compare.previous must name a complete run. nil: every
+	// folder is judged by its summary.json alone.
+	State compare.StateFunc
+}
+
+// Load reads, interpolates and validates a job file. getenv is
 // os.LookupEnv in production; tests pass their own.
-func LoadJob(path string, getenv func(string) (string, bool)) (*Job, error) {
-	return loadJob(path, getenv, false)
-}
-
-// LoadJobOffline loads a job for the commands that make no call (validate,
-// hash): a credential whose variable is unset is left empty instead of
-// being an error, so a job can be checked on a machine without the keys.
-func LoadJobOffline(path string, getenv func(string) (string, bool)) (*Job, error) {
-	return loadJob(path, getenv, true)
-}
-
-func loadJob(path string, getenv func(string) (string, bool), offline bool) (*Job, error) {
+func Load(path string, getenv func(string) (string, bool), opts LoadOptions) (*Job, error) {
+	offline := opts.Offline
 	if getenv == nil {
 		getenv = os.LookupEnv
 	}
@@ -222,7 +233,7 @@ func loadJob(path string, getenv func(string) (string, bool), offline bool) (*Jo
 			}
 		}
 	}
-	job := &Job{Path: path, offline: offline}
+	job := &Job{Path: path, offline: offline, state: opts.State}
 	if err := root.Decode(job); err != nil {
 		if !errors.As(err, &te) {
 			return nil, configErr("job file %s: %s", path, redactYAMLError(err.Error()))
@@ -280,8 +291,8 @@ func mappingValue(n *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-// optionError places a provider option error at its line in the job file.
-func (p *ProviderConfig) optionError(jobPath string, err error) error {
+// OptionError places a provider option error at its line in the job file.
+func (p *ProviderConfig) OptionError(jobPath string, err error) error {
 	var lines []string
 	for _, e := range flattenErrors(err) {
 		key := ""
@@ -539,8 +550,6 @@ func (p *ProviderConfig) Fingerprint(k KeyConfig) string {
 
 // Key converts a key config for the provider.
 func (k KeyConfig) Key() providers.Key { return providers.Key{ID: k.ID, Credentials: k.Credentials} }
-
-var errNoRows = errors.New("input has a header but no data rows")
 
 // QuotaStateDir is the per-user directory of the daily quota counters the
 // job's keys share with every other job: state_dir, else the default.
