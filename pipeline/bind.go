@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
+	"github.com/riskbatch/riskbatch/pipeline/redact"
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/sources"
 )
@@ -123,7 +124,7 @@ func checkOutputWidth(job *jobfile.Job, inPath string, inputCols, resultCols int
 // invalidResult turns a Prepare error into the pair's invalid result: the
 // provider's reason code and column, and a message with the value masked by
 // the provider and secrets redacted.
-func invalidResult(err error, red *Redactor) pairResult {
+func invalidResult(err error, red *redact.Redactor) pairResult {
 	var re *providers.RowError
 	if errors.As(err, &re) {
 		return pairResult{status: StatusInvalid, code: re.Code, column: re.Column, msg: red.Redact(re.Error()), journal: -1}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
+	"github.com/riskbatch/riskbatch/pipeline/redact"
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/providers/pii"
 	"github.com/riskbatch/riskbatch/sinks"
@@ -91,7 +92,7 @@ func Hash(job *jobfile.Job, opts HashOptions) (*HashReport, error) {
 	if opts.NameDigest == pii.None {
 		opts.NameDigest = opts.Digest
 	}
-	red := NewRedactor(job.Secrets())
+	red := redact.New(job.Secrets())
 	inPath := job.Resolve(job.Input.File)
 	out := opts.Out
 	if out == "" {

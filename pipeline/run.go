@@ -22,6 +22,7 @@ import (
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/pipeline/journal"
 	"github.com/riskbatch/riskbatch/pipeline/logging"
+	"github.com/riskbatch/riskbatch/pipeline/redact"
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/ratelimit"
 	"github.com/riskbatch/riskbatch/sinks"
@@ -147,7 +148,7 @@ type keyCounters struct {
 type engine struct {
 	job    *jobfile.Job
 	opts   Options
-	red    *Redactor
+	red    *redact.Redactor
 	provs  []*provRun
 	client *http.Client
 	raw    *sinks.RawLog
@@ -198,7 +199,7 @@ func Run(ctx context.Context, job *jobfile.Job, opts Options) (*Summary, error) 
 		// Each shard has its own outputs, job state and lock.
 		job.Output.Dir = opts.Shard.Dir(job.Output.Dir)
 	}
-	e := &engine{job: job, opts: opts, red: NewRedactor(job.Secrets()), userAgent: []string{"riskbatch/" + opts.Version}}
+	e := &engine{job: job, opts: opts, red: redact.New(job.Secrets()), userAgent: []string{"riskbatch/" + opts.Version}}
 	e.log = opts.Logger
 	if e.log == nil {
 		e.log, _ = logging.New(opts.Log, logging.Options{Redact: e.red.Redact})

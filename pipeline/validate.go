@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
+	"github.com/riskbatch/riskbatch/pipeline/redact"
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/providers/pii"
 	"github.com/riskbatch/riskbatch/sinks"
@@ -209,7 +210,7 @@ func Validate(job *jobfile.Job, opts ValidateOptions) (*ValidateReport, error) {
 	if opts.Examples <= 0 {
 		opts.Examples = 5
 	}
-	red := NewRedactor(job.Secrets())
+	red := redact.New(job.Secrets())
 	inPath := job.Resolve(job.Input.File)
 	outDir := job.Resolve(job.Output.Dir)
 
@@ -507,7 +508,7 @@ func columnMaskers(bound []boundProvider, header []string) []func(string) string
 // replacement_char when a cell the source flagged holds U+FFFD (a file read
 // with the wrong encoding; the same code the pii validators use), else
 // unreadable_row. The message names file, line and column, never a value.
-func unreadableExample(row sources.Row, header []string, maskers []func(string) string, red *Redactor) (string, Example) {
+func unreadableExample(row sources.Row, header []string, maskers []func(string) string, red *redact.Redactor) (string, Example) {
 	code := CodeUnreadableRow
 	ex := Example{Row: row.Num, Line: row.Line, Message: "row could not be read: " + red.Redact(row.Err.Error())}
 	var cells []*sources.CellError

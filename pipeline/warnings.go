@@ -3,6 +3,7 @@ package pipeline
 import (
 	"path/filepath"
 
+	"github.com/riskbatch/riskbatch/pipeline/redact"
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/sinks"
 )
@@ -35,7 +36,7 @@ func (e *engine) writeWarnings(log *sinks.ErrorLog, row, line int, p *provRun, r
 }
 
 // warningRecord is the warnings.csv line of one value left out.
-func warningRecord(red *Redactor, row, line int, provider, status string, w *providers.RowError) sinks.ErrorRecord {
+func warningRecord(red *redact.Redactor, row, line int, provider, status string, w *providers.RowError) sinks.ErrorRecord {
 	return sinks.ErrorRecord{
 		Row: row, Line: line, Provider: provider, Status: status, Code: w.Code, Column: w.Column,
 		Message: red.Redact(w.Error()) + "; left out of the request (optional field), the row was sent",

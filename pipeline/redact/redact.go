@@ -1,4 +1,8 @@
-package pipeline
+// Package redact removes secrets from what riskbatch prints or writes:
+// the job's credential values (plain and URL-encoded) and URL query
+// strings. The engine, the dry run and the loggers (pipeline/logging takes
+// Redact as a function) put every message through one Redactor.
+package redact
 
 import (
 	"errors"
@@ -18,9 +22,9 @@ type Redactor struct {
 	escaped []string // url.QueryEscape of each secret, escaped once (Redact runs on every answer's message)
 }
 
-// NewRedactor redacts the given secret values (longest first, so a secret
+// New redacts the given secret values (longest first, so a secret
 // containing another is replaced whole).
-func NewRedactor(secrets []string) *Redactor {
+func New(secrets []string) *Redactor {
 	s := make([]string, 0, len(secrets))
 	for _, v := range secrets {
 		if len(v) >= 3 {

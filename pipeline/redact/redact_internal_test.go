@@ -1,4 +1,4 @@
-package pipeline
+package redact
 
 import (
 	"math/rand/v2"
@@ -28,7 +28,7 @@ func redactReference(secrets []string, msg string) string {
 // and on random mixtures of their pieces.
 func TestRedactMatchesReference(t *testing.T) {
 	secrets := []string{"k3y-Secret", "p@ss word/1", "abcdef0123456789", "ab", "签名密钥", "x&y=z"}
-	r := NewRedactor(secrets)
+	r := New(secrets)
 	cases := []string{
 		"",
 		"查询成功",
