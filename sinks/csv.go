@@ -1,7 +1,6 @@
 package sinks
 
 import (
-	"encoding/csv"
 	"fmt"
 	"strconv"
 	"sync"
@@ -27,10 +26,11 @@ type CSVOptions struct {
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-// csvFile is the shared core of the CSV result writer and ErrorLog.
+// csvFile is the shared core of the CSV result writer and ErrorLog. Rows
+// are appended straight into the file's 64 KiB buffer as encoding/csv
+// writes them (appendCSVRecord).
 type csvFile struct {
 	out  *bufferedAtomic
-	cw   *csv.Writer
 	ncol int
 	err  error // sticky
 }
@@ -47,10 +47,7 @@ func newCSVFile(path string, header []string, opts CSVOptions) (*csvFile, error)
 	if opts.BOM {
 		_, _ = out.w.Write(utf8BOM)
 	}
-	// csv.NewWriter reuses our 64 KiB *bufio.Writer instead of adding a
-	// second 4 KiB buffer.
-	c.cw = csv.NewWriter(out.w)
-	if err := c.cw.Write(header); err != nil {
+	if _, err := out.w.Write(appendCSVRecord(out.w.AvailableBuffer(), header)); err != nil {
 		_ = out.abort()
 		return nil, fmt.Errorf("sinks: write %s: %w", out.tmp, err)
 	}
@@ -67,8 +64,8 @@ func (c *csvFile) write(values []string) error {
 	if len(values) != c.ncol {
 		return fmt.Errorf("sinks: row has %d values, header has %d", len(values), c.ncol)
 	}
-	// csv.Writer buffers; an I/O error shows up here or at Flush.
-	if err := c.cw.Write(values); err != nil {
+	// The buffer's I/O error shows up here or at the flush.
+	if _, err := c.out.w.Write(appendCSVRecord(c.out.w.AvailableBuffer(), values)); err != nil {
 		c.err = fmt.Errorf("sinks: write %s: %w", c.out.tmp, err)
 		return c.err
 	}
@@ -83,8 +80,7 @@ func (c *csvFile) commit() error {
 		_ = c.out.abort()
 		return c.err
 	}
-	c.cw.Flush()
-	if err := c.cw.Error(); err != nil {
+	if err := c.out.w.Flush(); err != nil {
 		_ = c.out.abort()
 		return fmt.Errorf("sinks: write %s: %w", c.out.tmp, err)
 	}
