@@ -74,3 +74,32 @@ func TestHasReplacementMatchesContainsRune(t *testing.T) {
 		}
 	}
 }
+
+// collapseCases: white space of every kind Name trims (ASCII, U+3000,
+// U+00A0, zero-width space, word joiner, BOM) at the ends, inside, alone,
+// and broken UTF-8.
+var collapseCases = []string{"", "张三", "a", " ", "\u3000", "\u00a0", "\u200b", "\u2060", "\ufeff", "\t\n", "阿卜杜 热合曼", "\xff", "\xe3\x80"}
+
+func FuzzCollapseSpace(f *testing.F) {
+	for _, s := range collapseCases {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := collapseSpace(s), strings.Join(strings.FieldsFunc(s, isTrimRune), " "); got != want {
+			t.Fatalf("collapseSpace(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
+
+func TestCollapseSpace(t *testing.T) {
+	for _, a := range collapseCases {
+		for _, b := range collapseCases {
+			for _, c := range collapseCases {
+				s := a + b + c
+				if got, want := collapseSpace(s), strings.Join(strings.FieldsFunc(s, isTrimRune), " "); got != want {
+					t.Fatalf("collapseSpace(%q) = %q, want %q", s, got, want)
+				}
+			}
+		}
+	}
+}

@@ -18,11 +18,10 @@ func Name(raw string) (string, error) {
 	if hasReplacement(raw) {
 		return "", errReplacement()
 	}
-	fields := strings.FieldsFunc(raw, isTrimRune)
-	if len(fields) == 0 {
+	s := collapseSpace(raw)
+	if s == "" {
 		return "", errEmpty()
 	}
-	s := strings.Join(fields, " ")
 	han := false
 	for _, r := range s {
 		if unicode.Is(unicode.Han, r) {
@@ -58,6 +57,19 @@ func Name(raw string) (string, error) {
 		return "", problem(CodeNameLength, "has "+strconv.Itoa(n)+" characters, expected 2 to 30")
 	}
 	return s, nil
+}
+
+// collapseSpace is strings.Join(strings.FieldsFunc(raw, isTrimRune), " "):
+// raw trimmed, inner runs of white space one ASCII space. A value with no
+// white space at all (most names) is returned as it is, without the slice
+// and the copy (TestCollapseSpace).
+func collapseSpace(raw string) string {
+	for _, r := range raw {
+		if isTrimRune(r) {
+			return strings.Join(strings.FieldsFunc(raw, isTrimRune), " ")
+		}
+	}
+	return raw
 }
 
 // Email trims (incl. U+3000), folds full-width characters, lowercases and

@@ -183,3 +183,20 @@ func TestTelMatchesRegexp(t *testing.T) {
 		}
 	}
 }
+
+// TestFixTelMatchesReplacer holds fixTel to telFix.Replace on numbers with
+// and without the spaces and dashes it folds, their bytes cut apart.
+func TestFixTelMatchesReplacer(t *testing.T) {
+	pieces := []string{"010", "-", "65239821", " ", "－", "—", "–", "\xef\xbc", "\xe2\x80", "\u3000", "x", ""}
+	r := rand.New(rand.NewPCG(18, 9))
+	for range 20000 {
+		var b strings.Builder
+		for range r.IntN(6) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		s := b.String()
+		if got, want := fixTel(s), telFix.Replace(s); got != want {
+			t.Fatalf("fixTel(%q) = %q, telFix.Replace %q", s, got, want)
+		}
+	}
+}
