@@ -2,6 +2,7 @@ package pii
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -98,6 +99,36 @@ func TestCollapseSpace(t *testing.T) {
 				s := a + b + c
 				if got, want := collapseSpace(s), strings.Join(strings.FieldsFunc(s, isTrimRune), " "); got != want {
 					t.Fatalf("collapseSpace(%q) = %q, want %q", s, got, want)
+				}
+			}
+		}
+	}
+}
+
+// FuzzChineseMobileFastPath: the shortcut for a value already in form
+// gives what the full normalisation gives, for any input.
+func FuzzChineseMobileFastPath(f *testing.F) {
+	for _, s := range []string{"13800138000", "12800138000", "1380013800", "138001380000", "+8613800138000", "１３８００１３８０００", " 13800138000", "13800138000\u3000", "1380013800x", "19999999999", "10000000000"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		got, gerr := ChineseMobile(raw)
+		want, werr := chineseMobile(raw)
+		if got != want || (gerr == nil) != (werr == nil) || gerr != nil && gerr.Error() != werr.Error() {
+			t.Fatalf("ChineseMobile(%q) = %q, %v; the full path %q, %v", raw, got, gerr, want, werr)
+		}
+	})
+}
+
+func TestChineseMobileFastPathMatches(t *testing.T) {
+	for first := '0'; first <= '9'; first++ {
+		for second := '0'; second <= '9'; second++ {
+			for _, rest := range []string{"00138000", "99999999", "0013800", "001380000", "0013800x"} {
+				raw := string([]rune{first, second}) + rest + "0"
+				got, gerr := ChineseMobile(raw)
+				want, werr := chineseMobile(raw)
+				if got != want || fmt.Sprint(gerr) != fmt.Sprint(werr) {
+					t.Fatalf("ChineseMobile(%q) = %q, %v; the full path %q, %v", raw, got, gerr, want, werr)
 				}
 			}
 		}

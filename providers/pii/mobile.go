@@ -12,6 +12,17 @@ import (
 // (mobile_sci_notation), a decimal point (mobile_decimal), 10 digits starting
 // with 3–9 (mobile_length, "lost its leading 1?").
 func ChineseMobile(raw string) (string, error) {
+	// Already in the result's form (most cells): every step below would
+	// return it unchanged (FuzzChineseMobileFastPath).
+	if len(raw) == 11 && raw[0] == '1' && raw[1] >= '3' && allDigits(raw) {
+		return raw, nil
+	}
+	return chineseMobile(raw)
+}
+
+// chineseMobile is ChineseMobile without the shortcut for a value already
+// in form.
+func chineseMobile(raw string) (string, error) {
 	s, p := prep(raw)
 	if p != nil {
 		return "", p
