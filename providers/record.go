@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -97,10 +99,45 @@ type Record struct {
 // Get returns the trimmed value of a canonical field ("" when unmapped).
 func (r Record) Get(field string) string {
 	if i, ok := r.Binding.index[field]; ok && i < len(r.Values) {
-		return strings.TrimSpace(r.Values[i])
+		return TrimSpace(r.Values[i])
 	}
 	return ""
 }
+
+// TrimSpace is strings.TrimSpace(s), for values read per row. Most values
+// need no trimming, and strings.TrimSpace decodes a value that starts with
+// a non-ASCII character (Chinese names and addresses) through TrimFunc at
+// both ends: when the first and the last character are not white space, s
+// is returned after looking at one byte or one rune at each end
+// (TestTrimSpaceMatchesStrings, FuzzTrimSpace).
+func TrimSpace(s string) string {
+	if s == "" || spaceAt(s, true) || spaceAt(s, false) {
+		return strings.TrimSpace(s)
+	}
+	return s
+}
+
+// spaceAt reports whether the first (or last) character of the non-empty
+// s is white space as unicode.IsSpace says (none is above U+3000; a byte
+// that is not UTF-8 is not).
+func spaceAt(s string, first bool) bool {
+	c := s[len(s)-1]
+	if first {
+		c = s[0]
+	}
+	if c < utf8.RuneSelf {
+		return asciiSpace[c]
+	}
+	var r rune
+	if first {
+		r, _ = utf8.DecodeRuneInString(s)
+	} else {
+		r, _ = utf8.DecodeLastRuneInString(s)
+	}
+	return r <= 0x3000 && unicode.IsSpace(r)
+}
+
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
 // Column returns the header of the column mapped to field.
 func (r Record) Column(field string) string { return r.Binding.Column(field) }

@@ -233,7 +233,7 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 	// field by field, and a string never loses digits.
 	var rerr error
 	rec.WithPrefix("ext_", func(h, v string) {
-		h, v = strings.TrimSpace(h), strings.TrimSpace(v)
+		h, v = providers.TrimSpace(h), providers.TrimSpace(v)
 		if rerr != nil || v == "" {
 			return
 		}
@@ -249,7 +249,7 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 	// detail_<field> columns become event_detail[event][field].
 	detail := map[string]any{}
 	rec.WithPrefix("detail_", func(h, v string) {
-		h, v = strings.TrimSpace(h), strings.TrimSpace(v)
+		h, v = providers.TrimSpace(h), providers.TrimSpace(v)
 		field := h[len("detail_"):]
 		if rerr != nil || v == "" || field == "" {
 			return
@@ -397,7 +397,7 @@ var excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
 // A date without a time of day is rejected: a risk engine reads event
 // times for velocity, and midnight would be a made-up value.
 func NormalizeEventTime(raw string, loc *time.Location) (string, string) {
-	s := strings.TrimSpace(raw)
+	s := providers.TrimSpace(raw)
 	var t time.Time
 	var ok bool
 	// Every zoned layout needs at least 20 characters ("…05Z"): skip them
@@ -571,7 +571,7 @@ func parseScore(raw json.RawMessage) (text string, has, ok bool) {
 		if json.Unmarshal(raw, &s) != nil {
 			return "", false, false
 		}
-		if s = strings.TrimSpace(s); s == "" {
+		if s = providers.TrimSpace(s); s == "" {
 			return "", false, true
 		}
 		if f, err = strconv.ParseFloat(s, 64); err != nil {
@@ -600,7 +600,7 @@ func plainInt(b []byte) bool {
 func formatReasons(rs []reason) string {
 	parts := make([]string, 0, len(rs))
 	for _, r := range rs {
-		p := strings.TrimSpace(r.ID + " " + r.Reason)
+		p := providers.TrimSpace(r.ID + " " + r.Reason)
 		if p != "" {
 			parts = append(parts, p)
 		}

@@ -399,14 +399,14 @@ func address(rec providers.Record, pre string) *Address {
 // comma, or the separators people type).
 func splitMobiles(s string) []string {
 	if !strings.ContainsAny(s, ",，;；、") { // one mobile (or none): no split
-		if s = strings.TrimSpace(s); s == "" {
+		if s = providers.TrimSpace(s); s == "" {
 			return nil
 		}
 		return []string{s}
 	}
 	var out []string
 	for _, m := range strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(",，;；、", r) }) {
-		if m = strings.TrimSpace(m); m != "" {
+		if m = providers.TrimSpace(m); m != "" {
 			out = append(out, m)
 		}
 	}
@@ -687,7 +687,7 @@ func scanValue(r []byte, i int) int {
 // example, counts may come either way.
 func (o object) str(key string) string {
 	s, _ := scalar(o.get(key))
-	return strings.TrimSpace(s)
+	return providers.TrimSpace(s)
 }
 
 // sub returns key's value as an object.
@@ -810,7 +810,7 @@ func formatCorp[O reader[O]](co O) (result, similar string) {
 	if desc == "" {
 		desc = describe(corpResults, code)
 	}
-	result = strings.TrimSpace(code + " " + desc)
+	result = providers.TrimSpace(code + " " + desc)
 	var sims []string
 	for _, s := range co.objects("corpAddrSimilarList") {
 		eff := s.str("effectiveDesc")

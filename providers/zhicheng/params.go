@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/providers/pii"
 	"github.com/riskbatch/riskbatch/providers/wire"
 )
@@ -425,10 +426,10 @@ func check(p *Params, fix bool, notes *[]string) *FieldError {
 		return fe("44055", "amount_business", "amount_business is not one of 0, 1, 2, 3, 99", p.AmountBusiness)
 	}
 
-	if strings.TrimSpace(p.Name) == "" {
+	if providers.TrimSpace(p.Name) == "" {
 		return fe("44001", "name", "name is empty", "")
 	}
-	if strings.TrimSpace(p.IDNo) == "" {
+	if providers.TrimSpace(p.IDNo) == "" {
 		return fe("44002", "id_no", "ID number is empty", "")
 	}
 	if norm, err := pii.Name(p.Name); err != nil || utf8.RuneCountInString(norm) > maxNameLen {
@@ -453,7 +454,7 @@ func check(p *Params, fix bool, notes *[]string) *FieldError {
 	}
 	for i, m := range p.Mobiles {
 		field := mobileField(p, i)
-		if strings.TrimSpace(m) == "" {
+		if providers.TrimSpace(m) == "" {
 			return fe("44019", field, "mobile is missing", "")
 		}
 		norm, err := checkMobile(m, fix)
@@ -480,7 +481,7 @@ func check(p *Params, fix bool, notes *[]string) *FieldError {
 	if p.QQ != "" {
 		// The document's only rule for qq is "50 位以内".
 		if fix {
-			p.QQ = strings.TrimSpace(p.QQ)
+			p.QQ = providers.TrimSpace(p.QQ)
 		}
 		if n := utf8.RuneCountInString(p.QQ); n > maxQQLen {
 			return fe("44010", "qq", fmt.Sprintf("QQ number has %d characters, at most %d", n, maxQQLen), pii.MaskGeneric(p.QQ))
@@ -493,7 +494,7 @@ func check(p *Params, fix bool, notes *[]string) *FieldError {
 		return e
 	}
 	if fix {
-		p.CorpName = strings.TrimSpace(p.CorpName)
+		p.CorpName = providers.TrimSpace(p.CorpName)
 	}
 	if n := utf8.RuneCountInString(p.CorpName); n > maxCorpNameLen {
 		return fe("44013", "corp_name", fmt.Sprintf("company name has %d characters, at most %d", n, maxCorpNameLen), pii.MaskGeneric(p.CorpName))
@@ -585,7 +586,7 @@ func checkTel(v *string, fix bool, code, field string) *FieldError {
 		return nil
 	}
 	if fix {
-		*v = fixTel(strings.TrimSpace(*v))
+		*v = fixTel(providers.TrimSpace(*v))
 	}
 	if !isTel(*v) {
 		return &FieldError{Code: code, Field: field, Reason: "telephone must be a 3-4 digit area code, '-', and 7-8 digits (010-65239821)", Masked: pii.MaskMobile(*v)}
@@ -606,7 +607,7 @@ func checkAddr(a *Address, fix bool, code, prefix string) *FieldError {
 	}{{"province", &a.Province, maxAddrPartLen}, {"city", &a.City, maxAddrPartLen}, {"county", &a.County, maxAddrPartLen}, {"address", &a.Address, maxAddrDetail}}
 	for _, pt := range parts {
 		if fix {
-			*pt.v = strings.TrimSpace(*pt.v)
+			*pt.v = providers.TrimSpace(*pt.v)
 		}
 		if n := utf8.RuneCountInString(*pt.v); n > pt.max {
 			return &FieldError{Code: code, Field: prefix + "_" + pt.name, Reason: fmt.Sprintf("address %s has %d characters, at most %d", pt.name, n, pt.max), Masked: pii.MaskGeneric(*pt.v)}
@@ -631,7 +632,7 @@ func checkContacts(p *Params, fix bool) *FieldError {
 	for i := range p.Contacts {
 		c := &p.Contacts[i]
 		f := func(s string) string { return "contact" + strconv.Itoa(i+1) + "_" + s }
-		if strings.TrimSpace(c.Name) == "" {
+		if providers.TrimSpace(c.Name) == "" {
 			if c.empty() {
 				continue
 			}
@@ -695,7 +696,7 @@ func contactType(v string, fix bool) (string, bool) {
 	if !fix {
 		return "", false
 	}
-	v = strings.TrimSpace(v)
+	v = providers.TrimSpace(v)
 	if u := strings.ToUpper(v); contactTypes[u] != "" {
 		return u, true
 	}
