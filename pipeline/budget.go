@@ -2,10 +2,11 @@ package pipeline
 
 import (
 	"fmt"
-	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"math"
-	"path/filepath"
+	"strings"
 	"sync"
+
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 )
 
 // A provider's spending cap (budget: {max_cost: N}), counted over every
@@ -89,7 +90,7 @@ func (b *budget) reason(currency string) string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return fmt.Sprintf("budget.max_cost %s reached: %d call(s) at %s billed or in doubt over all passes of the job (raise budget.max_cost, then resume)",
-		money(b.maxCost, currency), b.prior+b.spent, trimFloat(b.price))
+		jobfile.Money(b.maxCost, currency), b.prior+b.spent, trimFloat(b.price))
 }
 
 // overBudget is the result of a pair the cap keeps from a call; the first
@@ -140,35 +141,6 @@ func (p *provRun) budgetSummary(s *ProviderSummary) {
 	s.Budget = &BudgetSummary{MaxCost: b.maxCost, Spent: float64(b.prior+b.spent) * b.price, SpentThisPass: float64(b.spent) * b.price, Reached: b.prior+b.spent >= b.units}
 }
 
-// BudgetEstimate is validate's verdict on a provider's cap.
-type BudgetEstimate struct {
-	MaxCost float64 `json:"max_cost"`
-	// Spent is what earlier passes of an incomplete run of the job spent
-	// (a resume continues against the same cap); 0 when the next run
-	// starts over.
-	Spent        float64 `json:"spent"`
-	CallsCovered int     `json:"calls_covered"`
-	Covers       bool    `json:"covers"`
-}
-
-// budgetEstimate fills pv.Budget from the calls a run would make.
-func budgetEstimate(job *jobfile.Job, pv *ProviderValidation, pc *jobfile.ProviderConfig) {
-	if pc.Budget == nil || pc.PricePerCall <= 0 {
-		return
-	}
-	var spent int64
-	outDir := job.Resolve(job.Output.Dir)
-	if exists, complete := StateExists(outDir); exists && !complete {
-		if m, err := scanPriorTotals(filepath.Join(StateDir(outDir), "journal.log")); err == nil && m[pc.Name] != nil {
-			spent = m[pc.Name].billed + m[pc.Name].inDoubt
-		}
-	}
-	units := int64(math.Floor(pc.Budget.MaxCost/pc.PricePerCall + 1e-9))
-	left := max(units-spent, 0)
-	pv.Budget = &BudgetEstimate{MaxCost: pc.Budget.MaxCost, Spent: float64(spent) * pc.PricePerCall,
-		CallsCovered: int(min(left, int64(pv.Calls))), Covers: int64(pv.Calls) <= left}
-}
-
 // budgetLine is the console line of a provider's cap.
 func budgetLine(p *ProviderSummary) string {
 	b := p.Budget
@@ -177,5 +149,11 @@ func budgetLine(p *ProviderSummary) string {
 		state = "cap reached: remaining rows deferred"
 	}
 	return fmt.Sprintf("  %s budget: max_cost %s, spent %s over all passes (%s this pass), %s",
-		p.Name, money(b.MaxCost, p.Currency), money(b.Spent, p.Currency), money(b.SpentThisPass, p.Currency), state)
+		p.Name, jobfile.Money(b.MaxCost, p.Currency), jobfile.Money(b.Spent, p.Currency), jobfile.Money(b.SpentThisPass, p.Currency), state)
+}
+
+// trimFloat prints a price with at most three decimals and no trailing
+// zeros (validate's table prints prices and rates the same way).
+func trimFloat(f float64) string {
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", f), "0"), ".")
 }

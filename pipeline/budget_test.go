@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/dryrun"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 )
 
@@ -70,6 +71,20 @@ func TestBudgetStopsAtExactlyNBilledCalls(t *testing.T) {
 		t.Fatalf("%d deferred lines in errors.csv", n)
 	}
 
+	// validate counts the earlier pass against the cap (SpentSoFar reads
+	// the job state for it): 10 calls billed, none left for the 30 rows.
+	name := sum.Providers[0].Name
+	if got := pipeline.SpentSoFar(f.outDir())[name]; got != 10 {
+		t.Fatalf("SpentSoFar = %d calls for %s, want 10", got, name)
+	}
+	rep, err := dryrun.Validate(job, dryrun.ValidateOptions{Spent: pipeline.SpentSoFar})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := rep.Providers[0].Budget; b == nil || b.Spent != 5 || b.CallsCovered != 0 || b.Covers {
+		t.Fatalf("validate after the capped pass: budget %+v, want spent 5, no call covered", b)
+	}
+
 	// Resume with the same cap: spent over all passes, nothing to call.
 	job, _ = budgetJob(f, map[string]string{"MAX_COST": "5"})
 	sum, err, log = f.runJob(job, pipeline.Options{Resume: true})
@@ -112,7 +127,7 @@ func TestBudgetValidation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep, err := pipeline.Validate(job, pipeline.ValidateOptions{})
+		rep, err := dryrun.Validate(job, dryrun.ValidateOptions{Spent: pipeline.SpentSoFar})
 		if err != nil {
 			t.Fatal(err)
 		}

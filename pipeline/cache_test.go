@@ -14,6 +14,7 @@ import (
 
 	"github.com/riskbatch/riskbatch/pipeline"
 	"github.com/riskbatch/riskbatch/pipeline/cache"
+	"github.com/riskbatch/riskbatch/pipeline/dryrun"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 )
 
@@ -351,7 +352,7 @@ func TestValidateCountsCacheServed(t *testing.T) {
 	rows2[5].Mobile = outsider(700, "").Mobile
 	writeCSV(t, filepath.Join(f.dir, "in-2.csv"), utf8Plain, rows2, nil)
 	job := cacheJob(f, map[string]string{"INPUT": "in-2.csv", "OUTDIR": "out-2"})
-	rep, err := pipeline.Validate(job, pipeline.ValidateOptions{})
+	rep, err := dryrun.Validate(job, dryrun.ValidateOptions{Spent: pipeline.SpentSoFar})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -43,21 +42,6 @@ type provCache struct {
 	warnOnce                           sync.Once
 }
 
-// cacheEndpoint is what identifies the vendor's service in a key: host and
-// path of the endpoint; "sandbox" and the path for the embedded sandbox,
-// whose port changes every run (and whose answers must never be served to
-// a job calling the real vendor).
-func cacheEndpoint(job *jobfile.Job, endpoint string) string {
-	u, err := url.Parse(endpoint)
-	if err != nil {
-		return endpoint
-	}
-	if job.Sandbox {
-		return "embedded-sandbox" + u.Path
-	}
-	return u.Host + u.Path
-}
-
 // openCache opens the store when a provider uses it, deletes the entries
 // past retention, and gives each such provider its key scope.
 func (e *engine) openCache() error {
@@ -93,7 +77,7 @@ func (e *engine) openCache() error {
 		}
 		p.cache = &provCache{
 			store: store, keyer: keyer, maxAge: p.cfg.Cache.MaxAge.D(), refresh: e.job.Cache.RefreshShare,
-			scope: cache.Scope{Kind: p.cfg.Type, Endpoint: cacheEndpoint(e.job, p.cfg.Endpoint), Columns: providers.ColumnNames(p.prov)},
+			scope: cache.Scope{Kind: p.cfg.Type, Endpoint: e.job.CacheEndpoint(p.cfg.Endpoint), Columns: providers.ColumnNames(p.prov)},
 		}
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/dryrun"
 )
 
 // writeNumericXLSX writes the rows with the cells listed in numbers
@@ -72,7 +73,7 @@ func TestExcelNumbers(t *testing.T) {
 	job := f.job(map[string]string{"INPUT": "in.xlsx"})
 
 	// validate first: what a run would do, before any call.
-	rep, err := pipeline.Validate(job, pipeline.ValidateOptions{Version: "test"})
+	rep, err := dryrun.Validate(job, dryrun.ValidateOptions{Version: "test", Spent: pipeline.SpentSoFar})
 	if err != nil {
 		t.Fatal(err)
 	}

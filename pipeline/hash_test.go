@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/dryrun"
+	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/providers/pii"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
@@ -30,7 +32,7 @@ func vhHashJob(t *testing.T, dir, input, sandboxURL, options string) *jobfile.Jo
 // pii.Hash of its normalized value, for every digest; invalid values are
 // left empty and reported; digests pass through; other columns are copied.
 func TestHashKnownValues(t *testing.T) {
-	input, err := filepath.Abs(filepath.Join("testdata", "hash", "people.csv"))
+	people, err := filepath.Abs(filepath.Join("testdata", "hash", "people.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,12 +60,12 @@ func TestHashKnownValues(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%s name %s %s", tc.digest, tc.name, tc.out), func(t *testing.T) {
 			dir := t.TempDir()
-			job := vhHashJob(t, dir, input, "http://127.0.0.1:9", "")
+			job := vhHashJob(t, dir, people, "http://127.0.0.1:9", "")
 			out := ""
 			if tc.out != "hashed.csv" {
 				out = filepath.Join(dir, tc.out)
 			}
-			rep, err := pipeline.Hash(job, pipeline.HashOptions{Digest: tc.digest, NameDigest: tc.name, Out: out})
+			rep, err := dryrun.Hash(job, dryrun.HashOptions{Digest: tc.digest, NameDigest: tc.name, Out: out})
 			if err != nil {
 				t.Fatalf("Hash: %v", err)
 			}
@@ -125,15 +127,15 @@ func TestHashKnownValues(t *testing.T) {
 			if rep.Rows != 6 || rep.RowsErrors != 3 {
 				t.Errorf("report rows %d with errors %d, want 6 3", rep.Rows, rep.RowsErrors)
 			}
-			byHeader := map[string]*pipeline.HashColumn{}
+			byHeader := map[string]*dryrun.HashColumn{}
 			for _, c := range rep.Columns {
 				byHeader[c.Header] = c
 			}
 			id := byHeader["身份证号"]
-			if id == nil || id.Kind != pipeline.KindIDCard || id.Hashed != 3 || id.Passed != 1 || id.Emptied != 2 || id.Converted != 1 {
+			if id == nil || id.Kind != input.KindIDCard || id.Hashed != 3 || id.Passed != 1 || id.Emptied != 2 || id.Converted != 1 {
 				t.Errorf("ID column report %+v", id)
 			}
-			if m := byHeader["手机号"]; m == nil || m.Kind != pipeline.KindMobile || m.Hashed != 4 || m.Emptied != 1 || m.Empty != 1 {
+			if m := byHeader["手机号"]; m == nil || m.Kind != input.KindMobile || m.Hashed != 4 || m.Emptied != 1 || m.Empty != 1 {
 				t.Errorf("mobile column report %+v", m)
 			}
 		})
@@ -174,17 +176,17 @@ func TestHashRefusals(t *testing.T) {
 	job := vhHashJob(t, dir, input, "http://127.0.0.1:9", "")
 	tests := []struct {
 		name string
-		opts pipeline.HashOptions
+		opts dryrun.HashOptions
 		want string
 	}{
-		{"no digest", pipeline.HashOptions{}, "a digest is required"},
-		{"output is the input", pipeline.HashOptions{Digest: pii.MD5, Out: input}, "is the input file"},
-		{"unknown column", pipeline.HashOptions{Digest: pii.MD5, Kinds: map[string]string{"nope": "name"}}, "no such column"},
-		{"unknown kind", pipeline.HashOptions{Digest: pii.MD5, Kinds: map[string]string{"申请编号": "passport"}}, "unknown kind"},
+		{"no digest", dryrun.HashOptions{}, "a digest is required"},
+		{"output is the input", dryrun.HashOptions{Digest: pii.MD5, Out: input}, "is the input file"},
+		{"unknown column", dryrun.HashOptions{Digest: pii.MD5, Kinds: map[string]string{"nope": "name"}}, "no such column"},
+		{"unknown kind", dryrun.HashOptions{Digest: pii.MD5, Kinds: map[string]string{"申请编号": "passport"}}, "unknown kind"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := pipeline.Hash(job, tc.opts)
+			_, err := dryrun.Hash(job, tc.opts)
 			var ce *jobfile.ConfigError
 			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Hash: %v, want a ConfigError containing %q", err, tc.want)
@@ -193,7 +195,7 @@ func TestHashRefusals(t *testing.T) {
 	}
 	// --as skips a column, or adds one, validated as its kind: the
 	// references are no names (they hold digits), so they are emptied.
-	rep, err := pipeline.Hash(job, pipeline.HashOptions{Digest: pii.MD5, Kinds: map[string]string{"申请编号": "name", "手机号": "skip"}})
+	rep, err := dryrun.Hash(job, dryrun.HashOptions{Digest: pii.MD5, Kinds: map[string]string{"申请编号": "name", "手机号": "skip"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +319,7 @@ func TestHashEncodingEquivalence(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Juhe takes names only as MD5.
-			rep, err := pipeline.Hash(vhHashJob(t, sub, input, sb.url, ""), pipeline.HashOptions{Digest: tc.digest, NameDigest: pii.MD5, Out: filepath.Join(sub, "hashed.csv")})
+			rep, err := dryrun.Hash(vhHashJob(t, sub, input, sb.url, ""), dryrun.HashOptions{Digest: tc.digest, NameDigest: pii.MD5, Out: filepath.Join(sub, "hashed.csv")})
 			if err != nil {
 				t.Fatalf("Hash: %v", err)
 			}

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/dryrun"
+	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/sources"
 )
 
@@ -73,11 +75,11 @@ func TestWideInput(t *testing.T) {
 	for _, step := range []string{"validate", "run"} {
 		var err error
 		if step == "validate" {
-			_, err = pipeline.Validate(job, pipeline.ValidateOptions{Version: "test"})
+			_, err = dryrun.Validate(job, dryrun.ValidateOptions{Version: "test", Spent: pipeline.SpentSoFar})
 		} else {
 			_, err, _ = f2.runJob(job, pipeline.Options{})
 		}
-		var ie *pipeline.InputError
+		var ie *input.Error
 		if !errors.As(err, &ie) || !strings.Contains(err.Error(), path+": 16382 input columns + ") || !strings.Contains(err.Error(), "more than the 16384 columns of an Excel sheet (results.xlsx)") {
 			t.Errorf("%s: error %v, want an input error naming the file and the limit", step, err)
 		}
@@ -86,7 +88,7 @@ func TestWideInput(t *testing.T) {
 	eq(t, "calls for a refused input", calls, int64(0))
 
 	job.Output.Formats = []string{"csv"}
-	if _, err := pipeline.Validate(job, pipeline.ValidateOptions{Version: "test"}); err != nil {
+	if _, err := dryrun.Validate(job, dryrun.ValidateOptions{Version: "test", Spent: pipeline.SpentSoFar}); err != nil {
 		t.Errorf("CSV only: %v", err)
 	}
 }
@@ -99,7 +101,7 @@ func TestInputLimitIsInputError(t *testing.T) {
 	writeWideCSV(t, path, nil, sources.MaxColumns) // 16,388 columns
 	job := f.job(map[string]string{"INPUT": "header.csv"})
 	_, err, _ := f.runJob(job, pipeline.Options{})
-	var ie *pipeline.InputError
+	var ie *input.Error
 	if !errors.As(err, &ie) || !errors.Is(err, sources.ErrLimit) || !strings.Contains(err.Error(), path+": the header (line 1) has 16388 columns, more than the 16384-column limit") {
 		t.Errorf("Run = %v, want an input error naming the file and the column limit", err)
 	}

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
@@ -27,5 +26,3 @@ func LoadJobOffline(path string, getenv func(string) (string, bool)) (*jobfile.J
 func configErr(format string, args ...any) error {
 	return &jobfile.ConfigError{Msg: fmt.Sprintf(format, args...)}
 }
-
-var errNoRows = errors.New("input has a header but no data rows")

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/pipeline/logging"
 )
@@ -39,7 +40,7 @@ func Merge(ctx context.Context, job *jobfile.Job, shardDirs []string, opts Optio
 	inPath := job.Resolve(job.Input.File)
 	fp, err := fingerprintInput(inPath)
 	if err != nil {
-		return nil, &InputError{Err: err}
+		return nil, &input.Error{Err: err}
 	}
 	_, shash := settingsDoc(job)
 	shards := make([]*mergedShard, 0, len(shardDirs))

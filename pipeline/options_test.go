@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/dryrun"
 )
 
 // TestOptionErrorsAtTheirLine: a provider option error names the line of
@@ -39,7 +40,7 @@ providers:
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = pipeline.Validate(j, pipeline.ValidateOptions{})
+	_, err = dryrun.Validate(j, dryrun.ValidateOptions{Spent: pipeline.SpentSoFar})
 	if err == nil {
 		t.Fatal("Validate accepted a bad option")
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/sinks"
 )
 
@@ -67,7 +68,7 @@ func (e *engine) openOutputs(dir string, header []string) (*outputs, error) {
 				}
 				for i, h := range header {
 					if h == col {
-						o.masks[i] = maskerForKind(string(in.Kind))
+						o.masks[i] = input.MaskerFor(string(in.Kind))
 					}
 				}
 			}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/pipeline/journal"
 )
 
@@ -131,7 +132,28 @@ func writeJobTotals(w io.Writer, s *Summary) {
 		if t == nil {
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%s %d calls, %d billed, %s, %d in doubt", p.Name, t.Calls, t.Billed, money(t.Cost, p.Currency), t.InDoubt))
+		parts = append(parts, fmt.Sprintf("%s %d calls, %d billed, %s, %d in doubt", p.Name, t.Calls, t.Billed, jobfile.Money(t.Cost, p.Currency), t.InDoubt))
 	}
 	fmt.Fprintf(w, "job total over %d passes: %s\n", s.Run, strings.Join(parts, "; "))
+}
+
+// SpentSoFar is what earlier passes of an incomplete run in outDir spent,
+// per provider, in calls billed or in doubt (a budget counts both; a
+// resume continues against the same cap); nil when there is no job state,
+// its last run completed (the next run starts over) or its journal cannot
+// be read. validate's budget estimate reads it (dryrun.ValidateOptions.Spent):
+// the job state is the engine's.
+func SpentSoFar(outDir string) map[string]int64 {
+	if exists, complete := StateExists(outDir); !exists || complete {
+		return nil
+	}
+	m, err := scanPriorTotals(filepath.Join(StateDir(outDir), "journal.log"))
+	if err != nil {
+		return nil
+	}
+	out := make(map[string]int64, len(m))
+	for name, t := range m {
+		out[name] = t.billed + t.inDoubt
+	}
+	return out
 }

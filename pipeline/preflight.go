@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/providers"
 )
 
@@ -30,7 +31,7 @@ type preflightResult struct {
 // before anything is bought.
 func (e *engine) preflight(inPath string) (preflightResult, error) {
 	var pf preflightResult
-	src, err := openInput(e.job, inPath)
+	src, err := input.Open(e.job, inPath)
 	if err != nil {
 		return pf, err
 	}
@@ -49,7 +50,7 @@ func (e *engine) preflight(inPath string) (preflightResult, error) {
 			break
 		}
 		if err != nil {
-			return pf, &InputError{Err: err}
+			return pf, &input.Error{Err: err}
 		}
 		pf.rows++
 		for i, p := range e.provs {
@@ -89,7 +90,7 @@ func (e *engine) preflight(inPath string) (preflightResult, error) {
 		e.warnf("%s", msg)
 	}
 	if len(refuse) > 0 {
-		return pf, &InputError{Err: fmt.Errorf("%s: pre-flight refused the run before any call (max_invalid_share %.0f%% in the job):\n  %s",
+		return pf, &input.Error{Err: fmt.Errorf("%s: pre-flight refused the run before any call (max_invalid_share %.0f%% in the job):\n  %s",
 			inPath, 100*e.job.MaxInvalidShare, strings.Join(refuse, "\n  "))}
 	}
 	return pf, nil

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"errors"
 	"fmt"
-	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"io"
 	"log/slog"
 	"strings"
@@ -11,6 +10,9 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/riskbatch/riskbatch/pipeline/input"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 )
 
 // rowCounter is a source that counts its rows without building them (CSV).
@@ -25,7 +27,7 @@ func countRows(job *jobfile.Job, inPath string) int64 {
 	if strings.HasSuffix(strings.ToLower(inPath), ".xlsx") || strings.HasSuffix(strings.ToLower(inPath), ".xlsm") {
 		return 0
 	}
-	src, err := openInput(job, inPath)
+	src, err := input.Open(job, inPath)
 	if err != nil {
 		return 0
 	}

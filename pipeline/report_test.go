@@ -20,6 +20,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 )
@@ -400,7 +401,7 @@ func TestBacktestLabelMissing(t *testing.T) {
 	backtestInput(t, f.dir, 5, 1)
 	job := f.backtestJob(map[string]string{"LABEL": "bad_flag"})
 	_, err, _ := f.runJob(job, pipeline.Options{})
-	var ie *pipeline.InputError
+	var ie *input.Error
 	if !errors.As(err, &ie) || !strings.Contains(err.Error(), `backtest.label names column "bad_flag", which is not in the file`) {
 		t.Fatalf("err = %v, want an input error naming bad_flag", err)
 	}

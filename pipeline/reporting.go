@@ -8,7 +8,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/riskbatch/riskbatch/pipeline/jobfile"
+	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/pipeline/report"
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/sinks"
@@ -18,19 +18,6 @@ import (
 // `backtest` keys, the decision columns of the result sheets, and the
 // report outputs (Summary and Back-test sheets, report.html, summary.json's
 // "report").
-
-// checkReportInput checks, before any state is made or call sent, that the
-// back-test's label column is in the input (an *InputError: exit 2).
-func checkReportInput(job *jobfile.Job, inPath string, header []string) error {
-	plan, errs := report.Compile(job.ReportConfig(), job.ReportProviders())
-	if len(errs) > 0 {
-		return configErr("job file %s:\n  %s", job.Path, strings.Join(errs, "\n  "))
-	}
-	if _, err := report.NewCollector(plan, header); err != nil {
-		return &InputError{Err: fmt.Errorf("%s: %w", inPath, err)}
-	}
-	return nil
-}
 
 // reporter is a run's report: it fills the decision columns of each row,
 // collects the figures, and writes them at commit.
@@ -57,7 +44,7 @@ func (e *engine) newReporter(header []string) (*reporter, error) {
 	}
 	coll, err := report.NewCollector(plan, header)
 	if err != nil {
-		return nil, &InputError{Err: err}
+		return nil, &input.Error{Err: err}
 	}
 	r := &reporter{plan: plan, coll: coll, status: make([]string, len(provs)), values: make([][]string, len(provs))}
 	r.width = len(coll.Columns())

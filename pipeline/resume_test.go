@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 )
@@ -187,7 +188,7 @@ func TestRunAgain(t *testing.T) {
 		in := filepath.Join(f.dir, "in.csv")
 		writeCSV(t, in, utf8Plain, nil, nil)
 		_, err, _ := f.runJob(f.job(nil), pipeline.Options{})
-		var ie *pipeline.InputError
+		var ie *input.Error
 		if !errors.As(err, &ie) || !strings.Contains(err.Error(), "no data rows") {
 			t.Fatalf("header-only input: %v, want an InputError (exit 2) saying it has no data rows", err)
 		}

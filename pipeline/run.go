@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/pipeline/journal"
 	"github.com/riskbatch/riskbatch/pipeline/logging"
@@ -76,12 +77,6 @@ type Options struct {
 	// fails to run without one.
 	Sandbox EmbeddedSandbox
 }
-
-// InputError is a problem with the input file (exit code 2).
-type InputError struct{ Err error }
-
-func (e *InputError) Error() string { return e.Err.Error() }
-func (e *InputError) Unwrap() error { return e.Err }
 
 // pairResult is the end state of one (row, provider) pair.
 type pairResult struct {
@@ -163,7 +158,7 @@ type engine struct {
 	rowsErr  atomic.Int64 // rows written with an error, for the progress display
 	total    int64        // rows in the file when known (TTY progress with ETA), else 0
 
-	excel excelCheck // XLSX ID/mobile cells stored as numbers (excelcheck.go)
+	excel input.ExcelCheck // XLSX ID/mobile cells stored as numbers (package input)
 	// cache is the answer cache across runs, nil when no provider uses it (cacheuse.go).
 	cache answerStore
 
@@ -237,7 +232,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 	inPath := job.Resolve(job.Input.File)
 	outDir := job.Resolve(job.Output.Dir)
 
-	src, err := openInput(job, inPath)
+	src, err := input.Open(job, inPath)
 	if err != nil {
 		return nil, err
 	}
@@ -246,15 +241,15 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 
 	// Bind every provider to the header before anything else: a missing
 	// column is an input error (exit 2) before any call.
-	bound, err := bindForResults(job, inPath, header)
+	bound, err := input.BindForResults(job, inPath, header)
 	if err != nil {
 		return nil, err
 	}
 	e.shardKeys = newShardKeyer(header, bound)
 	for _, b := range bound {
-		e.provs = append(e.provs, &provRun{cfg: b.cfg, prov: b.prov, binding: b.binding, ncols: len(b.prov.Columns())})
+		e.provs = append(e.provs, &provRun{cfg: b.Cfg, prov: b.Prov, binding: b.Binding, ncols: len(b.Prov.Columns())})
 	}
-	if err := checkReportInput(job, inPath, header); err != nil {
+	if err := input.CheckReport(job, inPath, header); err != nil {
 		return nil, err
 	}
 
@@ -378,12 +373,12 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 		if !e.opts.Resume {
 			st.discard()
 		}
-		return nil, &InputError{Err: fmt.Errorf("%s: %w", inPath, errNoRows)}
+		return nil, &input.Error{Err: fmt.Errorf("%s: %w", inPath, input.ErrNoRows)}
 	}
 	for _, w := range pf.warnings {
 		e.warnf("%s", w) // said before the first call, and again at the end
 	}
-	sum.Warnings = append(sum.Warnings, e.excel.warnings()...) // numbers in ID/mobile columns (excelcheck.go)
+	sum.Warnings = append(sum.Warnings, e.excel.Warnings()...) // numbers in ID/mobile columns (package input)
 	e.finishSummary(sum, ctx)
 	if err := out.commit(sum); err != nil {
 		if IsEnvironmental(err) {
@@ -442,15 +437,6 @@ func checkWritable(outDir string) error {
 	name := f.Name()
 	f.Close()
 	return os.Remove(name)
-}
-
-func containsHeader(header []string, col string) bool {
-	for _, h := range header {
-		if strings.EqualFold(strings.TrimSpace(h), strings.TrimSpace(col)) {
-			return true
-		}
-	}
-	return false
 }
 
 func (e *engine) openQuota() (*ratelimit.QuotaStore, error) {
@@ -592,7 +578,7 @@ func (e *engine) stream(ctx context.Context, src sources.Reader, out *outputs, s
 			break
 		}
 		if err != nil {
-			readErr = &InputError{Err: err}
+			readErr = &input.Error{Err: err}
 			break
 		}
 		if e.state != nil && e.state.limit > 0 && rowsIn >= e.state.limit {
@@ -635,7 +621,7 @@ func (e *engine) process(ctx context.Context, it *rowItem) {
 // validation, dedupe, then calls.
 func (e *engine) pair(ctx context.Context, p *provRun, row sources.Row) pairResult {
 	if res, bad := e.excelDamage(p, row); bad {
-		return res // Excel damage, named as such (excelcheck.go)
+		return res // Excel damage, named as such (prepare.go)
 	}
 	rec := providers.Record{Row: row.Num, Binding: p.binding, Values: row.Values}
 	req, err := p.prov.Prepare(rec)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/providers/pii"
 	"github.com/riskbatch/riskbatch/sources"
 )
@@ -58,12 +59,12 @@ type shardKeyer struct {
 	idCols, mobileCols []int // header indexes
 }
 
-func newShardKeyer(header []string, bound []boundProvider) shardKeyer {
+func newShardKeyer(header []string, bound []input.Bound) shardKeyer {
 	var k shardKeyer
 	seen := map[int]bool{}
 	for _, b := range bound {
-		for _, in := range b.prov.Inputs() {
-			col := b.binding.Column(in.Name)
+		for _, in := range b.Prov.Inputs() {
+			col := b.Binding.Column(in.Name)
 			idx := -1
 			for i, h := range header {
 				if h == col {
@@ -73,11 +74,11 @@ func newShardKeyer(header []string, bound []boundProvider) shardKeyer {
 			if idx < 0 || seen[idx] {
 				continue
 			}
-			switch hashKindOf(in) {
-			case KindIDCard, KindNIK:
+			switch input.KindOf(in) {
+			case input.KindIDCard, input.KindNIK:
 				k.idCols = append(k.idCols, idx)
 				seen[idx] = true
-			case KindMobile, KindIDMobile:
+			case input.KindMobile, input.KindIDMobile:
 				k.mobileCols = append(k.mobileCols, idx)
 				seen[idx] = true
 			}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/pipeline/journal"
 	"github.com/riskbatch/riskbatch/sinks"
@@ -129,7 +130,7 @@ func openJobState(outDir string, job *jobfile.Job, inPath string, opts Options) 
 	st := &jobState{dir: dir, prior: map[string]*priorAnswers{}}
 	fp, err := fingerprintInput(inPath)
 	if err != nil {
-		return nil, &InputError{Err: err}
+		return nil, &input.Error{Err: err}
 	}
 	sdoc, shash := settingsDoc(job)
 	mpath := filepath.Join(dir, "manifest.json")

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 )
 
@@ -105,7 +106,7 @@ func TestPreflight(t *testing.T) {
 		job := f.job(nil)
 		job.MaxInvalidShare = 0.3
 		_, err, _ := f.runJob(job, pipeline.Options{})
-		var ie *pipeline.InputError
+		var ie *input.Error
 		if !errors.As(err, &ie) || !strings.Contains(err.Error(), "max_invalid_share 30%") || !strings.Contains(err.Error(), "40%") {
 			t.Fatalf("Run: %v; want an input error naming max_invalid_share and the share", err)
 		}

@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/dryrun"
+	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	_ "github.com/riskbatch/riskbatch/providers/all"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
@@ -156,7 +158,7 @@ func TestValidateDamagedFile(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	job := vhLoadJob(t, vhWriteJob(t, dir, input, out, sb.url, vhDamagedProviders))
 
-	rep, err := pipeline.Validate(job, pipeline.ValidateOptions{Version: "test"})
+	rep, err := dryrun.Validate(job, dryrun.ValidateOptions{Version: "test", Spent: pipeline.SpentSoFar})
 	if err != nil {
 		t.Fatalf("Validate: %v", err)
 	}
@@ -199,10 +201,10 @@ func TestValidateDamagedFile(t *testing.T) {
 		// 10, 11, 12 (full-width digits, another name); row 13 is row 1 with
 		// a dashed mobile.
 		"juhe": {valid: 7, invalid: 7, dups: 1, calls: 6, dupRows: map[int]int{13: 1}, keys: map[string]int{"k1": 3, "k2": 3},
-			split: pipeline.SplitQuota, cost: 3, qps: 20, seconds: 0.3, quota: 200, days: 1},
+			split: dryrun.SplitQuota, cost: 3, qps: 20, seconds: 0.3, quota: 200, days: 1},
 		// Without the name, rows 12 and 13 are both row 1; row 8 is valid.
 		"juhe_v2": {valid: 7, invalid: 7, dups: 2, calls: 5, dupRows: map[int]int{12: 1, 13: 1}, keys: map[string]int{"k3": 5},
-			split: pipeline.SplitEven, cost: 1, qps: 5, seconds: 1, quota: 0, days: 1},
+			split: dryrun.SplitEven, cost: 1, qps: 5, seconds: 1, quota: 0, days: 1},
 	}
 	if len(rep.Providers) != 2 {
 		t.Fatalf("%d providers in the report", len(rep.Providers))
@@ -263,14 +265,14 @@ func TestValidateDamagedFile(t *testing.T) {
 			t.Errorf("%s warnings by reason %+v, want row 8 姓名 name_digits 郑*", pv.Name, pv.WarningsReasons)
 		}
 	}
-	if rep.Calls != 11 || len(rep.Cost) != 1 || rep.Cost[0] != (pipeline.CostAmount{Currency: "CNY", Amount: 4}) ||
+	if rep.Calls != 11 || len(rep.Cost) != 1 || rep.Cost[0] != (dryrun.CostAmount{Currency: "CNY", Amount: 4}) ||
 		rep.Seconds == nil || *rep.Seconds != 1 || rep.SlowestProvider != "juhe_v2" || rep.Days != 1 {
 		t.Errorf("run estimate: calls %d cost %+v seconds %v (slowest %q) days %d; want 11, 4 CNY, 1s by juhe_v2, 1 day",
 			rep.Calls, rep.Cost, fmtPtr(rep.Seconds), rep.SlowestProvider, rep.Days)
 	}
 
 	// validate.json is the report.
-	var onDisk pipeline.ValidateReport
+	var onDisk dryrun.ValidateReport
 	data, err := os.ReadFile(filepath.Join(out, "validate.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -372,13 +374,13 @@ func TestValidateEstimates(t *testing.T) {
 		days    int
 	}{
 		{"two keys qps 10 quota 100", []vhKey{{id: "a", qps: 10, quota: 100}, {id: "b", qps: 10, quota: 100}}, 0.5,
-			pipeline.SplitQuota, "a 225 b 225", 225, 22.5, 3},
+			dryrun.SplitQuota, "a 225 b 225", 225, 22.5, 3},
 		{"quotas 100 and 300", []vhKey{{id: "a", qps: 5, quota: 100}, {id: "b", qps: 15, quota: 300}}, 0.1,
-			pipeline.SplitQuota, "a 113 b 337", 45, 22.5, 2},
+			dryrun.SplitQuota, "a 113 b 337", 45, 22.5, 2},
 		{"one key without a quota", []vhKey{{id: "a", qps: 3, quota: 100}, {id: "b", qps: 6}}, 1,
-			pipeline.SplitEven, "a 225 b 225", 450, 50, 1},
+			dryrun.SplitEven, "a 225 b 225", 450, 50, 1},
 		{"one key without qps", []vhKey{{id: "a", qps: 10}, {id: "b"}, {id: "c"}}, 0,
-			pipeline.SplitEven, "a 150 b 150 c 150", 0, -1, 1},
+			dryrun.SplitEven, "a 150 b 150 c 150", 0, -1, 1},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -392,7 +394,7 @@ func TestValidateEstimates(t *testing.T) {
 			// Nothing listens on this endpoint: validate must not care.
 			job := vhLoadJob(t, vhWriteJob(t, sub, input, filepath.Join(sub, "out"), "http://127.0.0.1:9",
 				[]vhProvider{{name: "juhe", product: "queryV2", price: tc.price, currency: "CNY", keys: tc.keys}}))
-			rep, err := pipeline.Validate(job, pipeline.ValidateOptions{})
+			rep, err := dryrun.Validate(job, dryrun.ValidateOptions{Spent: pipeline.SpentSoFar})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -436,8 +438,8 @@ func TestValidateBadInput(t *testing.T) {
 			}
 			job := vhLoadJob(t, vhWriteJob(t, sub, in, filepath.Join(sub, "out"), "http://127.0.0.1:9",
 				[]vhProvider{{name: "juhe", product: "query", keys: []vhKey{{id: "a", secret: "s-a"}}}}))
-			_, err := pipeline.Validate(job, pipeline.ValidateOptions{})
-			var ie *pipeline.InputError
+			_, err := dryrun.Validate(job, dryrun.ValidateOptions{Spent: pipeline.SpentSoFar})
+			var ie *input.Error
 			if !errors.As(err, &ie) {
 				t.Fatalf("Validate: %v, want an *InputError", err)
 			}

@@ -3,8 +3,7 @@ package pipeline
 import (
 	"path/filepath"
 
-	"github.com/riskbatch/riskbatch/pipeline/redact"
-	"github.com/riskbatch/riskbatch/providers"
+	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/sinks"
 )
 
@@ -27,18 +26,10 @@ func openWarnings(dir string, opts sinks.CSVOptions) (*sinks.ErrorLog, error) {
 // provider's summary. Called by the writer goroutine (rows in input order).
 func (e *engine) writeWarnings(log *sinks.ErrorLog, row, line int, p *provRun, r *pairResult) error {
 	for _, w := range r.warns {
-		if err := log.Write(warningRecord(e.red, row, line, p.cfg.Name, r.status, w)); err != nil {
+		if err := log.Write(input.WarningRecord(e.red, row, line, p.cfg.Name, r.status, w)); err != nil {
 			return err
 		}
 		p.sum.Warnings++
 	}
 	return nil
-}
-
-// warningRecord is the warnings.csv line of one value left out.
-func warningRecord(red *redact.Redactor, row, line int, provider, status string, w *providers.RowError) sinks.ErrorRecord {
-	return sinks.ErrorRecord{
-		Row: row, Line: line, Provider: provider, Status: status, Code: w.Code, Column: w.Column,
-		Message: red.Redact(w.Error()) + "; left out of the request (optional field), the row was sent",
-	}
 }

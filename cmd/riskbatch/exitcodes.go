@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 )
 
@@ -47,7 +48,7 @@ func exitCodeForError(err error) int {
 	var (
 		ee   *exitError
 		ce   *jobfile.ConfigError
-		ie   *pipeline.InputError
+		ie   *input.Error
 		ue   *usageError
 		busy *pipeline.BusyError
 		env  *pipeline.EnvError

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/dryrun"
 	"github.com/riskbatch/riskbatch/providers/pii"
 )
 
@@ -44,7 +45,7 @@ Output: --out FILE (.xlsx writes XLSX, anything else CSV); default
 					return &usageError{msg: fmt.Sprintf("hash: --name-digest %q: want md5, sha256 or sm3", nameDigest)}
 				}
 			}
-			opts := pipeline.HashOptions{Digest: d, NameDigest: nd, Out: out, Kinds: map[string]string{}}
+			opts := dryrun.HashOptions{Digest: d, NameDigest: nd, Out: out, Kinds: map[string]string{}}
 			switch strings.ToLower(idForm) {
 			case "local":
 				opts.IDMobileForm = pii.IDLocal
@@ -56,7 +57,7 @@ Output: --out FILE (.xlsx writes XLSX, anything else CSV); default
 			for _, a := range as {
 				col, kind, ok := strings.Cut(a, "=")
 				if !ok || col == "" {
-					kinds := append([]string(nil), pipeline.HashKinds...)
+					kinds := append([]string(nil), dryrun.HashKinds...)
 					sort.Strings(kinds)
 					return &usageError{msg: fmt.Sprintf("hash: --as %q: want COLUMN=KIND (kinds: %s)", a, strings.Join(kinds, ", "))}
 				}
@@ -66,7 +67,7 @@ Output: --out FILE (.xlsx writes XLSX, anything else CSV); default
 			if err != nil {
 				return err
 			}
-			rep, err := pipeline.Hash(job, opts)
+			rep, err := dryrun.Hash(job, opts)
 			if err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/dryrun"
 )
 
 // newValidateCommand builds `validate JOB`: every row through the run's
@@ -34,7 +35,7 @@ says how many rows are invalid); 2 for a job file or input file error; with
 			if err != nil {
 				return err
 			}
-			rep, err := pipeline.Validate(job, pipeline.ValidateOptions{Version: version, Examples: examples})
+			rep, err := dryrun.Validate(job, dryrun.ValidateOptions{Version: version, Examples: examples, Spent: pipeline.SpentSoFar})
 			if err != nil {
 				return err
 			}

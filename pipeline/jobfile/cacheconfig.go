@@ -2,6 +2,7 @@ package jobfile
 
 import (
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"time"
 
@@ -141,4 +142,19 @@ func (p *ProviderConfig) CacheColumns() []string {
 		return nil
 	}
 	return []string{p.Name + "_source", p.Name + "_age_days"}
+}
+
+// CacheEndpoint is what identifies the vendor's service in a key: host and
+// path of the endpoint; "sandbox" and the path for the embedded sandbox,
+// whose port changes every run (and whose answers must never be served to
+// a job calling the real vendor).
+func (j *Job) CacheEndpoint(endpoint string) string {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return endpoint
+	}
+	if j.Sandbox {
+		return "embedded-sandbox" + u.Path
+	}
+	return u.Host + u.Path
 }

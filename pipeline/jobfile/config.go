@@ -168,7 +168,9 @@ type ConfigError struct{ Msg string }
 
 func (e *ConfigError) Error() string { return e.Msg }
 
-func configErr(format string, args ...any) error {
+// Errorf makes a *ConfigError: a mistake in the job file, or in what a
+// command was asked to do with it.
+func Errorf(format string, args ...any) error {
 	return &ConfigError{Msg: fmt.Sprintf(format, args...)}
 }
 
@@ -195,14 +197,14 @@ func Load(path string, getenv func(string) (string, bool), opts LoadOptions) (*J
 	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return nil, configErr("job file: %v", err)
+		return nil, Errorf("job file: %v", err)
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(raw, &root); err != nil {
-		return nil, configErr("job file %s: %v", path, err)
+		return nil, Errorf("job file %s: %v", path, err)
 	}
 	if len(root.Content) == 0 {
-		return nil, configErr("job file %s is empty", path)
+		return nil, Errorf("job file %s is empty", path)
 	}
 	// Interpolate ${VAR} in scalar values (never in keys), collecting every
 	// missing variable so the user fixes them in one go.
@@ -214,7 +216,7 @@ func Load(path string, getenv func(string) (string, bool), opts LoadOptions) (*J
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		return nil, configErr("job file %s: environment variables not set: %s", path, strings.Join(names, ", "))
+		return nil, Errorf("job file %s: environment variables not set: %s", path, strings.Join(names, ", "))
 	}
 	expandDays(&root) // timeout: 1d and the other Go durations take days too (duration.go)
 	// Decode the interpolated nodes directly, not a re-encoded copy: the
@@ -236,13 +238,13 @@ func Load(path string, getenv func(string) (string, bool), opts LoadOptions) (*J
 	job := &Job{Path: path, offline: offline, state: opts.State}
 	if err := root.Decode(job); err != nil {
 		if !errors.As(err, &te) {
-			return nil, configErr("job file %s: %s", path, redactYAMLError(err.Error()))
+			return nil, Errorf("job file %s: %s", path, redactYAMLError(err.Error()))
 		}
 		errs = append(errs, te.Errors...)
 	}
 	if len(errs) > 0 {
 		sort.SliceStable(errs, func(a, b int) bool { return yamlErrLine(errs[a]) < yamlErrLine(errs[b]) })
-		return nil, configErr("job file %s: yaml: unmarshal errors:\n  %s", path, redactYAMLError(strings.Join(errs, "\n  ")))
+		return nil, Errorf("job file %s: yaml: unmarshal errors:\n  %s", path, redactYAMLError(strings.Join(errs, "\n  ")))
 	}
 	recordOptionLines(&root, job)
 	if err := job.validate(); err != nil {
@@ -309,7 +311,7 @@ func (p *ProviderConfig) OptionError(jobPath string, err error) error {
 		lines = append(lines, fmt.Sprintf("provider %q: %v", p.Name, e))
 	}
 	sort.SliceStable(lines, func(a, b int) bool { return yamlErrLine(lines[a]) < yamlErrLine(lines[b]) })
-	return configErr("job file %s:\n  %s", jobPath, strings.Join(lines, "\n  "))
+	return Errorf("job file %s:\n  %s", jobPath, strings.Join(lines, "\n  "))
 }
 
 var optionKeyPrefix = regexp.MustCompile(`^options\.([A-Za-z0-9_]+)`)
@@ -524,7 +526,7 @@ func (j *Job) validate() error {
 	errs = append(errs, j.validateCache()...)
 	errs = append(errs, j.validateCoordination()...)
 	if len(errs) > 0 {
-		return configErr("job file %s:\n  %s", j.Path, strings.Join(errs, "\n  "))
+		return Errorf("job file %s:\n  %s", j.Path, strings.Join(errs, "\n  "))
 	}
 	return nil
 }
@@ -546,6 +548,16 @@ func (p *ProviderConfig) Fingerprint(k KeyConfig) string {
 		h.Write([]byte(k.Credentials[n]))
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// Money prints an amount in a provider's currency (price_per_call is in
+// it): two decimals, then the currency when the job names one.
+func Money(v float64, currency string) string {
+	s := fmt.Sprintf("%.2f", v)
+	if currency != "" {
+		s += " " + currency
+	}
+	return s
 }
 
 // Key converts a key config for the provider.

@@ -1,4 +1,4 @@
-package pipeline
+package input
 
 import (
 	"fmt"
@@ -19,13 +19,13 @@ const (
 	CodeMobileStoredAsNumber = "mobile_stored_as_number"
 )
 
-// excelCheck finds, before Prepare, the provider inputs bound to an
+// ExcelCheck finds, before Prepare, the provider inputs bound to an
 // ID-number or mobile column whose cell the XLSX reader flagged numeric
 // (sources.Row.Numeric), turns the pair invalid with a message saying what
 // happened and how to fix the sheet, and warns once per run and column.
 // Rows without numeric cells (every CSV row) cost one nil check. It is
 // safe for concurrent use by the run's workers.
-type excelCheck struct {
+type ExcelCheck struct {
 	mu     sync.Mutex
 	cols   map[*providers.Binding][]numberCol // per bound provider, computed once
 	warned map[string]bool                    // columns already warned about
@@ -40,10 +40,10 @@ type numberCol struct {
 	field  string // the provider's canonical field
 }
 
-// check returns a *providers.RowError when one of the provider's ID or
+// Check returns a *providers.RowError when one of the provider's ID or
 // mobile inputs is a damaged number (nil otherwise), and a console warning
 // to print the first time a column is seen holding numbers ("" otherwise).
-func (c *excelCheck) check(provType string, prov providers.Provider, b *providers.Binding, row sources.Row) (damage error, warning string) {
+func (c *ExcelCheck) Check(provType string, prov providers.Provider, b *providers.Binding, row sources.Row) (damage error, warning string) {
 	if row.Numeric == nil {
 		return nil, ""
 	}
@@ -79,8 +79,8 @@ func (c *excelCheck) check(provType string, prov providers.Provider, b *provider
 	return damage, warning
 }
 
-// warnings returns the warnings given so far (for summary.json).
-func (c *excelCheck) warnings() []string {
+// Warnings returns the warnings given so far (for summary.json).
+func (c *ExcelCheck) Warnings() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]string(nil), c.notes...)
@@ -95,7 +95,7 @@ func numberColumns(provType string, prov providers.Provider, b *providers.Bindin
 		if col == "" {
 			continue
 		}
-		switch k := hashKindOf(in); k {
+		switch k := KindOf(in); k {
 		case KindIDCard, KindNIK, KindMobile, KindIDMobile:
 			if i := indexOf(b.Header, col); i >= 0 {
 				out = append(out, numberCol{idx: i, column: col, kind: k, field: in.Name})
@@ -142,43 +142,11 @@ func numberWarning(nc numberCol) string {
 	return fmt.Sprintf("column %q holds mobile numbers stored as numbers, not text: the ones Excel damaged (scientific notation, lost leading 0) are invalid (%s) and not sent. Format the column as Text in Excel and export again", nc.column, CodeMobileStoredAsNumber)
 }
 
-// prepare is Prepare behind the check, for the dry run (validate): the
+// Prepare is Prepare behind the check, for the dry run (validate): the
 // same *providers.RowError a run turns into the pair's invalid result.
-func (c *excelCheck) prepare(bp boundProvider, rec providers.Record, row sources.Row) (*providers.Request, error) {
-	if damage, _ := c.check(bp.cfg.Type, bp.prov, bp.binding, row); damage != nil {
+func (c *ExcelCheck) Prepare(bp Bound, rec providers.Record, row sources.Row) (*providers.Request, error) {
+	if damage, _ := c.Check(bp.Cfg.Type, bp.Prov, bp.Binding, row); damage != nil {
 		return nil, damage
 	}
-	return bp.prov.Prepare(rec)
-}
-
-// excelDamage is the engine's hook before Prepare: the pair's invalid
-// result when the row's ID or mobile cell for this provider is a damaged
-// number. The first sighting of such a column is printed once per run.
-func (e *engine) excelDamage(p *provRun, row sources.Row) (pairResult, bool) {
-	if damage := e.excelChecked(p, row); damage != nil {
-		return invalidResult(damage, e.red), true
-	}
-	return pairResult{}, false
-}
-
-// excelChecked runs the check for one pair and prints the warning of a
-// column seen holding numbers for the first time. The damage, when there
-// is some, is a *providers.RowError with its code (for the pre-flight's
-// tally as for the pair's result).
-func (e *engine) excelChecked(p *provRun, row sources.Row) error {
-	damage, warning := e.excel.check(p.cfg.Type, p.prov, p.binding, row)
-	if warning != "" {
-		e.warnf("%s", warning)
-	}
-	return damage
-}
-
-// prepareChecked is Prepare behind the Excel check, for the engine's
-// pre-flight, so that its tally says id_stored_as_number and the warning
-// comes before the first call.
-func (e *engine) prepareChecked(p *provRun, row sources.Row) (*providers.Request, error) {
-	if damage := e.excelChecked(p, row); damage != nil {
-		return nil, damage
-	}
-	return p.prov.Prepare(providers.Record{Row: row.Num, Binding: p.binding, Values: row.Values})
+	return bp.Prov.Prepare(rec)
 }

@@ -1,4 +1,4 @@
-package pipeline
+package dryrun
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/riskbatch/riskbatch/pipeline/cache"
+	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/providers"
 )
@@ -40,7 +41,7 @@ type cacheProbe struct {
 
 // openCacheProbe opens the store read-side when a provider uses the cache.
 // A missing store or secret is no error: nothing would be served.
-func openCacheProbe(job *jobfile.Job, bound []boundProvider) *cacheProbe {
+func openCacheProbe(job *jobfile.Job, bound []input.Bound) *cacheProbe {
 	if !job.UsesCache() {
 		return nil
 	}
@@ -77,11 +78,11 @@ func openCacheProbe(job *jobfile.Job, bound []boundProvider) *cacheProbe {
 		return c
 	}
 	for _, bp := range bound {
-		if bp.cfg.Cache == nil {
+		if bp.Cfg.Cache == nil {
 			continue
 		}
-		c.scopes[bp.cfg.Name] = cache.Scope{Kind: bp.cfg.Type, Endpoint: cacheEndpoint(job, bp.cfg.Endpoint), Columns: providers.ColumnNames(bp.prov)}
-		c.maxAge[bp.cfg.Name] = bp.cfg.Cache.MaxAge.D()
+		c.scopes[bp.Cfg.Name] = cache.Scope{Kind: bp.Cfg.Type, Endpoint: job.CacheEndpoint(bp.Cfg.Endpoint), Columns: providers.ColumnNames(bp.Prov)}
+		c.maxAge[bp.Cfg.Name] = bp.Cfg.Cache.MaxAge.D()
 	}
 	return c
 }
@@ -121,7 +122,7 @@ func (c *cacheProbe) close() {
 // writeNightly prints a provider's cache and budget lines of the validate table.
 func writeNightly(w io.Writer, p *ProviderValidation) {
 	if c := p.Cache; c != nil {
-		fmt.Fprintf(w, "%s: the answer cache (max_age %s) would serve %d lookup(s), saving %s", p.Name, c.MaxAge, c.Served, money(c.CostSaved, p.Currency))
+		fmt.Fprintf(w, "%s: the answer cache (max_age %s) would serve %d lookup(s), saving %s", p.Name, c.MaxAge, c.Served, jobfile.Money(c.CostSaved, p.Currency))
 		if c.Note != "" {
 			fmt.Fprintf(w, " (%s)", c.Note)
 		}
@@ -133,6 +134,6 @@ func writeNightly(w io.Writer, p *ProviderValidation) {
 			verdict = fmt.Sprintf("does NOT cover the job: %d of %d call(s) fit, the rest would be deferred", b.CallsCovered, p.Calls)
 		}
 		fmt.Fprintf(w, "%s: budget.max_cost %s, spent %s in earlier passes, this run needs %s: %s\n",
-			p.Name, money(b.MaxCost, p.Currency), money(b.Spent, p.Currency), money(p.Cost, p.Currency), verdict)
+			p.Name, jobfile.Money(b.MaxCost, p.Currency), jobfile.Money(b.Spent, p.Currency), jobfile.Money(p.Cost, p.Currency), verdict)
 	}
 }

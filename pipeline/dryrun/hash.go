@@ -1,4 +1,4 @@
-package pipeline
+package dryrun
 
 import (
 	"errors"
@@ -6,32 +6,23 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/pipeline/redact"
-	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/providers/pii"
 	"github.com/riskbatch/riskbatch/sinks"
 )
 
-// PII kinds of input columns for `riskbatch hash`: each names the
-// normalization applied before the digest, so the digest equals the one
-// the vendor computes (or riskbatch sends) for the same person.
-const (
-	KindIDCard   = "idcard"    // Chinese resident ID: pii.ChineseID (15→18, x→X, full-width folded)
-	KindNIK      = "nik"       // Indonesian NIK: pii.NIK
-	KindMobile   = "mobile"    // Chinese mobile: pii.ChineseMobile (+86/0086/86, separators stripped)
-	KindIDMobile = "id_mobile" // Indonesian mobile: pii.IndonesianMobile in HashOptions.IDMobileForm
-	KindName     = "name"      // person name: pii.Name
-	KindEmail    = "email"     // e-mail: pii.Email (lowercased)
-	KindBankCard = "bank_card" // bank card number: pii.BankCard (separators stripped, at most 20 digits)
-	KindSkip     = "skip"      // leave the column as it is (override only)
-)
+// KindSkip leaves a column as it is (HashOptions.Kinds only); the other
+// kinds are package input's.
+const KindSkip = "skip"
 
 // HashKinds lists the kinds accepted by HashOptions.Kinds.
-var HashKinds = []string{KindIDCard, KindNIK, KindMobile, KindIDMobile, KindName, KindEmail, KindBankCard, KindSkip}
+var HashKinds = []string{input.KindIDCard, input.KindNIK, input.KindMobile, input.KindIDMobile, input.KindName, input.KindEmail, input.KindBankCard, KindSkip}
 
 // HashOptions are the settings of `riskbatch hash`.
 type HashOptions struct {
@@ -87,7 +78,7 @@ type HashColumn struct {
 // <out>-errors.csv (masked). It makes no network call.
 func Hash(job *jobfile.Job, opts HashOptions) (*HashReport, error) {
 	if opts.Digest == pii.None {
-		return nil, configErr("hash: a digest is required (md5, sha256 or sm3)")
+		return nil, jobfile.Errorf("hash: a digest is required (md5, sha256 or sm3)")
 	}
 	if opts.NameDigest == pii.None {
 		opts.NameDigest = opts.Digest
@@ -103,18 +94,18 @@ func Hash(job *jobfile.Job, opts HashOptions) (*HashReport, error) {
 		return nil, fmt.Errorf("hash: output %q: %w", opts.Out, err)
 	}
 	if sameFile(inPath, out) {
-		return nil, configErr("hash: the output %s is the input file: choose another --out", out)
+		return nil, jobfile.Errorf("hash: the output %s is the input file: choose another --out", out)
 	}
 	ext := filepath.Ext(out)
 	errPath := strings.TrimSuffix(out, ext) + "-errors.csv"
 
-	src, err := openInput(job, inPath)
+	src, err := input.Open(job, inPath)
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
 	header := src.Header()
-	bound, err := bindProviders(job, inPath, header)
+	bound, err := input.Bind(job, inPath, header)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +121,7 @@ func Hash(job *jobfile.Job, opts HashOptions) (*HashReport, error) {
 		}
 	}
 	if len(rep.Columns) == 0 {
-		return nil, configErr("hash: no PII column to hash: the job's providers bind none of id, NIK, mobile, name, e-mail or bank card in %s", inPath)
+		return nil, jobfile.Errorf("hash: no PII column to hash: the job's providers bind none of id, NIK, mobile, name, e-mail or bank card in %s", inPath)
 	}
 
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
@@ -164,7 +155,7 @@ func Hash(job *jobfile.Job, opts HashOptions) (*HashReport, error) {
 			break
 		}
 		if err != nil {
-			return nil, &InputError{Err: err}
+			return nil, &input.Error{Err: err}
 		}
 		rep.Rows++
 		rowErr := false
@@ -173,7 +164,7 @@ func Hash(job *jobfile.Job, opts HashOptions) (*HashReport, error) {
 			// validation like any other, so U+FFFD values are emptied.
 			rep.Unreadable++
 			rowErr = true
-			if err := errLog.Write(sinks.ErrorRecord{Row: row.Num, Line: row.Line, Status: StatusInvalid, Code: CodeUnreadableRow,
+			if err := errLog.Write(sinks.ErrorRecord{Row: row.Num, Line: row.Line, Status: statusInvalid, Code: CodeUnreadableRow,
 				Message: "row could not be read: " + red.Redact(row.Err.Error())}); err != nil {
 				return nil, err
 			}
@@ -182,7 +173,7 @@ func Hash(job *jobfile.Job, opts HashOptions) (*HashReport, error) {
 		for _, c := range rep.Columns {
 			raw := row.Values[c.idx]
 			d := opts.Digest
-			if c.Kind == KindName {
+			if c.Kind == input.KindName {
 				d = opts.NameDigest
 			}
 			v, passed, note, perr := hashValue(c.Kind, raw, d, opts.IDMobileForm)
@@ -190,9 +181,9 @@ func Hash(job *jobfile.Job, opts HashOptions) (*HashReport, error) {
 			case perr != nil:
 				c.Emptied++
 				rowErr = true
-				masked := maskerForKind(c.Kind)(raw)
+				masked := input.MaskerFor(c.Kind)(raw)
 				msg := fmt.Sprintf("column %q (%s): %s; left empty", c.Header, masked, perr.Reason)
-				if err := errLog.Write(sinks.ErrorRecord{Row: row.Num, Line: row.Line, Status: StatusInvalid, Code: perr.Code, Column: c.Header, Message: msg}); err != nil {
+				if err := errLog.Write(sinks.ErrorRecord{Row: row.Num, Line: row.Line, Status: statusInvalid, Code: perr.Code, Column: c.Header, Message: msg}); err != nil {
 					return nil, err
 				}
 			case v == "":
@@ -215,7 +206,7 @@ func Hash(job *jobfile.Job, opts HashOptions) (*HashReport, error) {
 		}
 	}
 	if rep.Rows == 0 {
-		return nil, &InputError{Err: fmt.Errorf("%s: %w", inPath, errNoRows)}
+		return nil, &input.Error{Err: fmt.Errorf("%s: %w", inPath, input.ErrNoRows)}
 	}
 	if err := w.Commit(); err != nil {
 		return nil, err
@@ -231,22 +222,22 @@ func Hash(job *jobfile.Job, opts HashOptions) (*HashReport, error) {
 // whose vendor keeps its quota day in Indonesia reads Indonesian numbers:
 // its ID field is a NIK and its mobiles are Indonesian. Columns a provider
 // reads that are of no hashable kind are returned as unchanged.
-func hashColumns(bound []boundProvider, header []string, over map[string]string) ([]string, []string, error) {
+func hashColumns(bound []input.Bound, header []string, over map[string]string) ([]string, []string, error) {
 	kinds := make([]string, len(header))
 	from := make([]string, len(header)) // provider/field that decided, for the conflict message
 	var unchanged []string
 	seenUnchanged := map[string]bool{}
 	for _, bp := range bound {
-		for _, in := range bp.prov.Inputs() {
-			col := bp.binding.Column(in.Name)
+		for _, in := range bp.Prov.Inputs() {
+			col := bp.Binding.Column(in.Name)
 			if col == "" {
 				continue
 			}
-			i := indexOf(header, col)
+			i := slices.Index(header, col)
 			if i < 0 {
 				continue
 			}
-			k := hashKindOf(in)
+			k := input.KindOf(in)
 			if k == "" {
 				if !seenUnchanged[col] {
 					seenUnchanged[col] = true
@@ -254,21 +245,21 @@ func hashColumns(bound []boundProvider, header []string, over map[string]string)
 				}
 				continue
 			}
-			who := bp.cfg.Name + "." + in.Name
+			who := bp.Cfg.Name + "." + in.Name
 			if kinds[i] != "" && kinds[i] != k {
-				return nil, nil, configErr("hash: column %q is read as %s by %s and as %s by %s: say which with --as %q=KIND",
+				return nil, nil, jobfile.Errorf("hash: column %q is read as %s by %s and as %s by %s: say which with --as %q=KIND",
 					col, kinds[i], from[i], k, who, col)
 			}
 			kinds[i], from[i] = k, who
 		}
 	}
 	for col, k := range over {
-		i := indexOf(header, col)
+		i := slices.Index(header, col)
 		if i < 0 {
-			return nil, nil, configErr("hash: --as %q: no such column (columns: %s)", col, strings.Join(header, ", "))
+			return nil, nil, jobfile.Errorf("hash: --as %q: no such column (columns: %s)", col, strings.Join(header, ", "))
 		}
 		if !validKind(k) {
-			return nil, nil, configErr("hash: --as %q=%q: unknown kind (want one of %s)", col, k, strings.Join(HashKinds, ", "))
+			return nil, nil, jobfile.Errorf("hash: --as %q=%q: unknown kind (want one of %s)", col, k, strings.Join(HashKinds, ", "))
 		}
 		kinds[i] = k
 		if k == KindSkip {
@@ -280,18 +271,6 @@ func hashColumns(bound []boundProvider, header []string, over map[string]string)
 	}
 	sort.Strings(unchanged)
 	return kinds, unchanged, nil
-}
-
-// hashKindOf is the hash kind of a provider input: the personal data its
-// vendor module declares (providers.Input.Kind), "" for anything riskbatch
-// does not hash (a landline, a device id, a non-personal field).
-func hashKindOf(in providers.Input) string {
-	switch in.Kind {
-	case providers.PIIIDCard, providers.PIINIK, providers.PIIMobile, providers.PIIIDMobile,
-		providers.PIIName, providers.PIIEmail, providers.PIIBankCard:
-		return string(in.Kind)
-	}
-	return ""
 }
 
 // hashValue normalizes raw as kind and returns its digest. An empty value
@@ -308,19 +287,19 @@ func hashValue(kind, raw string, d pii.Digest, form pii.IDMobileForm) (v string,
 	var norm string
 	var err error
 	switch kind {
-	case KindIDCard:
+	case input.KindIDCard:
 		norm, note, err = pii.ChineseID(raw)
-	case KindNIK:
+	case input.KindNIK:
 		norm, err = pii.NIK(raw)
-	case KindMobile:
+	case input.KindMobile:
 		norm, err = pii.ChineseMobile(raw)
-	case KindIDMobile:
+	case input.KindIDMobile:
 		norm, err = pii.IndonesianMobile(raw, form)
-	case KindName:
+	case input.KindName:
 		norm, err = pii.Name(raw)
-	case KindEmail:
+	case input.KindEmail:
 		norm, err = pii.Email(raw)
-	case KindBankCard:
+	case input.KindBankCard:
 		norm, err = pii.BankCard(raw)
 	default:
 		return raw, false, "", nil
@@ -335,20 +314,6 @@ func hashValue(kind, raw string, d pii.Digest, form pii.IDMobileForm) (v string,
 	return pii.Hash(d, norm), false, note, nil
 }
 
-func maskerForKind(kind string) func(string) string {
-	switch kind {
-	case KindMobile, KindIDMobile, string(providers.PIIPhone):
-		return pii.MaskMobile
-	case KindName:
-		return pii.MaskName
-	case KindEmail:
-		return pii.MaskEmail
-	case KindIDCard, KindNIK, KindBankCard:
-		return pii.MaskID
-	}
-	return pii.MaskGeneric
-}
-
 func validKind(k string) bool {
 	for _, v := range HashKinds {
 		if v == k {
@@ -356,15 +321,6 @@ func validKind(k string) bool {
 		}
 	}
 	return false
-}
-
-func indexOf(ss []string, s string) int {
-	for i, v := range ss {
-		if v == s {
-			return i
-		}
-	}
-	return -1
 }
 
 func removeString(ss []string, s string) []string {

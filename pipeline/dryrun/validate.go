@@ -1,4 +1,12 @@
-package pipeline
+// Package dryrun is what riskbatch validate and riskbatch hash do: read
+// every row of a job's input through the same front half as a run
+// (package input: the input opened with the job's options, the providers
+// bound, each row prepared behind the Excel check) without a single call.
+// Validate reports what a run would do and cost; Hash writes a copy of the
+// input with its PII columns replaced by the digests the vendors compute.
+// Neither touches the job state: what they need of it (the budget spent by
+// earlier passes) the caller reads (pipeline.SpentSoFar).
+package dryrun
 
 import (
 	"errors"
@@ -12,6 +20,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/pipeline/redact"
 	"github.com/riskbatch/riskbatch/providers"
@@ -24,6 +33,10 @@ import (
 // from the job file.
 type ValidateOptions struct {
 	Version string
+	// Spent reads what earlier passes of an incomplete run of the job in
+	// outDir spent, per provider, in calls billed or in doubt
+	// (pipeline.SpentSoFar: the job state is the engine's); nil: nothing.
+	Spent func(outDir string) map[string]int64
 	// Examples is how many examples are kept per reason code (default 5).
 	Examples int
 }
@@ -37,6 +50,10 @@ const (
 // Status of a validate-errors.csv line that is a remark, not an error (a
 // 15-digit ID converted to 18).
 const statusNote = "note"
+
+// statusInvalid is pipeline.StatusInvalid, the status errors.csv gives an
+// invalid pair, for validate-errors.csv and hash's errors file alike.
+const statusInvalid = "invalid"
 
 // statusWarning marks an optional value left out of the request in the
 // validate error log (a run writes it to warnings.csv).
@@ -205,7 +222,7 @@ func (s *reasonSet) sorted() []*ReasonCount {
 // It writes validate.json and validate-errors.csv (the columns of
 // errors.csv, values masked) into the output directory. Invalid rows are
 // not an error: the report counts them. Errors are *ConfigError or
-// *InputError (exit 2) for a bad job or input, others for I/O.
+// *input.Error (exit 2) for a bad job or input, others for I/O.
 func Validate(job *jobfile.Job, opts ValidateOptions) (*ValidateReport, error) {
 	if opts.Examples <= 0 {
 		opts.Examples = 5
@@ -213,20 +230,24 @@ func Validate(job *jobfile.Job, opts ValidateOptions) (*ValidateReport, error) {
 	red := redact.New(job.Secrets())
 	inPath := job.Resolve(job.Input.File)
 	outDir := job.Resolve(job.Output.Dir)
+	var spent map[string]int64
+	if opts.Spent != nil {
+		spent = opts.Spent(outDir)
+	}
 
-	src, err := openInput(job, inPath)
+	src, err := input.Open(job, inPath)
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
 	header := src.Header()
-	bound, err := bindForResults(job, inPath, header)
+	bound, err := input.BindForResults(job, inPath, header)
 	if err != nil {
 		return nil, err
 	}
 	// A back-test label column the run would refuse is a finding before
 	// any money is spent too.
-	if err := checkReportInput(job, inPath, header); err != nil {
+	if err := input.CheckReport(job, inPath, header); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
@@ -253,7 +274,7 @@ func Validate(job *jobfile.Job, opts ValidateOptions) (*ValidateReport, error) {
 	}()
 
 	type provState struct {
-		bp      boundProvider
+		bp      input.Bound
 		pv      *ProviderValidation
 		reasons *reasonSet
 		notes   *reasonSet
@@ -265,7 +286,7 @@ func Validate(job *jobfile.Job, opts ValidateOptions) (*ValidateReport, error) {
 	for i, bp := range bound {
 		states[i] = &provState{
 			bp:      bp,
-			pv:      &ProviderValidation{Name: bp.cfg.Name, Type: bp.cfg.Type, DuplicateExamples: []DuplicateExample{}},
+			pv:      &ProviderValidation{Name: bp.Cfg.Name, Type: bp.Cfg.Type, DuplicateExamples: []DuplicateExample{}},
 			reasons: newReasonSet(opts.Examples),
 			notes:   newReasonSet(opts.Examples),
 			warns:   newReasonSet(opts.Examples),
@@ -275,7 +296,7 @@ func Validate(job *jobfile.Job, opts ValidateOptions) (*ValidateReport, error) {
 	probe := openCacheProbe(job, bound) // the answer cache, read only (cachevalidate.go)
 	defer probe.close()
 	unreadable := newReasonSet(opts.Examples)
-	var excel excelCheck // XLSX ID/mobile cells stored as numbers, as in a run (excelcheck.go)
+	var excel input.ExcelCheck // XLSX ID/mobile cells stored as numbers, as in a run (package input)
 	maskers := columnMaskers(bound, header)
 
 	for {
@@ -284,7 +305,7 @@ func Validate(job *jobfile.Job, opts ValidateOptions) (*ValidateReport, error) {
 			break
 		}
 		if err != nil {
-			return nil, &InputError{Err: err}
+			return nil, &input.Error{Err: err}
 		}
 		rep.RowsRead++
 		if row.Err != nil {
@@ -294,7 +315,7 @@ func Validate(job *jobfile.Job, opts ValidateOptions) (*ValidateReport, error) {
 			rep.RowsInvalid++
 			code, ex := unreadableExample(row, header, maskers, red)
 			unreadable.add(code, ex)
-			if err := errLog.Write(sinks.ErrorRecord{Row: row.Num, Line: row.Line, Status: StatusInvalid, Code: code, Column: ex.Column, Message: ex.Message}); err != nil {
+			if err := errLog.Write(sinks.ErrorRecord{Row: row.Num, Line: row.Line, Status: statusInvalid, Code: code, Column: ex.Column, Message: ex.Message}); err != nil {
 				return nil, err
 			}
 			for _, st := range states {
@@ -305,19 +326,19 @@ func Validate(job *jobfile.Job, opts ValidateOptions) (*ValidateReport, error) {
 		}
 		rowOK := true
 		for _, st := range states {
-			rec := providers.Record{Row: row.Num, Binding: st.bp.binding, Values: row.Values}
-			req, err := excel.prepare(st.bp, rec, row)
+			rec := providers.Record{Row: row.Num, Binding: st.bp.Binding, Values: row.Values}
+			req, err := excel.Prepare(st.bp, rec, row)
 			if err != nil {
 				rowOK = false
-				pr := invalidResult(err, red)
+				code, column, msg := input.Invalid(err, red)
 				masked := ""
 				var re *providers.RowError
 				if errors.As(err, &re) {
 					masked = re.Masked
 				}
 				st.pv.Invalid++
-				st.reasons.add(pr.code, Example{Row: row.Num, Line: row.Line, Column: pr.column, Value: masked, Message: pr.msg})
-				if err := errLog.Write(sinks.ErrorRecord{Row: row.Num, Line: row.Line, Provider: st.pv.Name, Status: StatusInvalid, Code: pr.code, Column: pr.column, Message: pr.msg}); err != nil {
+				st.reasons.add(code, Example{Row: row.Num, Line: row.Line, Column: column, Value: masked, Message: msg})
+				if err := errLog.Write(sinks.ErrorRecord{Row: row.Num, Line: row.Line, Provider: st.pv.Name, Status: statusInvalid, Code: code, Column: column, Message: msg}); err != nil {
 					return nil, err
 				}
 				continue
@@ -325,7 +346,7 @@ func Validate(job *jobfile.Job, opts ValidateOptions) (*ValidateReport, error) {
 			st.pv.Valid++
 			for _, w := range req.Warnings {
 				st.pv.Warnings++
-				wr := warningRecord(red, row.Num, row.Line, st.pv.Name, statusWarning, w)
+				wr := input.WarningRecord(red, row.Num, row.Line, st.pv.Name, statusWarning, w)
 				st.warns.add(w.Code, Example{Row: row.Num, Line: row.Line, Column: w.Column, Value: w.Masked, Message: wr.Message})
 				if err := errLog.Write(wr); err != nil {
 					return nil, err
@@ -360,9 +381,9 @@ func Validate(job *jobfile.Job, opts ValidateOptions) (*ValidateReport, error) {
 			rep.RowsInvalid++
 		}
 	}
-	rep.Notes = append(rep.Notes, excel.warnings()...)
+	rep.Notes = append(rep.Notes, excel.Warnings()...)
 	if rep.RowsRead == 0 {
-		return nil, &InputError{Err: fmt.Errorf("%s: %w", inPath, errNoRows)}
+		return nil, &input.Error{Err: fmt.Errorf("%s: %w", inPath, input.ErrNoRows)}
 	}
 
 	rep.Unreadable = unreadable.sorted()
@@ -373,9 +394,9 @@ func Validate(job *jobfile.Job, opts ValidateOptions) (*ValidateReport, error) {
 		pv.Reasons = st.reasons.sorted()
 		pv.Notes = st.notes.sorted()
 		pv.WarningsReasons = st.warns.sorted()
-		estimate(pv, st.bp.cfg)
-		probe.estimate(pv, st.bp.cfg, st.served)
-		budgetEstimate(job, pv, st.bp.cfg)
+		estimate(pv, st.bp.Cfg)
+		probe.estimate(pv, st.bp.Cfg, st.served)
+		budgetEstimate(spent, pv, st.bp.Cfg)
 		rep.Calls += pv.Calls
 		if _, ok := costs[pv.Currency]; !ok {
 			currencies = append(currencies, pv.Currency)
@@ -484,14 +505,14 @@ func estimate(pv *ProviderValidation, pc *jobfile.ProviderConfig) {
 
 // columnMaskers picks a mask per input column from the canonical field a
 // provider binds to it; unbound columns get the generic mask.
-func columnMaskers(bound []boundProvider, header []string) []func(string) string {
+func columnMaskers(bound []input.Bound, header []string) []func(string) string {
 	m := make([]func(string) string, len(header))
 	for _, bp := range bound {
-		for _, in := range bp.prov.Inputs() {
-			col := bp.binding.Column(in.Name)
+		for _, in := range bp.Prov.Inputs() {
+			col := bp.Binding.Column(in.Name)
 			for i, h := range header {
 				if col != "" && h == col && m[i] == nil {
-					m[i] = maskerForKind(string(in.Kind))
+					m[i] = input.MaskerFor(string(in.Kind))
 				}
 			}
 		}
@@ -572,7 +593,7 @@ func (r *ValidateReport) WriteTable(w io.Writer) {
 			quota = fmt.Sprint(p.DailyQuota)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%d\t\n", p.Name, p.Valid, p.Invalid, p.Duplicates, p.Calls,
-			money(p.Cost, p.Currency), qps, fmtSeconds(p.Seconds), quota, p.Days)
+			jobfile.Money(p.Cost, p.Currency), qps, fmtSeconds(p.Seconds), quota, p.Days)
 	}
 	tw.Flush()
 
@@ -613,7 +634,7 @@ func (r *ValidateReport) WriteTable(w io.Writer) {
 
 	var costs []string
 	for _, c := range r.Cost {
-		costs = append(costs, money(c.Amount, c.Currency))
+		costs = append(costs, jobfile.Money(c.Amount, c.Currency))
 	}
 	when := "no time estimate (some key has no qps limit)"
 	if r.Seconds != nil {
@@ -648,14 +669,6 @@ func writeReasons(w io.Writer, rs []*ReasonCount) {
 		fmt.Fprintf(tw, "  %s\t%d\t%s%s\n", rc.Code, rc.Count, strings.Join(ex, "; "), more)
 	}
 	tw.Flush()
-}
-
-func money(v float64, currency string) string {
-	s := fmt.Sprintf("%.2f", v)
-	if currency != "" {
-		s += " " + currency
-	}
-	return s
 }
 
 func trimFloat(f float64) string {
