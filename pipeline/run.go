@@ -232,25 +232,17 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 	inPath := job.Resolve(job.Input.File)
 	outDir := job.Resolve(job.Output.Dir)
 
-	src, err := input.Open(job, inPath)
+	// Bind every provider to the header before anything else: a missing
+	// column is an input error (exit 2) before any call.
+	src, bound, err := input.OpenBound(job, inPath, input.ForResults)
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
 	header := src.Header()
-
-	// Bind every provider to the header before anything else: a missing
-	// column is an input error (exit 2) before any call.
-	bound, err := input.BindForResults(job, inPath, header)
-	if err != nil {
-		return nil, err
-	}
 	e.shardKeys = newShardKeyer(header, bound)
 	for _, b := range bound {
 		e.provs = append(e.provs, &provRun{cfg: b.Cfg, prov: b.Prov, binding: b.Binding, ncols: len(b.Prov.Columns())})
-	}
-	if err := input.CheckReport(job, inPath, header); err != nil {
-		return nil, err
 	}
 
 	if err := os.MkdirAll(outDir, 0o755); err != nil {

@@ -99,16 +99,12 @@ func Hash(job *jobfile.Job, opts HashOptions) (*HashReport, error) {
 	ext := filepath.Ext(out)
 	errPath := strings.TrimSuffix(out, ext) + "-errors.csv"
 
-	src, err := input.Open(job, inPath)
+	src, bound, err := input.OpenBound(job, inPath, input.ForCopy)
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
 	header := src.Header()
-	bound, err := input.Bind(job, inPath, header)
-	if err != nil {
-		return nil, err
-	}
 	rep := &HashReport{Input: inPath, Output: out, ErrorsFile: errPath, Digest: opts.Digest.String(), NameDigest: opts.NameDigest.String()}
 	kinds, unchanged, err := hashColumns(bound, header, opts.Kinds)
 	if err != nil {

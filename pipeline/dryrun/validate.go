@@ -235,21 +235,14 @@ func Validate(job *jobfile.Job, opts ValidateOptions) (*ValidateReport, error) {
 		spent = opts.Spent(outDir)
 	}
 
-	src, err := input.Open(job, inPath)
+	// What the run would refuse before its first call (a missing column,
+	// a sheet too wide, the back-test's label column) is refused here too.
+	src, bound, err := input.OpenBound(job, inPath, input.ForResults)
 	if err != nil {
 		return nil, err
 	}
 	defer src.Close()
 	header := src.Header()
-	bound, err := input.BindForResults(job, inPath, header)
-	if err != nil {
-		return nil, err
-	}
-	// A back-test label column the run would refuse is a finding before
-	// any money is spent too.
-	if err := input.CheckReport(job, inPath, header); err != nil {
-		return nil, err
-	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("output dir: %w", err)
 	}

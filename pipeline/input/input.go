@@ -48,6 +48,46 @@ func Open(job *jobfile.Job, inPath string) (sources.Reader, error) {
 	return src, nil
 }
 
+// Purpose says what a command does with the rows, hence what OpenBound
+// checks before the first row is read.
+type Purpose int
+
+const (
+	// ForResults: the command writes result sheets (run) or says what a
+	// run would write (validate): the sheet must fit Excel's columns and
+	// the back-test's label column must be in the input.
+	ForResults Purpose = iota
+	// ForCopy: the command writes a copy of the input (hash).
+	ForCopy
+)
+
+// OpenBound is how every command that reads a job's input starts: the
+// input at inPath opened with the job's options and every provider bound
+// to its header (bind, or bindForResults and checkReport for ForResults),
+// so that validate and hash refuse exactly what run would refuse, before
+// any call. The caller closes the reader; on an error it is closed.
+func OpenBound(job *jobfile.Job, inPath string, purpose Purpose) (sources.Reader, []Bound, error) {
+	src, err := Open(job, inPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	header := src.Header()
+	var bound []Bound
+	if purpose == ForResults {
+		bound, err = bindForResults(job, inPath, header)
+		if err == nil {
+			err = checkReport(job, inPath, header)
+		}
+	} else {
+		bound, err = bind(job, inPath, header)
+	}
+	if err != nil {
+		src.Close()
+		return nil, nil, err
+	}
+	return src, bound, nil
+}
+
 // Bound is a provider built from the job and bound to the input header.
 type Bound struct {
 	Cfg     *jobfile.ProviderConfig
@@ -55,11 +95,11 @@ type Bound struct {
 	Binding *providers.Binding
 }
 
-// Bind builds every provider of the job and binds it to header. A
+// bind builds every provider of the job and binds it to header. A
 // provider option error is a *jobfile.ConfigError; a missing column is an
 // *Error naming every missing column at once. Both mean exit 2, before any
 // call.
-func Bind(job *jobfile.Job, inPath string, header []string) ([]Bound, error) {
+func bind(job *jobfile.Job, inPath string, header []string) ([]Bound, error) {
 	var out []Bound
 	var missing []string
 	for i := range job.Providers {
@@ -86,10 +126,10 @@ func Bind(job *jobfile.Job, inPath string, header []string) ([]Bound, error) {
 	return out, nil
 }
 
-// BindForResults is Bind for run and validate, which also checks that the
+// bindForResults is bind for run and validate, which also checks that the
 // result sheet will fit (checkOutputWidth); hash writes no result sheet.
-func BindForResults(job *jobfile.Job, inPath string, header []string) ([]Bound, error) {
-	bound, err := Bind(job, inPath, header)
+func bindForResults(job *jobfile.Job, inPath string, header []string) ([]Bound, error) {
+	bound, err := bind(job, inPath, header)
 	if err != nil {
 		return nil, err
 	}
@@ -165,9 +205,9 @@ func WarningRecord(red *redact.Redactor, row, line int, provider, status string,
 	}
 }
 
-// CheckReport checks, before any state is made or call sent, that the
+// checkReport checks, before any state is made or call sent, that the
 // back-test's label column is in the input (an *Error: exit 2).
-func CheckReport(job *jobfile.Job, inPath string, header []string) error {
+func checkReport(job *jobfile.Job, inPath string, header []string) error {
 	plan, errs := report.Compile(job.ReportConfig(), job.ReportProviders())
 	if len(errs) > 0 {
 		return &jobfile.ConfigError{Msg: fmt.Sprintf("job file %s:\n  %s", job.Path, strings.Join(errs, "\n  "))}
