@@ -154,9 +154,12 @@ func TestResumeJournalV1(t *testing.T) {
 	}
 	// Row 1's columns come from the fixture's journal record, as is.
 	eq(t, "row 1 columns", strings.Join(res.juheValues(0), "|"), "6|1|1||J847520797344712543241")
+	// Row 4's errors.csv line is the one run 1 wrote: the vendor's code
+	// and message, both from the journal record.
 	errs := readErrors(t, f.outDir())
-	if len(errs) != 1 || errs[0].Row != "4" || errs[0].Status != "invalid" || errs[0].Message != "vendor rejected the row: 参数错误" {
-		t.Errorf("errors.csv = %+v, want row 4 invalid with the journaled message", errs)
+	want4 := errLine{Row: "4", Line: "5", Provider: "juhe", Status: "invalid", Code: "237001", Message: "vendor rejected the row: 参数错误"}
+	if len(errs) != 1 || errs[0] != want4 {
+		t.Errorf("errors.csv = %+v, want only %+v", errs, want4)
 	}
 
 	p := sum.Providers[0]

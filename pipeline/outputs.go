@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/riskbatch/riskbatch/pipeline/input"
+	"github.com/riskbatch/riskbatch/pipeline/journal"
 	"github.com/riskbatch/riskbatch/sinks"
 )
 
@@ -125,16 +126,12 @@ func (e *engine) emit(it *rowItem, o *outputs, sum *Summary) error {
 	for i, p := range e.provs {
 		r := &it.res[i]
 		if r.values == nil && r.journal >= 0 {
-			// Reused from the journal: read the columns back.
+			// Reused from the journal: read the answer back.
 			rec, err := e.state.readResult(r.journal)
 			if err != nil {
 				return fmt.Errorf("row %d provider %s: %w", it.row.Num, p.cfg.Name, err)
 			}
-			r.values = rec.Values
-			r.source, r.fetched = rec.Source, rec.FetchedAt
-			if r.msg == "" && r.status == StatusInvalid {
-				r.msg = "vendor rejected the row: " + rec.Message
-			}
+			r.reuse(rec)
 		}
 		o.buf[pos] = r.status
 		pos++
@@ -184,6 +181,28 @@ func (e *engine) emit(it *rowItem, o *outputs, sum *Summary) error {
 	}
 	return nil
 }
+
+// reuse fills a pair whose final answer is taken by journal offset (an
+// earlier run's, or an identical row's in this run: dedupe.go keeps only
+// the offset and the status) with every field the answering run wrote to
+// the outputs from it: the result columns, the source, and the vendor's
+// code and message that errors.csv shows for an invalid row. A resumed
+// run's outputs are then those of an uninterrupted run.
+func (r *pairResult) reuse(rec *journal.Record) {
+	r.values = rec.Values
+	r.source, r.fetched = rec.Source, rec.FetchedAt
+	if r.code == "" {
+		r.code = rec.Code
+	}
+	if r.msg == "" && r.status == StatusInvalid {
+		r.msg = vendorRejected(rec.Message)
+	}
+}
+
+// vendorRejected is the errors.csv message of a row the vendor answered
+// invalid, from the vendor's (redacted) message: one wording for a fresh
+// answer and a reused one.
+func vendorRejected(msg string) string { return "vendor rejected the row: " + msg }
 
 func (o *outputs) abort() {
 	o.cmp.abort()

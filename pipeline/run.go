@@ -926,7 +926,7 @@ func (c *pairCall) react(ctx context.Context, s *slot, a *attemptResult, rec rec
 		lease.Release(ratelimit.Sent, 0)
 		pr := pairResult{status: string(res.Outcome), code: res.Code, values: res.Values, billed: rec.billed, journal: rec.off}
 		if res.Outcome == providers.Invalid {
-			pr.msg = "vendor rejected the row: " + e.red.Redact(res.Message)
+			pr.msg = vendorRejected(e.red.Redact(res.Message))
 		}
 		return pr, stepDone
 	case providers.Throttled:
