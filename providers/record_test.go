@@ -35,3 +35,29 @@ func FuzzTrimSpace(f *testing.F) {
 		}
 	})
 }
+
+// TestFieldsMatchGet: FieldValues.Get gives Record.Get for every field,
+// mapped or not, on rows shorter and longer than the header, as the rows
+// come from two bindings in turn (the resolution follows the binding).
+func TestFieldsMatchGet(t *testing.T) {
+	inputs := []Input{{Name: "name", Aliases: []string{"姓名"}}, {Name: "id_no"}, {Name: "mobile", Aliases: []string{"手机号"}}, {Name: "email"}}
+	b1, _ := NewBinding([]string{"姓名", "id_no", "x", "手机号"}, inputs, nil)
+	b2, _ := NewBinding([]string{"mobile", "email", "name"}, inputs, map[string]string{"email": "email"})
+	b2.Bind("extra", 1)
+	names := []string{"name", "id_no", "mobile", "email", "extra", "missing"}
+	f := NewFields(names...)
+	rows := [][]string{nil, {" 张三 "}, {"a", "b", "c", "d", "e", "f"}, {"\u3000x\u3000", "", " 138 ", "  "}}
+	for round := range 3 {
+		for _, b := range []*Binding{b1, b2, b1} {
+			for _, vals := range rows {
+				rec := Record{Row: round, Binding: b, Values: vals}
+				v := f.Of(rec)
+				for i, n := range names {
+					if got, want := v.Get(i), rec.Get(n); got != want {
+						t.Fatalf("binding %v, row %q: field %s = %q, Record.Get %q", b.Header, vals, n, got, want)
+					}
+				}
+			}
+		}
+	}
+}

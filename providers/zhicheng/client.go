@@ -267,39 +267,41 @@ var altField = map[string]string{"family_address": "family_addr", "corp_address"
 // own rules (shared with the simulator), so a row Zhicheng would reject is
 // reported with its code and never sent.
 func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
+	v := zcFields.Of(rec)
 	p := &Params{
 		AmountBusiness:     c.amountBusiness,
 		AddrDetectionTypes: c.addrTypes,
-		Name:               rec.Get("name"),
-		IDNo:               rec.Get("id_no"),
-		BankNo:             rec.Get("bank_no"),
-		Email:              rec.Get("email"),
-		QQ:                 rec.Get("qq"),
-		FamilyTel:          rec.Get("family_tel"),
-		CorpTel:            rec.Get("corp_tel"),
-		CorpName:           rec.Get("corp_name"),
-		FamilyAddr:         address(rec, "family"),
-		CorpAddr:           address(rec, "corp"),
+		Name:               v.Get(fName),
+		IDNo:               v.Get(fIDNo),
+		BankNo:             v.Get(fBankNo),
+		Email:              v.Get(fEmail),
+		QQ:                 v.Get(fQQ),
+		FamilyTel:          v.Get(fFamilyTel),
+		CorpTel:            v.Get(fCorpTel),
+		CorpName:           v.Get(fCorpName),
+		FamilyAddr:         address(v, fFamilyAddr),
+		CorpAddr:           address(v, fCorpAddr),
 	}
 	if c.corp {
 		p.QueryCorpAddrDetection = "1"
 	}
-	for _, f := range []string{"mobile", "mobile2"} {
-		for _, m := range splitMobiles(rec.Get(f)) {
+	for _, f := range [...]int{fMobile, fMobile2} {
+		for _, m := range splitMobiles(v.Get(f)) {
 			p.Mobiles = append(p.Mobiles, m)
-			p.mobileFields = append(p.mobileFields, f)
+			p.mobileFields = append(p.mobileFields, zcFields.Name(f))
 		}
 	}
 	p.Contacts = make([]Contact, 0, maxContacts)
-	for _, f := range &contactFields {
-		p.Contacts = append(p.Contacts, Contact{Name: rec.Get(f[0]), Mobile: rec.Get(f[1]), IDNo: rec.Get(f[2]), Type: rec.Get(f[3])})
+	for i := range maxContacts {
+		f := fContacts + 4*i
+		p.Contacts = append(p.Contacts, Contact{Name: v.Get(f), Mobile: v.Get(f + 1), IDNo: v.Get(f + 2), Type: v.Get(f + 3)})
 	}
 	// Zhicheng's document defines no hashing: a digest in an identity
 	// column can never match, so say so instead of a format error.
-	for _, f := range []string{"id_no", "mobile", "mobile2"} {
-		if v := rec.Get(f); v != "" {
-			if _, _, hashed := pii.DetectHashed(v, pii.SHA256); hashed {
-				return nil, rec.Invalid(f, "hashed_not_accepted", "the value is already a digest; Zhicheng takes plaintext only (send this row from the plaintext file)", v[:6]+"…")
+	for _, f := range [...]int{fIDNo, fMobile, fMobile2} {
+		if s := v.Get(f); s != "" {
+			if _, _, hashed := pii.DetectHashed(s, pii.SHA256); hashed {
+				return nil, rec.Invalid(zcFields.Name(f), "hashed_not_accepted", "the value is already a digest; Zhicheng takes plaintext only (send this row from the plaintext file)", s[:6]+"…")
 			}
 		}
 	}
@@ -352,15 +354,39 @@ func (c *Client) Prepare(rec providers.Record) (*providers.Request, error) {
 	}, nil
 }
 
-// contactFields are the contact columns' field names: contactN_name,
-// _mobile, _id_no, _type (built once, not per row).
-var contactFields = func() (f [maxContacts][4]string) {
-	for i := range f {
-		pre := "contact" + strconv.Itoa(i+1) + "_"
-		f[i] = [4]string{pre + "name", pre + "mobile", pre + "id_no", pre + "type"}
+// zcFields are the input fields Prepare reads, resolved once per input
+// file (a map lookup per field per row was a visible cost), numbered by
+// the f… constants.
+var zcFields = providers.NewFields(func() []string {
+	names := []string{"name", "id_no", "bank_no", "email", "qq", "family_tel", "corp_tel", "corp_name", "mobile", "mobile2"}
+	for _, pre := range []string{"family", "corp"} {
+		names = append(names, pre+"_province", pre+"_city", pre+"_county", pre+"_address", pre+"_addr")
 	}
-	return f
-}()
+	for i := range maxContacts {
+		pre := "contact" + strconv.Itoa(i+1) + "_"
+		names = append(names, pre+"name", pre+"mobile", pre+"id_no", pre+"type")
+	}
+	return names
+}()...)
+
+// The numbers of zcFields: an address is five fields from fFamilyAddr or
+// fCorpAddr (province, city, county, address, the free-text addr), a
+// contact four from fContacts+4·i (name, mobile, id_no, type).
+const (
+	fName = iota
+	fIDNo
+	fBankNo
+	fEmail
+	fQQ
+	fFamilyTel
+	fCorpTel
+	fCorpName
+	fMobile
+	fMobile2
+	fFamilyAddr
+	fCorpAddr = fFamilyAddr + 5
+	fContacts = fCorpAddr + 5
+)
 
 // inputField is the field whose column a check failure is reported on: a
 // free-text address column stands for the street address part.
@@ -371,23 +397,12 @@ func inputField(rec providers.Record, field string) string {
 	return field
 }
 
-// addrFields are <pre>_province, _city, _county, _address and _addr, by
-// pre (built once, not per row).
-var addrFields = func() map[string][5]string {
-	m := map[string][5]string{}
-	for _, pre := range []string{"family", "corp"} {
-		m[pre] = [5]string{pre + "_province", pre + "_city", pre + "_county", pre + "_address", pre + "_addr"}
-	}
-	return m
-}()
-
-// address reads <pre>_province/_city/_county/_address, or the free-text
-// <pre>_addr column as the street address part.
-func address(rec providers.Record, pre string) *Address {
-	f := addrFields[pre]
-	a := &Address{Province: rec.Get(f[0]), City: rec.Get(f[1]), County: rec.Get(f[2]), Address: rec.Get(f[3])}
+// address reads the province, city, county and address fields from f on,
+// or the free-text addr field as the street address part.
+func address(v providers.FieldValues, f int) *Address {
+	a := &Address{Province: v.Get(f), City: v.Get(f + 1), County: v.Get(f + 2), Address: v.Get(f + 3)}
 	if a.Address == "" {
-		a.Address = rec.Get(f[4])
+		a.Address = v.Get(f + 4)
 	}
 	if a.empty() {
 		return nil

@@ -411,3 +411,20 @@ func TestPrepareOptionalLeftOut(t *testing.T) {
 		})
 	}
 }
+
+// TestFieldNumbers: the f… constants name the fields Prepare means.
+func TestFieldNumbers(t *testing.T) {
+	want := map[int]string{
+		fName: "name", fIDNo: "id_no", fBankNo: "bank_no", fEmail: "email", fQQ: "qq", fFamilyTel: "family_tel",
+		fCorpTel: "corp_tel", fCorpName: "corp_name", fMobile: "mobile", fMobile2: "mobile2",
+		fFamilyAddr: "family_province", fFamilyAddr + 3: "family_address", fFamilyAddr + 4: "family_addr",
+		fCorpAddr: "corp_province", fCorpAddr + 2: "corp_county", fCorpAddr + 4: "corp_addr",
+		fContacts: "contact1_name", fContacts + 3: "contact1_type", fContacts + 4*2 + 1: "contact3_mobile",
+		fContacts + 4*(maxContacts-1) + 2: "contact6_id_no",
+	}
+	for i, name := range want {
+		if got := zcFields.Name(i); got != name {
+			t.Errorf("field %d is %q, want %q", i, got, name)
+		}
+	}
+}
