@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -18,9 +19,10 @@ import (
 // pipeline resolves it once per file from the header, so a row lookup is a
 // slice index, not a map search per row.
 type Binding struct {
-	Header []string
-	index  map[string]int // canonical field → column
-	lower  []string       // Header lowercased, for WithPrefix (per row)
+	Header   []string
+	index    map[string]int // canonical field → column
+	lower    []string       // Header lowercased, for WithPrefix
+	prefixed sync.Map       // WithPrefix's prefix → the columns it matches ([]int), found once
 }
 
 // NewBinding resolves inputs against header. Overrides map a canonical field
@@ -145,18 +147,35 @@ func (r Record) Column(field string) string { return r.Binding.Column(field) }
 // WithPrefix calls fn for every input column whose header starts with prefix
 // (case-insensitive), in header order, with the header and raw value.
 func (r Record) WithPrefix(prefix string, fn func(header, value string)) {
+	for _, i := range r.Binding.columnsWithPrefix(prefix) {
+		if i < len(r.Values) {
+			fn(r.Binding.Header[i], r.Values[i])
+		}
+	}
+}
+
+// columnsWithPrefix lists the columns whose header starts with prefix
+// (case-insensitive), in header order: found once per prefix instead of
+// lowercasing and comparing every header on every row (issue 18).
+func (b *Binding) columnsWithPrefix(prefix string) []int {
+	if cols, ok := b.prefixed.Load(prefix); ok {
+		return cols.([]int)
+	}
 	p := strings.ToLower(prefix)
-	for i, h := range r.Binding.Header {
+	var cols []int
+	for i, h := range b.Header {
 		lower := ""
-		if i < len(r.Binding.lower) {
-			lower = r.Binding.lower[i]
+		if i < len(b.lower) {
+			lower = b.lower[i]
 		} else { // a Binding built without NewBinding
 			lower = strings.ToLower(h)
 		}
-		if strings.HasPrefix(lower, p) && i < len(r.Values) {
-			fn(h, r.Values[i])
+		if strings.HasPrefix(lower, p) {
+			cols = append(cols, i)
 		}
 	}
+	b.prefixed.Store(prefix, cols)
+	return cols
 }
 
 // Invalid builds a RowError for field with the column name filled in.

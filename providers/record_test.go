@@ -61,3 +61,36 @@ func TestFieldsMatchGet(t *testing.T) {
 		}
 	}
 }
+
+// withPrefixReference is WithPrefix as it was: every header lowercased and
+// compared on every call.
+func withPrefixReference(r Record, prefix string, fn func(header, value string)) {
+	p := strings.ToLower(prefix)
+	for i, h := range r.Binding.Header {
+		if strings.HasPrefix(strings.ToLower(h), p) && i < len(r.Values) {
+			fn(h, r.Values[i])
+		}
+	}
+}
+
+// TestWithPrefixMatchesReference: the columns found once per prefix are
+// the ones the per-row comparison found, for prefixes in any case, headers
+// with non-ASCII letters, and rows shorter than the header.
+func TestWithPrefixMatchesReference(t *testing.T) {
+	header := []string{"ext_a", "EXT_B", "Ext_", "ext", "detail_x", "DETAIL_Y", "x_ext_c", "ext_é", "İext_d", "ext_z"}
+	b, _ := NewBinding(header, nil, nil)
+	rows := [][]string{nil, {"1"}, {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}, {"a", "b", "c", "d", "e"}}
+	for range 2 { // the second round reads the columns found in the first
+		for _, prefix := range []string{"ext_", "EXT_", "detail_", "Detail_", "", "x", "nothing", "ext_é"} {
+			for _, vals := range rows {
+				rec := Record{Binding: b, Values: vals}
+				var got, want []string
+				rec.WithPrefix(prefix, func(h, v string) { got = append(got, h+"="+v) })
+				withPrefixReference(rec, prefix, func(h, v string) { want = append(want, h+"="+v) })
+				if strings.Join(got, ",") != strings.Join(want, ",") {
+					t.Fatalf("WithPrefix(%q) on %q: %q, want %q", prefix, vals, got, want)
+				}
+			}
+		}
+	}
+}
