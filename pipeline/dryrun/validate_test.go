@@ -1,4 +1,4 @@
-package pipeline_test
+package dryrun_test
 
 import (
 	"context"
@@ -14,12 +14,13 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/riskbatch/riskbatch/pipeline"
 	"github.com/riskbatch/riskbatch/pipeline/dryrun"
 	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	_ "github.com/riskbatch/riskbatch/providers/all"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
+	// The simulators the tests' sandbox serves.
+	_ "github.com/riskbatch/riskbatch/providers/sandbox/allsims"
 )
 
 // vhSandbox is a sandbox on a loopback httptest server that also counts
@@ -101,10 +102,11 @@ func vhWriteJob(t *testing.T, dir, input, out, sandboxURL string, provs []vhProv
 
 func vhLoadJob(t *testing.T, path string) *jobfile.Job {
 	t.Helper()
-	// No environment: the job files here name everything literally.
-	job, err := pipeline.LoadJob(path, func(string) (string, bool) { return "", false })
+	// No environment: the job files here name everything literally; no
+	// job state either (no compare:).
+	job, err := jobfile.Load(path, func(string) (string, bool) { return "", false }, jobfile.LoadOptions{})
 	if err != nil {
-		t.Fatalf("LoadJob: %v", err)
+		t.Fatalf("Load: %v", err)
 	}
 	return job
 }
@@ -158,7 +160,7 @@ func TestValidateDamagedFile(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	job := vhLoadJob(t, vhWriteJob(t, dir, input, out, sb.url, vhDamagedProviders))
 
-	rep, err := dryrun.Validate(job, dryrun.ValidateOptions{Version: "test", Spent: pipeline.SpentSoFar})
+	rep, err := dryrun.Validate(job, dryrun.ValidateOptions{Version: "test"})
 	if err != nil {
 		t.Fatalf("Validate: %v", err)
 	}
@@ -394,7 +396,7 @@ func TestValidateEstimates(t *testing.T) {
 			// Nothing listens on this endpoint: validate must not care.
 			job := vhLoadJob(t, vhWriteJob(t, sub, input, filepath.Join(sub, "out"), "http://127.0.0.1:9",
 				[]vhProvider{{name: "juhe", product: "queryV2", price: tc.price, currency: "CNY", keys: tc.keys}}))
-			rep, err := dryrun.Validate(job, dryrun.ValidateOptions{Spent: pipeline.SpentSoFar})
+			rep, err := dryrun.Validate(job, dryrun.ValidateOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -438,10 +440,10 @@ func TestValidateBadInput(t *testing.T) {
 			}
 			job := vhLoadJob(t, vhWriteJob(t, sub, in, filepath.Join(sub, "out"), "http://127.0.0.1:9",
 				[]vhProvider{{name: "juhe", product: "query", keys: []vhKey{{id: "a", secret: "s-a"}}}}))
-			_, err := dryrun.Validate(job, dryrun.ValidateOptions{Spent: pipeline.SpentSoFar})
+			_, err := dryrun.Validate(job, dryrun.ValidateOptions{})
 			var ie *input.Error
 			if !errors.As(err, &ie) {
-				t.Fatalf("Validate: %v, want an *InputError", err)
+				t.Fatalf("Validate: %v, want an *input.Error", err)
 			}
 			if _, err := os.Stat(filepath.Join(sub, "out", "validate.json")); !os.IsNotExist(err) {
 				t.Errorf("validate.json written for a bad input (%v)", err)
