@@ -50,7 +50,7 @@ var resumeOutputs = []string{"results.csv", "errors.csv", "warnings.csv"}
 
 // TestResumedOutputsEqualUninterrupted: a run cut short (every key spent,
 // a row failed after its retries, a --limit trial) and then resumed (or
-// continued) writes the same results.csv, errors.csv and warnings.csv,
+// continued), or run as shards and merged, writes the same results.csv, errors.csv and warnings.csv,
 // byte for byte, as the same job run once without interruption. Row 4's
 // invalid answer keeps its vendor code in errors.csv whether it is this
 // run's, an earlier run's from the journal, or the answer to an identical
@@ -97,6 +97,18 @@ func TestResumedOutputsEqualUninterrupted(t *testing.T) {
 		}
 	}
 
+	// shards runs the job as n shards, each to completion, into shard/
+	// (merged by the case's second step).
+	shards := func(n int) func(*fixture, func(*fixture, map[string]string) *jobfile.Job, pipeline.Options) {
+		return func(f *fixture, load func(*fixture, map[string]string) *jobfile.Job, opts pipeline.Options) {
+			for i := range n {
+				opts.Shard = pipeline.Shard{Index: i, Count: n}
+				sum := f.mustRun(load(f, map[string]string{"OUTDIR": "shard"}), opts)
+				eq(f.t, "shard outcome", sum.Outcome, pipeline.OutcomeComplete)
+			}
+		}
+	}
+
 	for _, c := range []struct {
 		name string
 		load func(*fixture, map[string]string) *jobfile.Job
@@ -106,7 +118,9 @@ func TestResumedOutputsEqualUninterrupted(t *testing.T) {
 		cached bool
 		first  func(*fixture, func(*fixture, map[string]string) *jobfile.Job, pipeline.Options)
 		resume bool // resume (else a plain run, which continues a trial)
-		// The second run's calls and reused answers.
+		merge  int  // the second step merges this many shards (first: shards) instead of running
+		// The requests the sandbox saw in the second step, and the
+		// answers its summary reports reused.
 		calls, reused int64
 	}{
 		// Rows 1-7 answered; rows 11 and 12 reuse rows 4 and 1 in both runs.
@@ -116,6 +130,10 @@ func TestResumedOutputsEqualUninterrupted(t *testing.T) {
 		// Rows 1-3, 5, 6 served from the cache, 4 (an invalid is never
 		// cached), 7 and 8 called; the resume calls 9 and 10.
 		{name: "cached answers, every key spent at row 9", load: cachedJob, cached: true, first: keysSpent(8), resume: true, calls: 2, reused: 10},
+		// The merge makes no call: every answer comes from a shard's
+		// journal. Its summary sums the shards' figures (applyMerge), in
+		// which nothing was reused.
+		{name: "3 shards merged", load: juheJob, first: shards(3), merge: 3, calls: 0, reused: 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			// prepare starts a sandbox with row 4 invalid and, for a
@@ -154,9 +172,22 @@ func TestResumedOutputsEqualUninterrupted(t *testing.T) {
 			f, opts := prepare()
 			c.first(f, c.load, opts)
 			opts.Resume = c.resume
-			sum = f.mustRun(c.load(f, nil), opts)
+			before, _ := totalCalls(f.counters())
+			if c.merge > 0 {
+				var dirs []string
+				for i := range c.merge {
+					dirs = append(dirs, pipeline.Shard{Index: i, Count: c.merge}.Dir(filepath.Join(f.dir, "shard")))
+				}
+				var err error
+				if sum, err = pipeline.Merge(context.Background(), c.load(f, nil), dirs, opts); err != nil {
+					t.Fatalf("merge: %v", err)
+				}
+			} else {
+				sum = f.mustRun(c.load(f, nil), opts)
+			}
 			eq(t, "resumed outcome", sum.Outcome, pipeline.OutcomeComplete)
-			eq(t, "resumed calls", sum.Providers[0].Calls, c.calls)
+			after, _ := totalCalls(f.counters())
+			eq(t, "sandbox calls in the second step", after-before, c.calls)
 			eq(t, "resumed reused answers", sum.Providers[0].Reused, c.reused)
 			checkAccounting(t, f.outDir(), sum, inputValues(rows))
 
