@@ -132,7 +132,7 @@ func (rc *runCompare) xlsxOptions(o sinks.XLSXOptions) sinks.XLSXOptions {
 
 // Diff is riskbatch diff: compare.Diff with the job state's word on whether
 // each folder's run completed; a folder it cannot compare is a
-// *ConfigError (exit 2), like a job file's mistake.
+// *jobfile.ConfigError (exit 2), like a job file's mistake.
 func Diff(oldDir, newDir string, opts compare.DiffOptions) (*compare.Summary, error) {
 	sum, err := compare.Diff(oldDir, newDir, StateExists, opts)
 	if fe := (*compare.FolderError)(nil); errors.As(err, &fe) {
