@@ -178,7 +178,7 @@ func benchRatePacing(b *testing.B) {
 		for range b.N {
 			r := pacingRun(b, c)
 			if !r.recovered {
-				b.Fatalf("the rate never came back to 95%% of %d calls/s after the last forced 429", 2*pcQPS)
+				b.Fatalf("the rate never came back to 95%% of %d calls/s after the last forced 429: %s", 2*pcQPS, recoveryReport(r.raw))
 			}
 			rec += r.recovery
 			rate += r.rate
@@ -252,4 +252,32 @@ func throttledWhere(raw []ltRawLine) string {
 		}
 	}
 	return "throttled: " + strings.Join(where, ", ")
+}
+
+// recoveryReport describes a run that did not recover: when the last 429 came, how
+// long the run went on, and the most attempts any trailing second held after it.
+func recoveryReport(raw []ltRawLine) string {
+	times := make([]time.Time, len(raw))
+	var last429 time.Time
+	for i, l := range raw {
+		times[i] = l.Time
+		if l.HTTPStatus == http.StatusTooManyRequests && l.Time.After(last429) {
+			last429 = l.Time
+		}
+	}
+	slices.SortFunc(times, time.Time.Compare)
+	if len(times) == 0 {
+		return "no attempts"
+	}
+	best, lo := 0, 0
+	for hi, t := range times {
+		for times[lo].Before(t.Add(-time.Second)) {
+			lo++
+		}
+		if !t.Before(last429.Add(time.Second)) {
+			best = max(best, hi-lo+1)
+		}
+	}
+	return fmt.Sprintf("%d attempts over %v, the last 429 at +%v, at most %d attempts in a second after it",
+		len(times), times[len(times)-1].Sub(times[0]).Round(time.Millisecond), last429.Sub(times[0]).Round(time.Millisecond), best)
 }
