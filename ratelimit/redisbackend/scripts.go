@@ -85,7 +85,7 @@ if qps > 0 then
   end
   -- A burst-1 key's call may be granted up to lead before its slot, counted at the slot:
   -- the round trip to Redis would otherwise make every grant late, and a late grant moves
-  -- the schedule. lead is half the margin's share of the interval (204 µs at 50 QPS), so
+  -- the schedule. lead is half the margin's share of the interval (309 µs at 50 QPS), so
   -- two grants are never closer than the interval at the key's rate (1/qps) on the Redis
   -- clock, and half the margin is left for the vendor's side.
   local lead = 0
