@@ -17,6 +17,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 	_ "github.com/riskbatch/riskbatch/providers/all"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 	_ "github.com/riskbatch/riskbatch/providers/sandbox/allsims"
@@ -124,7 +125,7 @@ func BenchmarkRun(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if sum.RowsOut != rows || sum.Outcome != OutcomeComplete {
+				if sum.RowsOut != rows || sum.Outcome != summary.OutcomeComplete {
 					b.Fatalf("run: %d rows out of %d, outcome %s", sum.RowsOut, rows, sum.Outcome)
 				}
 				for _, p := range sum.Providers {
@@ -142,7 +143,7 @@ func BenchmarkRun(b *testing.B) {
 // bytes/entry is the index's heap per distinct request.
 func BenchmarkDedupe(b *testing.B) {
 	d := newDedupe()
-	res := pairResult{status: StatusHit, journal: 1}
+	res := pairResult{status: summary.StatusHit, journal: 1}
 	call := func() pairResult { return res }
 	var ms0, ms1 runtime.MemStats
 	runtime.GC()
@@ -179,7 +180,7 @@ func TestDedupeIndexBytesPerEntry(t *testing.T) {
 		for k := 0; k < 8; k++ {
 			key[k] = byte(uint64(i) >> (8 * k))
 		}
-		d.do(key, func() pairResult { return pairResult{status: StatusNoHit, journal: int64(i)} })
+		d.do(key, func() pairResult { return pairResult{status: summary.StatusNoHit, journal: int64(i)} })
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&ms1)

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 )
 
 // A provider's spending cap (budget: {max_cost: N}), counted over every
@@ -113,7 +114,7 @@ func (e *engine) budgetDeferred(p *provRun) pairResult {
 	if first {
 		e.logf("%s: %s; its remaining rows are deferred", p.cfg.Name, msg)
 	}
-	return pairResult{status: StatusDeferred, code: "budget", msg: msg, journal: -1}
+	return pairResult{status: summary.StatusDeferred, code: "budget", msg: msg, journal: -1}
 }
 
 // billedAnswer says whether an answer is billed by the provider's rule.
@@ -121,35 +122,14 @@ func (p *provRun) billedAnswer(status string, code string) bool {
 	return p.billed[code] || p.billed[status]
 }
 
-// BudgetSummary is a provider's cap in summary.json.
-type BudgetSummary struct {
-	MaxCost float64 `json:"max_cost"`
-	// Spent is the cost billed or in doubt over all passes of the job;
-	// SpentThisPass this pass's part.
-	Spent         float64 `json:"spent"`
-	SpentThisPass float64 `json:"spent_this_pass"`
-	Reached       bool    `json:"reached"`
-}
-
-func (p *provRun) budgetSummary(s *ProviderSummary) {
+func (p *provRun) budgetSummary(s *summary.ProviderSummary) {
 	b := p.budget
 	if b == nil {
 		return
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s.Budget = &BudgetSummary{MaxCost: b.maxCost, Spent: float64(b.prior+b.spent) * b.price, SpentThisPass: float64(b.spent) * b.price, Reached: b.prior+b.spent >= b.units}
-}
-
-// budgetLine is the console line of a provider's cap.
-func budgetLine(p *ProviderSummary) string {
-	b := p.Budget
-	state := "within the cap"
-	if b.Reached {
-		state = "cap reached: remaining rows deferred"
-	}
-	return fmt.Sprintf("  %s budget: max_cost %s, spent %s over all passes (%s this pass), %s",
-		p.Name, jobfile.Money(b.MaxCost, p.Currency), jobfile.Money(b.Spent, p.Currency), jobfile.Money(b.SpentThisPass, p.Currency), state)
+	s.Budget = &summary.BudgetSummary{MaxCost: b.maxCost, Spent: float64(b.prior+b.spent) * b.price, SpentThisPass: float64(b.spent) * b.price, Reached: b.prior+b.spent >= b.units}
 }
 
 // trimFloat prints a price with at most three decimals and no trailing

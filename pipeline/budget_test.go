@@ -9,6 +9,7 @@ import (
 	"github.com/riskbatch/riskbatch/pipeline"
 	"github.com/riskbatch/riskbatch/pipeline/dryrun"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 )
 
 func budgetJob(f *fixture, over map[string]string) (*jobfile.Job, error) {
@@ -49,7 +50,7 @@ func TestBudgetStopsAtExactlyNBilledCalls(t *testing.T) {
 	if billed != 10 || calls != 10 || p.Billed != 10 || p.Cost != 5 {
 		t.Fatalf("sandbox billed %d of %d calls, summary billed %d cost %v; want exactly 10", billed, calls, p.Billed, p.Cost)
 	}
-	if p.Status["deferred"] != 20 || p.Status["hit"] != 10 || sum.Outcome != pipeline.OutcomeIncomplete || sum.Complete {
+	if p.Status["deferred"] != 20 || p.Status["hit"] != 10 || sum.Outcome != summary.OutcomeIncomplete || sum.Complete {
 		t.Fatalf("statuses %v outcome %s", p.Status, sum.Outcome)
 	}
 	if p.Budget == nil || !p.Budget.Reached || p.Budget.Spent != 5 || p.Budget.SpentThisPass != 5 {

@@ -16,6 +16,7 @@ import (
 	"github.com/riskbatch/riskbatch/pipeline/cache"
 	"github.com/riskbatch/riskbatch/pipeline/dryrun"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 )
 
 // nightClock is the run's clock for the nights of a re-screen.
@@ -48,7 +49,7 @@ func book(t *testing.T, n int) []applicant {
 }
 
 // runNight writes the book as night's input and runs it into out-<night>.
-func runNight(f *fixture, clock *nightClock, night string, rows []applicant, over map[string]string) (*pipeline.Summary, string) {
+func runNight(f *fixture, clock *nightClock, night string, rows []applicant, over map[string]string) (*summary.Summary, string) {
 	f.t.Helper()
 	in := "in-" + night + ".csv"
 	writeCSV(f.t, filepath.Join(f.dir, in), utf8Plain, rows, nil)

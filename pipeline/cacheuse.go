@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -11,6 +10,7 @@ import (
 	"github.com/riskbatch/riskbatch/pipeline/cache"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/pipeline/journal"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/sinks"
 )
@@ -131,7 +131,7 @@ func (e *engine) fromCache(ctx context.Context, p *provRun, rowNum int, identity
 	off, jerr := e.jr.Append(&journal.Record{Type: journal.TypeOutcome, Row: rowNum, Provider: p.cfg.Name, Run: e.runNo, Outcome: ent.Status, Status: ent.Status, Code: ent.Code, Values: ent.Values, Digest: digest, Source: SourceCache, FetchedAt: at})
 	if jerr != nil {
 		e.envFail("journal write", jerr)
-		return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped: the journal cannot be written", journal: -1}, true
+		return pairResult{status: summary.StatusDeferred, code: "stopped", msg: "run stopped: the journal cannot be written", journal: -1}, true
 	}
 	if rerr := e.raw.Write(sinks.RawRecord{
 		Time: time.Now(), Row: rowNum, Provider: p.cfg.Name, Outcome: ent.Status, Code: ent.Code,
@@ -149,7 +149,7 @@ func (e *engine) toCache(p *provRun, identity [32]byte, res pairResult) pairResu
 	if c == nil || identity == ([32]byte{}) {
 		return res
 	}
-	if res.status != StatusHit && res.status != StatusNoHit || res.journal < 0 || res.source == SourceCache {
+	if res.status != summary.StatusHit && res.status != summary.StatusNoHit || res.journal < 0 || res.source == SourceCache {
 		return res
 	}
 	ent := cache.Entry{Provider: p.cfg.Type, Status: res.status, Code: res.code, Values: res.values, Fetched: e.opts.Clock.Now()}
@@ -166,9 +166,9 @@ func (e *engine) toCache(p *provRun, identity [32]byte, res pairResult) pairResu
 // at this run's clock (0 for a vendor's answer of this job).
 func (e *engine) cacheCells(r *pairResult) (source, age string) {
 	switch r.status {
-	case StatusHit, StatusNoHit:
+	case summary.StatusHit, summary.StatusNoHit:
 	default:
-		if r.status == StatusInvalid && r.journal >= 0 {
+		if r.status == summary.StatusInvalid && r.journal >= 0 {
 			return SourceVendor, ""
 		}
 		return "", ""
@@ -184,40 +184,16 @@ func (e *engine) cacheCells(r *pairResult) (source, age string) {
 }
 
 // cacheSummary fills a provider's cache figures.
-func (p *provRun) cacheSummary(s *ProviderSummary) {
+func (p *provRun) cacheSummary(s *summary.ProviderSummary) {
 	c := p.cache
 	if c == nil {
 		return
 	}
-	s.Cache = &CacheSummary{
+	s.Cache = &summary.CacheSummary{
 		Served: c.served.Load(), Stored: c.stored.Load(), Refreshed: c.refreshed.Load(), Expired: c.expired.Load(),
 		MaxAge: jobfile.FormatDuration(c.maxAge),
 	}
 	s.Cache.CostSaved = float64(s.Cache.Served) * p.cfg.PricePerCall
-}
-
-// CacheSummary is a provider's use of the answer cache in this pass.
-type CacheSummary struct {
-	MaxAge    string  `json:"max_age"`
-	Served    int64   `json:"served"`     // lookups answered from the cache: no call
-	CostSaved float64 `json:"cost_saved"` // served × price_per_call
-	Stored    int64   `json:"stored"`     // vendor answers written to the cache
-	Expired   int64   `json:"expired"`    // cached answers older than max_age, bought again
-	Refreshed int64   `json:"refreshed"`  // young answers bought again by cache.refresh_share
-}
-
-// cacheLine is the console line of a provider's cache figures.
-func cacheLine(p *ProviderSummary) string {
-	c := p.Cache
-	return fmt.Sprintf("  %s cache (max_age %s): %d served (%.2f%s saved), %d stored, %d expired and bought again, %d refreshed",
-		p.Name, c.MaxAge, c.Served, c.CostSaved, currencySuffix(p.Currency), c.Stored, c.Expired, c.Refreshed)
-}
-
-func currencySuffix(c string) string {
-	if c == "" {
-		return ""
-	}
-	return " " + c
 }
 
 // answerStore is the engine's view of the store.

@@ -14,6 +14,7 @@ import (
 	"github.com/riskbatch/riskbatch/pipeline"
 	"github.com/riskbatch/riskbatch/pipeline/compare"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 )
 
 // golden compares got with testdata/compare/<name> (the nightly run's
@@ -57,7 +58,7 @@ func TestCompareInNightlyRun(t *testing.T) {
 	src, _ := os.ReadFile(filepath.Join("testdata", "compare_job.yaml"))
 	path := filepath.Join(f.dir, "compare_job.yaml")
 	os.WriteFile(path, src, 0o644)
-	run := func(night string, rows []applicant) (*pipeline.Summary, string) {
+	run := func(night string, rows []applicant) (*summary.Summary, string) {
 		writeCSV(t, filepath.Join(f.dir, "in-"+night+".csv"), utf8Plain, rows, nil)
 		job, err := pipeline.LoadJob(path, f.env(map[string]string{"NIGHT": night}))
 		if err != nil {

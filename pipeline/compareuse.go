@@ -9,6 +9,7 @@ import (
 
 	"github.com/riskbatch/riskbatch/pipeline/compare"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 	"github.com/riskbatch/riskbatch/sinks"
 )
 
@@ -78,7 +79,7 @@ func (rc *runCompare) observe(num int, vals []string) error {
 
 // finish adds the gone rows, commits changes.csv and puts the counts in
 // the summary (before the report reads them).
-func (rc *runCompare) finish(sum *Summary) error {
+func (rc *runCompare) finish(sum *summary.Summary) error {
 	if rc == nil {
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/riskbatch/riskbatch/pipeline/cache"
 	"github.com/riskbatch/riskbatch/pipeline/cache/redisstore"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 	"github.com/riskbatch/riskbatch/ratelimit"
 	"github.com/riskbatch/riskbatch/ratelimit/redisbackend"
 )
@@ -92,7 +93,7 @@ func (e *engine) coordDownResult() pairResult {
 	e.coord.mu.Lock()
 	msg := e.coord.down
 	e.coord.mu.Unlock()
-	return pairResult{status: StatusDeferred, code: "coordination", msg: "Redis coordination unavailable, provider stopped (no call without a reservation): " + msg, journal: -1}
+	return pairResult{status: summary.StatusDeferred, code: "coordination", msg: "Redis coordination unavailable, provider stopped (no call without a reservation): " + msg, journal: -1}
 }
 
 // downBackend is a Redis that could not be reached at the start: every

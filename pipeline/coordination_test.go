@@ -21,6 +21,7 @@ import (
 
 	"github.com/riskbatch/riskbatch/pipeline"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 	"github.com/riskbatch/riskbatch/ratelimit/redisbackend"
 	"github.com/riskbatch/riskbatch/ratelimit/redisbackend/redistest"
@@ -103,7 +104,7 @@ func TestRedisAnswerCacheShared(t *testing.T) {
 	runAll(t, runs[1:], pipeline.Options{})
 	both, _ := ltTotals(sb.counters(t))
 	st := ltCount(ltStatuses(t, runs[1].out))
-	if first != rows || both != rows || st["hit"]+st["no_hit"] != rows || runs[1].sum.Outcome != pipeline.OutcomeComplete {
+	if first != rows || both != rows || st["hit"]+st["no_hit"] != rows || runs[1].sum.Outcome != summary.OutcomeComplete {
 		t.Errorf("vendor calls: first machine %d, both %d; second machine statuses %v, outcome %s; want %d, %d, all answered from the cache", first, both, st, runs[1].sum.Outcome, rows, rows)
 	}
 	for i, r := range runs {
@@ -124,7 +125,7 @@ func TestRedisAnswerCacheShared(t *testing.T) {
 type coordRun struct {
 	job *jobfile.Job
 	out string
-	sum *pipeline.Summary
+	sum *summary.Summary
 	log string
 	err error
 }
@@ -240,7 +241,7 @@ func TestRedisSharedRateNeverThrottled(t *testing.T) {
 				break
 			}
 		}
-		if st := ltCount(ltStatuses(t, r.out)); st["hit"]+st["no_hit"] != perEngine || r.sum.Outcome != pipeline.OutcomeComplete {
+		if st := ltCount(ltStatuses(t, r.out)); st["hit"]+st["no_hit"] != perEngine || r.sum.Outcome != summary.OutcomeComplete {
 			t.Errorf("engine %d: outcome %s, statuses %v; want every row answered", i+1, r.sum.Outcome, st)
 		}
 		noRedisPassword(t, r.out)
@@ -298,7 +299,7 @@ func TestRedisSharedQuota(t *testing.T) {
 		st := ltCount(ltStatuses(t, r.out))
 		answered += st["hit"] + st["no_hit"]
 		deferred += st["deferred"]
-		if st["deferred"] > 0 && (r.sum.Outcome != pipeline.OutcomeIncomplete || r.sum.Resume == "") {
+		if st["deferred"] > 0 && (r.sum.Outcome != summary.OutcomeIncomplete || r.sum.Resume == "") {
 			t.Errorf("engine %d: %d deferred, outcome %s; want exit 3 and the resume command", i+1, st["deferred"], r.sum.Outcome)
 		}
 		for _, l := range ltRaw(t, r.out) {
@@ -326,7 +327,7 @@ func TestRedisSharedQuota(t *testing.T) {
 	c = sb.counters(t)
 	for i, r := range runs {
 		st := ltCount(ltStatuses(t, r.out))
-		if r.sum.Outcome != pipeline.OutcomeComplete || st["hit"]+st["no_hit"] != 500 {
+		if r.sum.Outcome != summary.OutcomeComplete || st["hit"]+st["no_hit"] != 500 {
 			t.Errorf("next day, engine %d: outcome %s, statuses %v; want complete", i+1, r.sum.Outcome, st)
 		}
 		for _, l := range ltRaw(t, r.out) {
@@ -386,7 +387,7 @@ func TestRedisKilledMidRun(t *testing.T) {
 	}
 	calls1, _ := ltTotals(sb.counters(t))
 	st := ltCount(ltStatuses(t, out))
-	if run.sum.Outcome != pipeline.OutcomeIncomplete || st["deferred"] == 0 || st["hit"]+st["no_hit"]+st["deferred"] != rows {
+	if run.sum.Outcome != summary.OutcomeIncomplete || st["deferred"] == 0 || st["hit"]+st["no_hit"]+st["deferred"] != rows {
 		t.Errorf("Redis killed: outcome %s, statuses %v; want exit 3 with deferred rows", run.sum.Outcome, st)
 	}
 	if !strings.Contains(run.log, "Redis coordination failed") || !strings.Contains(run.log, "no call is made without a reservation") {
@@ -413,7 +414,7 @@ func TestRedisKilledMidRun(t *testing.T) {
 	c := sb.counters(t)
 	calls2, _ := ltTotals(c)
 	st = ltCount(ltStatuses(t, out))
-	if run.sum.Outcome != pipeline.OutcomeComplete || st["hit"]+st["no_hit"] != rows {
+	if run.sum.Outcome != summary.OutcomeComplete || st["hit"]+st["no_hit"] != rows {
 		t.Errorf("resume with Redis back: outcome %s, statuses %v; want complete", run.sum.Outcome, st)
 	}
 	reserved, _ = b.Used(fp, day)
@@ -447,7 +448,7 @@ func TestRedisDownAtStart(t *testing.T) {
 	runAll(t, []*coordRun{run}, pipeline.Options{})
 	calls, _ := ltTotals(sb.counters(t))
 	st := ltCount(ltStatuses(t, run.out))
-	if calls != 0 || st["deferred"] != 50 || run.sum.Outcome != pipeline.OutcomeIncomplete {
+	if calls != 0 || st["deferred"] != 50 || run.sum.Outcome != summary.OutcomeIncomplete {
 		t.Errorf("Redis down: %d calls, statuses %v, outcome %s; want 0, all deferred, exit 3", calls, st, run.sum.Outcome)
 	}
 	if !strings.Contains(run.log, "Redis coordination failed") {

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"encoding/hex"
 	"sync"
+
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 )
 
 // dedupe sends each distinct request once per job state. Concurrent
@@ -45,7 +47,7 @@ func (e doneEntry) off() int64  { return int64(e >> 3) }
 func (e doneEntry) st() uint8   { return uint8(e & 3) }
 func (e doneEntry) prior() bool { return e&4 != 0 }
 
-var finalStatuses = []string{StatusHit, StatusNoHit, StatusInvalid}
+var finalStatuses = []string{summary.StatusHit, summary.StatusNoHit, summary.StatusInvalid}
 
 type flight struct {
 	wg  sync.WaitGroup
@@ -97,7 +99,7 @@ func (d *dedupe) do(key [32]byte, fn func() pairResult) (res pairResult, shared,
 	if f, ok := d.inflight[k]; ok {
 		d.mu.Unlock()
 		f.wg.Wait()
-		if _, final := statusIndex(f.res.status); (final && f.res.journal >= 0) || f.res.status == StatusFailed {
+		if _, final := statusIndex(f.res.status); (final && f.res.journal >= 0) || f.res.status == summary.StatusFailed {
 			r := f.res
 			return r, true, false
 		}
@@ -115,7 +117,7 @@ func (d *dedupe) do(key [32]byte, fn func() pairResult) (res pairResult, shared,
 	delete(d.inflight, k)
 	if st, final := statusIndex(f.res.status); final && f.res.journal >= 0 {
 		d.done.put(k, newDoneEntry(f.res.journal, st, false))
-	} else if f.res.status == StatusFailed {
+	} else if f.res.status == summary.StatusFailed {
 		d.failed[k] = f.res
 	}
 	d.mu.Unlock()

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 )
 
 func spillKey(i int) [16]byte {
@@ -103,7 +105,7 @@ func TestSpillIndexBytesPerEntry(t *testing.T) {
 		var key [32]byte
 		k := spillKey(i)
 		copy(key[:], k[:])
-		d.do(key, func() pairResult { return pairResult{status: StatusNoHit, journal: int64(i)} })
+		d.do(key, func() pairResult { return pairResult{status: summary.StatusNoHit, journal: int64(i)} })
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&ms1)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/riskbatch/riskbatch/pipeline"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 	"github.com/riskbatch/riskbatch/providers"
 	_ "github.com/riskbatch/riskbatch/providers/all"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
@@ -145,7 +146,7 @@ func (s *syncBuffer) String() string {
 
 // runJob runs the job and returns its summary, error and log. Every run's
 // log and error are checked for the secrets.
-func (f *fixture) runJob(job *jobfile.Job, opts pipeline.Options) (*pipeline.Summary, error, string) {
+func (f *fixture) runJob(job *jobfile.Job, opts pipeline.Options) (*summary.Summary, error, string) {
 	f.t.Helper()
 	var log syncBuffer
 	opts.Log = &log
@@ -165,7 +166,7 @@ func (f *fixture) runJob(job *jobfile.Job, opts pipeline.Options) (*pipeline.Sum
 }
 
 // mustRun runs the job and fails the test on a run error.
-func (f *fixture) mustRun(job *jobfile.Job, opts pipeline.Options) *pipeline.Summary {
+func (f *fixture) mustRun(job *jobfile.Job, opts pipeline.Options) *summary.Summary {
 	f.t.Helper()
 	sum, err, log := f.runJob(job, opts)
 	if err != nil {
@@ -366,13 +367,13 @@ func rawForRow(raw []rawLine, row int) []rawLine {
 }
 
 // readSummary reads summary.json as written on disk.
-func readSummary(t *testing.T, dir string) *pipeline.Summary {
+func readSummary(t *testing.T, dir string) *summary.Summary {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s pipeline.Summary
+	var s summary.Summary
 	if err := json.Unmarshal(b, &s); err != nil {
 		t.Fatalf("summary.json: %v", err)
 	}
@@ -413,10 +414,10 @@ func checkNoSecrets(t *testing.T, dir string) {
 // input order (the input columns pass through), rows_out = rows_in =
 // rows_ok + rows_error, and per-provider statuses add up to rows_in and
 // match the sheet.
-func checkAccounting(t *testing.T, dir string, sum *pipeline.Summary, inputs [][]string) resultSheet {
+func checkAccounting(t *testing.T, dir string, sum *summary.Summary, inputs [][]string) resultSheet {
 	t.Helper()
 	disk := readSummary(t, dir)
-	for _, s := range []*pipeline.Summary{sum, disk} {
+	for _, s := range []*summary.Summary{sum, disk} {
 		if s.RowsIn != len(inputs) || s.RowsOut != s.RowsIn || s.RowsOK+s.RowsError != s.RowsIn {
 			t.Errorf("summary rows_in %d rows_out %d rows_ok %d rows_error %d; want rows_in = rows_out = %d = ok + error",
 				s.RowsIn, s.RowsOut, s.RowsOK, s.RowsError, len(inputs))
@@ -440,7 +441,7 @@ func checkAccounting(t *testing.T, dir string, sum *pipeline.Summary, inputs [][
 		rowOK := true
 		for _, p := range disk.Providers {
 			st := res.get(i, p.Name+"_status")
-			if st != pipeline.StatusHit && st != pipeline.StatusNoHit {
+			if st != summary.StatusHit && st != summary.StatusNoHit {
 				rowOK = false
 			}
 		}
@@ -457,7 +458,7 @@ func checkAccounting(t *testing.T, dir string, sum *pipeline.Summary, inputs [][
 		for i := range res.rows {
 			sheet[res.get(i, p.Name+"_status")]++
 		}
-		for _, st := range pipeline.Statuses {
+		for _, st := range summary.Statuses {
 			total += p.Status[st]
 			if sheet[st] != p.Status[st] {
 				t.Errorf("provider %s: %d rows %s in the sheet, summary says %d", p.Name, sheet[st], st, p.Status[st])
@@ -560,7 +561,7 @@ func hitPeople(t *testing.T, start, n int) []int {
 		if i >= popSize {
 			t.Fatal("population has too few hits")
 		}
-		if expected(t, person(i, "")).status == pipeline.StatusHit {
+		if expected(t, person(i, "")).status == summary.StatusHit {
 			out = append(out, i)
 		}
 	}
@@ -573,7 +574,7 @@ func checkAnswers(t *testing.T, res resultSheet, rows []applicant) {
 	t.Helper()
 	for i, a := range rows {
 		st := res.get(i, "juhe_status")
-		if st != pipeline.StatusHit && st != pipeline.StatusNoHit {
+		if st != summary.StatusHit && st != summary.StatusNoHit {
 			continue
 		}
 		want := expected(t, a)

@@ -12,6 +12,7 @@ import (
 	"github.com/riskbatch/riskbatch/pipeline"
 	"github.com/riskbatch/riskbatch/pipeline/dryrun"
 	"github.com/riskbatch/riskbatch/pipeline/input"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 	"github.com/riskbatch/riskbatch/sources"
 )
 
@@ -57,7 +58,7 @@ func TestWideInput(t *testing.T) {
 	job := f.job(map[string]string{"INPUT": "wide.csv"})
 	job.Output.Formats = []string{"csv", "xlsx"}
 	sum := f.mustRun(job, pipeline.Options{})
-	eq(t, "outcome", sum.Outcome, pipeline.OutcomeComplete)
+	eq(t, "outcome", sum.Outcome, summary.OutcomeComplete)
 	eq(t, "rows ok", sum.RowsOK, 2)
 	res := readResults(t, f.outDir())
 	if len(res.header) <= 10_000 || res.header[9_999] != "x9996" || res.get(0, "juhe_status") != "hit" {

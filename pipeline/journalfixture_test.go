@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 )
 
 // The journal_v1 fixture (testdata/journal_v1) is a job state written by
@@ -56,12 +57,12 @@ func TestWriteJournalV1(t *testing.T) {
 		}
 	}
 	sum := f.mustRun(f.jobFrom(filepath.Join(journalV1, "job.yaml"), "job.yaml", nil), pipeline.Options{})
-	eq(t, "run 1 outcome", sum.Outcome, pipeline.OutcomeIncomplete)
+	eq(t, "run 1 outcome", sum.Outcome, summary.OutcomeIncomplete)
 	if err := f.admin.Reset(ctx); err != nil {
 		t.Fatal(err)
 	}
 	sum = f.mustRun(f.jobFrom(filepath.Join(journalV1, "job.yaml"), "job.yaml", nil), pipeline.Options{Resume: true})
-	eq(t, "run 2 outcome", sum.Outcome, pipeline.OutcomeComplete)
+	eq(t, "run 2 outcome", sum.Outcome, summary.OutcomeComplete)
 
 	state := filepath.Join(f.outDir(), ".state")
 	journal, err := os.ReadFile(filepath.Join(state, "journal.log"))
@@ -137,7 +138,7 @@ func TestResumeJournalV1(t *testing.T) {
 	sum := f.mustRun(f.jobFrom(filepath.Join(journalV1, "job.yaml"), "job.yaml", nil), pipeline.Options{Resume: true})
 	res := checkAccounting(t, f.outDir(), sum, inputValues(rows))
 	checkAnswers(t, res, rows)
-	eq(t, "outcome", sum.Outcome, pipeline.OutcomeComplete)
+	eq(t, "outcome", sum.Outcome, summary.OutcomeComplete)
 	eq(t, "run number", sum.Run, 3)
 	notes := strings.Join(sum.Notes, "\n")
 	for _, w := range []string{"dropped a torn last record", "1 call(s) were in flight"} {

@@ -29,6 +29,7 @@ import (
 
 	"github.com/riskbatch/riskbatch/pipeline"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 	_ "github.com/riskbatch/riskbatch/providers/all"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 )
@@ -184,7 +185,7 @@ func ltRange(from, n int) []int {
 
 // ltRun runs the job and fails on a run error; the log and the error must
 // not reveal a credential.
-func ltRun(t testing.TB, job *jobfile.Job, opts pipeline.Options) (*pipeline.Summary, string) {
+func ltRun(t testing.TB, job *jobfile.Job, opts pipeline.Options) (*summary.Summary, string) {
 	t.Helper()
 	var log ltLog
 	opts.Log = &log
@@ -327,7 +328,7 @@ func ltNoSecrets(t testing.TB, dir string) {
 	}
 }
 
-func ltKeySum(t testing.TB, sum *pipeline.Summary, id string) pipeline.KeySummary {
+func ltKeySum(t testing.TB, sum *summary.Summary, id string) summary.KeySummary {
 	t.Helper()
 	for _, k := range sum.Providers[0].Keys {
 		if k.ID == id {
@@ -335,7 +336,7 @@ func ltKeySum(t testing.TB, sum *pipeline.Summary, id string) pipeline.KeySummar
 		}
 	}
 	t.Fatalf("summary has no key %s", id)
-	return pipeline.KeySummary{}
+	return summary.KeySummary{}
 }
 
 // --- 1. rate -------------------------------------------------------------
@@ -370,7 +371,7 @@ func TestRateLimitsNeverThrottled(t *testing.T) {
 	sum, _ := ltRun(t, job, pipeline.Options{})
 	elapsed := time.Since(start)
 	p := sum.Providers[0]
-	if sum.Outcome != pipeline.OutcomeComplete || p.Throttled != 0 || p.Calls != rows {
+	if sum.Outcome != summary.OutcomeComplete || p.Throttled != 0 || p.Calls != rows {
 		t.Errorf("outcome %s, throttled %d, calls %d; want 0, 0, %d", sum.Outcome, p.Throttled, p.Calls, rows)
 	}
 	for _, l := range ltRaw(t, out) {
@@ -489,7 +490,7 @@ func TestDailyQuotas(t *testing.T) {
 		if calls != 1000 || sum.Providers[0].Calls != 1000 || st["deferred"] != 500 || st["hit"]+st["no_hit"] != 1000 {
 			t.Errorf("day 1: simulator %d calls, summary %d, statuses %v; want 1000 calls, 1000 answered, 500 deferred", calls, sum.Providers[0].Calls, st)
 		}
-		if sum.Outcome != pipeline.OutcomeIncomplete || sum.Complete || sum.Resume == "" {
+		if sum.Outcome != summary.OutcomeIncomplete || sum.Complete || sum.Resume == "" {
 			t.Errorf("day 1: outcome %s complete %v resume %q; want 3, false, the resume command", sum.Outcome, sum.Complete, sum.Resume)
 		}
 		reset := time.Date(2026, 3, 11, 0, 0, 0, 0, ltShanghai)
@@ -513,7 +514,7 @@ func TestDailyQuotas(t *testing.T) {
 
 		// Same day, resume: nothing can be sent, nothing is.
 		sum, _ = ltRun(t, job, pipeline.Options{Clock: clock, Resume: true})
-		if n, _ := ltTotals(sb.counters(t)); n != 1000 || sum.Outcome != pipeline.OutcomeIncomplete || sum.Providers[0].Calls != 0 || sum.Providers[0].Status["deferred"] != 500 {
+		if n, _ := ltTotals(sb.counters(t)); n != 1000 || sum.Outcome != summary.OutcomeIncomplete || sum.Providers[0].Calls != 0 || sum.Providers[0].Status["deferred"] != 500 {
 			t.Errorf("same-day resume: simulator %d calls, outcome %s, this run %d calls, statuses %v; want still 1000, 3, 0, 500 deferred",
 				n, sum.Outcome, sum.Providers[0].Calls, sum.Providers[0].Status)
 		}
@@ -527,7 +528,7 @@ func TestDailyQuotas(t *testing.T) {
 		c = sb.counters(t)
 		calls, _ = ltTotals(c)
 		st = ltCount(ltStatuses(t, out))
-		if sum.Outcome != pipeline.OutcomeComplete || !sum.Complete || calls != rows || sum.Providers[0].Calls != 500 || st["hit"]+st["no_hit"] != rows {
+		if sum.Outcome != summary.OutcomeComplete || !sum.Complete || calls != rows || sum.Providers[0].Calls != 500 || st["hit"]+st["no_hit"] != rows {
 			t.Errorf("next day: outcome %s complete %v, simulator %d calls in all, this run %d, statuses %v; want 0, true, %d, 500, all answered",
 				sum.Outcome, sum.Complete, calls, sum.Providers[0].Calls, st, rows)
 		}
@@ -558,7 +559,7 @@ func TestDailyQuotas(t *testing.T) {
 		type jobRun struct {
 			job *jobfile.Job
 			out string
-			sum *pipeline.Summary
+			sum *summary.Summary
 		}
 		runs := make([]*jobRun, 2)
 		for i := range runs {
@@ -589,7 +590,7 @@ func TestDailyQuotas(t *testing.T) {
 			st := ltCount(ltStatuses(t, r.out))
 			answered += st["hit"] + st["no_hit"]
 			deferred += st["deferred"]
-			if r.sum.Outcome != pipeline.OutcomeIncomplete {
+			if r.sum.Outcome != summary.OutcomeIncomplete {
 				t.Errorf("job %d: outcome %s, want 3 (rows deferred)", i+1, r.sum.Outcome)
 			}
 			for _, l := range ltRaw(t, r.out) {
@@ -633,7 +634,7 @@ func TestTransientFaultsRetried(t *testing.T) {
 	sum, _ := ltRun(t, job, pipeline.Options{})
 
 	st := ltCount(ltStatuses(t, out))
-	if sum.Outcome != pipeline.OutcomeComplete || st["hit"]+st["no_hit"] != rows {
+	if sum.Outcome != summary.OutcomeComplete || st["hit"]+st["no_hit"] != rows {
 		t.Fatalf("outcome %s, statuses %v; want 0 and every row answered", sum.Outcome, st)
 	}
 	byRow := map[int][]ltRawLine{}
@@ -687,7 +688,7 @@ func TestWrongCredential(t *testing.T) {
 		// counters show the one call); otherwise k2 sends a secret the
 		// simulator does not know at all.
 		forceK2  bool
-		exit     pipeline.Outcome
+		exit     summary.Outcome
 		stopped  string // the key that stops
 		carrier  string // the key that carries the job, "" for none
 		wantStat string // status of every row
@@ -695,17 +696,17 @@ func TestWrongCredential(t *testing.T) {
 		{
 			name:    "vendor rejects one key of two",
 			keys:    []ltKey{{ID: "k1", Secret: ltSecret1, MaxInFlight: 1}, {ID: "k2", Secret: ltSecret2, MaxInFlight: 1}},
-			forceK2: true, exit: pipeline.OutcomeComplete, stopped: "k2", carrier: "k1",
+			forceK2: true, exit: summary.OutcomeComplete, stopped: "k2", carrier: "k1",
 		},
 		{
 			name: "wrong secret on one key of two",
 			keys: []ltKey{{ID: "k1", Secret: ltSecret1, MaxInFlight: 1}, {ID: "k2", Secret: ltWrong, MaxInFlight: 1}},
-			exit: pipeline.OutcomeComplete, stopped: "k2", carrier: "k1",
+			exit: summary.OutcomeComplete, stopped: "k2", carrier: "k1",
 		},
 		{
 			name: "wrong secret on the only key",
 			keys: []ltKey{{ID: "k2", Secret: ltWrong, MaxInFlight: 1}},
-			exit: pipeline.OutcomeProviderStopped, stopped: "k2", wantStat: "skipped",
+			exit: summary.OutcomeProviderStopped, stopped: "k2", wantStat: "skipped",
 		},
 	}
 	for _, tc := range tests {
@@ -821,7 +822,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 				Keys: []ltKey{{ID: "k1", Secret: ltSecret1, QPS: 100, Burst: 1}}}.load(t)
 			out := filepath.Join(dir, "out")
 			sum, _ := ltRun(t, job, pipeline.Options{})
-			if sum.Outcome != pipeline.OutcomeComplete || sum.Providers[0].Throttled != 1 {
+			if sum.Outcome != summary.OutcomeComplete || sum.Providers[0].Throttled != 1 {
 				t.Fatalf("outcome %s, throttled %d; want 0 and one throttled answer", sum.Outcome, sum.Providers[0].Throttled)
 			}
 			raw := ltRaw(t, out)

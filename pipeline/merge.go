@@ -15,6 +15,7 @@ import (
 	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/pipeline/logging"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 )
 
 // Merge puts the outputs of a sharded run (`run --shard i/n` on several
@@ -33,7 +34,7 @@ import (
 // Like Run, it returns the summary of a merge that ran, whatever its
 // outcome (a row no shard's journal holds is deferred: incomplete), and
 // an error only for a merge refused or stopped before or outside the rows.
-func Merge(ctx context.Context, job *jobfile.Job, shardDirs []string, opts Options) (*Summary, error) {
+func Merge(ctx context.Context, job *jobfile.Job, shardDirs []string, opts Options) (*summary.Summary, error) {
 	if len(shardDirs) == 0 {
 		return nil, configErr("merge: no shard folders given")
 	}
@@ -91,7 +92,7 @@ func Merge(ctx context.Context, job *jobfile.Job, shardDirs []string, opts Optio
 	if err != nil {
 		return nil, err
 	}
-	if sum.Outcome == OutcomeIncomplete {
+	if sum.Outcome == summary.OutcomeIncomplete {
 		// The summary's outcome (and exit code) says it; this says why.
 		log := opts.Logger
 		if log == nil && opts.Log != nil {
@@ -107,7 +108,7 @@ func Merge(ctx context.Context, job *jobfile.Job, shardDirs []string, opts Optio
 type mergedShard struct {
 	dir   string
 	shard Shard
-	sum   *Summary
+	sum   *summary.Summary
 	man   manifest
 }
 
@@ -117,7 +118,7 @@ func readShard(dir string) (*mergedShard, error) {
 	if err != nil {
 		return nil, configErr("merge: %s: no summary.json (not a finished shard): %v", dir, err)
 	}
-	sh.sum = &Summary{}
+	sh.sum = &summary.Summary{}
 	if err := json.Unmarshal(b, sh.sum); err != nil {
 		return nil, configErr("merge: %s/summary.json: %v", dir, err)
 	}
@@ -199,14 +200,14 @@ func prepareMergeDir(outDir string, shards []*mergedShard, fp inputFingerprint, 
 // applyMerge replaces the replay's own call figures (none: it makes no
 // call) with the shards' sums, so the merged summary and report show what
 // the sharded run bought.
-func applyMerge(sum *Summary, shards []*mergedShard) {
+func applyMerge(sum *summary.Summary, shards []*mergedShard) {
 	sum.InDoubt = 0
 	for _, sh := range shards {
 		sum.InDoubt += sh.sum.InDoubt
 	}
 	for _, p := range sum.Providers {
 		p.Calls, p.Billed, p.Cost, p.Retries, p.Throttled, p.InDoubt, p.Reused, p.Deduped = 0, 0, 0, 0, 0, 0, 0, 0
-		keys := map[string]*KeySummary{}
+		keys := map[string]*summary.KeySummary{}
 		for i := range p.Keys {
 			k := &p.Keys[i]
 			k.Calls, k.Billed, k.Throttled, k.Retries, k.InDoubt = 0, 0, 0, 0, 0
@@ -219,7 +220,7 @@ func applyMerge(sum *Summary, shards []*mergedShard) {
 				}
 				p.Calls += sp.Calls
 				p.Billed += sp.Billed
-				p.Cost = roundCost(p.Cost + sp.Cost)
+				p.Cost = summary.RoundCost(p.Cost + sp.Cost)
 				p.Retries += sp.Retries
 				p.Throttled += sp.Throttled
 				p.InDoubt += sp.InDoubt

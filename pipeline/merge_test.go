@@ -13,6 +13,7 @@ import (
 
 	"github.com/riskbatch/riskbatch/pipeline"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 )
 
 // TestShardsAndMerge: the same 90 rows (duplicates, outsiders, a bad ID)
@@ -45,7 +46,7 @@ func TestShardsAndMerge(t *testing.T) {
 	for i := range 4 {
 		job := withXLSX(f.job(map[string]string{"OUTDIR": "sharded"}))
 		sum := f.mustRun(job, pipeline.Options{Shard: pipeline.Shard{Index: i, Count: 4}})
-		eq(t, "shard outcome", sum.Outcome, pipeline.OutcomeComplete)
+		eq(t, "shard outcome", sum.Outcome, summary.OutcomeComplete)
 		eq(t, "shard", sum.Shard, pipeline.Shard{Index: i, Count: 4}.String())
 		dirs = append(dirs, job.Resolve(job.Output.Dir))
 	}
@@ -83,7 +84,7 @@ func TestShardsAndMerge(t *testing.T) {
 	eq(t, "rows in", merged.RowsIn, single.RowsIn)
 	eq(t, "rows ok", merged.RowsOK, single.RowsOK)
 	s, m := single.Providers[0], merged.Providers[0]
-	for _, st := range pipeline.Statuses {
+	for _, st := range summary.Statuses {
 		eq(t, "status "+st, m.Status[st], s.Status[st])
 	}
 	eq(t, "calls", m.Calls, s.Calls)

@@ -5,34 +5,14 @@ import (
 	"fmt"
 	"os"
 	"syscall"
-)
 
-// Outcome is how a run ended. The process exit code for each outcome and
-// each error kind below is decided in one place, the table in cmd/riskbatch
-// (exitcodes.go); the engine only says what happened.
-type Outcome string
-
-const (
-	// OutcomeComplete: every (row, provider) pair is final (hit, no_hit, invalid).
-	OutcomeComplete Outcome = "complete"
-	// OutcomeIncomplete: rows deferred (quota, budget, a provider whose
-	// endpoint is unreachable) or failed after retries; resume continues.
-	OutcomeIncomplete Outcome = "incomplete"
-	// OutcomeProviderStopped: a provider was stopped by a fatal answer
-	// (credentials, permission) or a wrong URL (404, scheme or TLS mismatch).
-	OutcomeProviderStopped Outcome = "provider_stopped"
-	// OutcomeEnvironment: the journal or an output could not be written
-	// (disk full, read-only, permissions); the run stopped like on a signal.
-	OutcomeEnvironment Outcome = "environment"
-	// OutcomeSIGINT and OutcomeSIGTERM: stopped by a signal; resumable.
-	OutcomeSIGINT  Outcome = "SIGINT"
-	OutcomeSIGTERM Outcome = "SIGTERM"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 )
 
 // setOutcome records how the run ended, and the exit code the caller's
 // table (Options.ExitCode, cmd/riskbatch/exitcodes.go) gives it, so that
 // summary.json's exit_code is the process's.
-func (e *engine) setOutcome(sum *Summary, o Outcome) {
+func (e *engine) setOutcome(sum *summary.Summary, o summary.Outcome) {
 	sum.Outcome = o
 	if e.opts.ExitCode != nil {
 		sum.ExitCode = e.opts.ExitCode(o)

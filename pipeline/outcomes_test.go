@@ -10,6 +10,7 @@ import (
 
 	"github.com/riskbatch/riskbatch/pipeline"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 )
 
 // forced is a code the sandbox answers: for a key ("" every key) or for the
@@ -50,7 +51,7 @@ func TestJuheOutcomes(t *testing.T) {
 		want     []string // status per row
 		wantCode string   // errors.csv code of row 1 when it is not ok
 		wantMsg  []string // in errors.csv message of row 1
-		exit     pipeline.Outcome
+		exit     summary.Outcome
 		raw      []rawWant // row 1's attempts
 		stopped  []string  // in the provider's stop message
 		inDoubt  int64     // attempts sent whose answer never came
@@ -59,53 +60,53 @@ func TestJuheOutcomes(t *testing.T) {
 	tests := []tc{
 		{
 			name: "237001 vendor rejects every row", force: []forced{{"", -1, "237001", 0}},
-			want: all("invalid"), wantCode: "237001", wantMsg: []string{"vendor rejected the row", "参数错误"}, exit: pipeline.OutcomeComplete,
+			want: all("invalid"), wantCode: "237001", wantMsg: []string{"vendor rejected the row", "参数错误"}, exit: summary.OutcomeComplete,
 			raw: []rawWant{{"k1", 1, "invalid", "237001", false}},
 		},
 		{
 			name: "10001 on k1 only: k2 serves every row", force: []forced{{"k1", -1, "10001", 0}},
-			want: ok, exit: pipeline.OutcomeComplete,
+			want: ok, exit: summary.OutcomeComplete,
 			raw: []rawWant{{"k1", 1, "fatal", "10001", false}, {"k2", 2, "hit", "0", true}},
 		},
 		{
 			name: "10012 on every key defers the rows", force: []forced{{"", -1, "10012", 0}},
-			want: all("deferred"), wantCode: "quota", wantMsg: []string{"spent"}, exit: pipeline.OutcomeIncomplete,
+			want: all("deferred"), wantCode: "quota", wantMsg: []string{"spent"}, exit: summary.OutcomeIncomplete,
 			raw: []rawWant{{"k1", 1, "quota", "10012", false}, {"k2", 2, "quota", "10012", false}},
 		},
 		{
 			name: "10013 on every key defers the rows", force: []forced{{"", -1, "10013", 0}},
-			want: all("deferred"), wantCode: "quota", exit: pipeline.OutcomeIncomplete,
+			want: all("deferred"), wantCode: "quota", exit: summary.OutcomeIncomplete,
 			raw: []rawWant{{"k1", 1, "quota", "10013", false}, {"k2", 2, "quota", "10013", false}},
 		},
 		{
 			name: "10012 on k1 only: k2 serves every row", force: []forced{{"k1", -1, "10012", 0}},
-			want: ok, exit: pipeline.OutcomeComplete,
+			want: ok, exit: summary.OutcomeComplete,
 			raw: []rawWant{{"k1", 1, "quota", "10012", false}, {"k2", 2, "hit", "0", true}},
 		},
 		{
 			name: "unknown code twice: failed with its code", force: []forced{{"", 0, "99999", 2}},
-			want: firstThen("failed"), wantCode: "99999", wantMsg: []string{"unknown vendor code", "raw.jsonl"}, exit: pipeline.OutcomeIncomplete,
+			want: firstThen("failed"), wantCode: "99999", wantMsg: []string{"unknown vendor code", "raw.jsonl"}, exit: summary.OutcomeIncomplete,
 			raw: []rawWant{{"", 1, "transient", "99999", false}, {"", 2, "transient", "99999", false}},
 		},
 		{
 			name: "10014 on every attempt: failed after max_attempts", force: []forced{{"", 0, "10014", 0}},
-			want: firstThen("failed"), wantCode: "10014", wantMsg: []string{"gave up after 3 attempts"}, exit: pipeline.OutcomeIncomplete,
+			want: firstThen("failed"), wantCode: "10014", wantMsg: []string{"gave up after 3 attempts"}, exit: summary.OutcomeIncomplete,
 			raw: []rawWant{{"", 1, "transient", "10014", false}, {"", 2, "transient", "10014", false}, {"", 3, "transient", "10014", false}},
 		},
 		{
 			name: "HTTP 429 once: throttled, then answered", force: []forced{{"", 0, "http_429", 1}},
-			want: ok, exit: pipeline.OutcomeComplete,
+			want: ok, exit: summary.OutcomeComplete,
 			raw: []rawWant{{"", 1, "throttled", "HTTP 429", false}, {"", 2, "hit", "0", true}},
 		},
 		{
 			name: "GET: connection reset once, then answered (the key travels in the URL)", method: "GET",
 			force: []forced{{"", 0, "reset", 1}},
-			want:  ok, exit: pipeline.OutcomeComplete, inDoubt: 1, // sent, then the connection died: maybe billed
+			want:  ok, exit: summary.OutcomeComplete, inDoubt: 1, // sent, then the connection died: maybe billed
 			raw: []rawWant{{"", 1, "transient", "network", false}, {"", 2, "hit", "0", true}},
 		},
 		{
 			name: "GET: 10001 on every key", method: "GET", force: []forced{{"", -1, "10001", 0}},
-			want: all("skipped"), wantCode: "provider_stopped", wantMsg: []string{"k1", "10001"}, exit: pipeline.OutcomeProviderStopped,
+			want: all("skipped"), wantCode: "provider_stopped", wantMsg: []string{"k1", "10001"}, exit: summary.OutcomeProviderStopped,
 			raw:     []rawWant{{"k1", 1, "fatal", "10001", false}, {"k2", 2, "fatal", "10001", false}},
 			stopped: []string{"k1", "k2", "10001"},
 		},
@@ -116,7 +117,7 @@ func TestJuheOutcomes(t *testing.T) {
 				p.Endpoint = strings.Replace(p.Endpoint, "/anti_fraud/queryV2", "/anti_fraud/v2/query", 1)
 				p.Options["product"] = "queryV2"
 			},
-			want: all("skipped"), wantCode: "provider_stopped", exit: pipeline.OutcomeProviderStopped, offPath: true,
+			want: all("skipped"), wantCode: "provider_stopped", exit: summary.OutcomeProviderStopped, offPath: true,
 			raw:     []rawWant{{"k1", 1, "fatal", "HTTP 404", false}, {"k2", 2, "fatal", "HTTP 404", false}},
 			stopped: []string{"HTTP 404"},
 		},
@@ -128,7 +129,7 @@ func TestJuheOutcomes(t *testing.T) {
 			name:  "10020 maintenance beyond max_elapsed: failed without a retry",
 			tune:  func(j *jobfile.Job) { j.Providers[0].Retry.MaxElapsed = time.Second },
 			force: []forced{{"", 0, "10020", 0}},
-			want:  firstThen("failed"), wantCode: "10020", exit: pipeline.OutcomeIncomplete,
+			want:  firstThen("failed"), wantCode: "10020", exit: summary.OutcomeIncomplete,
 			raw: []rawWant{{"", 1, "transient", "10020", false}},
 		},
 		tc{
@@ -137,7 +138,7 @@ func TestJuheOutcomes(t *testing.T) {
 			name:  "timeout once: in doubt, retried, then answered",
 			tune:  func(j *jobfile.Job) { j.Providers[0].Timeout = 1500 * time.Millisecond }, // generous: -race on a loaded 2-core machine
 			force: []forced{{"", 0, "timeout", 1}},
-			want:  ok, exit: pipeline.OutcomeComplete, inDoubt: 1,
+			want:  ok, exit: summary.OutcomeComplete, inDoubt: 1,
 			raw: []rawWant{{"", 1, "transient", "timeout", false}, {"", 2, "hit", "0", true}},
 		},
 	)
@@ -154,7 +155,7 @@ func TestJuheOutcomes(t *testing.T) {
 		}
 		tests = append(tests, tc{
 			name: "transient " + code + " once: retried, then answered", force: []forced{{"", 0, code, 1}},
-			want: ok, exit: pipeline.OutcomeComplete, inDoubt: inDoubt,
+			want: ok, exit: summary.OutcomeComplete, inDoubt: inDoubt,
 			raw: []rawWant{{"", 1, "transient", wantCode, false}, {"", 2, "hit", "0", true}},
 		})
 	}
@@ -163,7 +164,7 @@ func TestJuheOutcomes(t *testing.T) {
 	for _, code := range []string{"10001", "10002", "10003", "10004", "10005", "10007", "10008", "10009", "10021"} {
 		tests = append(tests, tc{
 			name: "fatal " + code + " on every key stops the provider", force: []forced{{"", -1, code, 0}},
-			want: all("skipped"), wantCode: "provider_stopped", wantMsg: []string{"provider stopped", "k1", "k2", code}, exit: pipeline.OutcomeProviderStopped,
+			want: all("skipped"), wantCode: "provider_stopped", wantMsg: []string{"provider stopped", "k1", "k2", code}, exit: summary.OutcomeProviderStopped,
 			raw:     []rawWant{{"k1", 1, "fatal", code, false}, {"k2", 2, "fatal", code, false}},
 			stopped: []string{"k1", "k2", code},
 		})
@@ -197,8 +198,8 @@ func TestJuheOutcomes(t *testing.T) {
 			}
 			checkAnswers(t, res, rows)
 			eq(t, "exit code", sum.Outcome, tc.exit)
-			eq(t, "complete", sum.Complete, tc.exit == pipeline.OutcomeComplete)
-			if tc.exit != pipeline.OutcomeComplete {
+			eq(t, "complete", sum.Complete, tc.exit == summary.OutcomeComplete)
+			if tc.exit != summary.OutcomeComplete {
 				eq(t, "resume command", sum.Resume, "riskbatch resume job.yaml")
 			}
 
@@ -234,7 +235,7 @@ func TestJuheOutcomes(t *testing.T) {
 					t.Errorf("provider stop message %q does not mention %q", p.Stopped, s)
 				}
 			}
-			if tc.exit == pipeline.OutcomeIncomplete && strings.Contains(tc.wantCode, "quota") && sum.QuotaReset == nil {
+			if tc.exit == summary.OutcomeIncomplete && strings.Contains(tc.wantCode, "quota") && sum.QuotaReset == nil {
 				t.Error("quota_reset_at missing from the summary of a run deferred by quota")
 			}
 

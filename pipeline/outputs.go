@@ -3,28 +3,28 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/pipeline/journal"
+	"github.com/riskbatch/riskbatch/pipeline/output"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 	"github.com/riskbatch/riskbatch/sinks"
 )
 
-// outputs are the result sheets and the error log of one run, written under
-// temporary names and renamed into place only when the run ends.
+// outputs are a run's output files (package output) and what the engine
+// fills each row with before it goes to them: the masks, the decision
+// columns, the comparison with the previous run.
 type outputs struct {
-	dir     string
-	writers []sinks.RowWriter
-	errs    *sinks.ErrorLog
-	warns   *sinks.ErrorLog // warnings.csv (warnings.go)
-	width   int
-	buf     []string
-	masks   []func(string) string // per input column; nil = keep
-	rep     *reporter             // decision columns and the report outputs
-	order   []int                 // the sheets' columns as indexes into buf (columns.go)
-	row     []string              // buf in the sheets' order
-	cmp     *runCompare           // compare: with the previous run (compareuse.go)
+	dir   string
+	files *output.Files // the result sheets, errors.csv, warnings.csv
+	width int
+	buf   []string
+	masks []func(string) string // per input column; nil = keep
+	rep   *reporter             // decision columns and the report outputs
+	order []int                 // the sheets' columns as indexes into buf (output.Layout)
+	row   []string              // buf in the sheets' order
+	cmp   *runCompare           // compare: with the previous run (compareuse.go)
 }
 
 func (e *engine) openOutputs(dir string, header []string) (*outputs, error) {
@@ -48,17 +48,17 @@ func (e *engine) openOutputs(dir string, header []string) (*outputs, error) {
 	}
 	cols = append(cols, rep.columns()...)
 	numeric = append(numeric, make([]bool, len(rep.columns()))...)
-	layout := rowLayout{inputs: len(header), decisions: len(rep.columns())}
+	layout := output.Layout{Inputs: len(header), Decisions: len(rep.columns())}
 	for _, p := range e.provs {
-		layout.blocks = append(layout.blocks, 1+len(p.prov.Columns())+len(p.cfg.CacheColumns()))
+		layout.Blocks = append(layout.Blocks, 1+len(p.prov.Columns())+len(p.cfg.CacheColumns()))
 	}
-	order := layout.order(cols, e.job.Output.Columns)
-	rep.place(layout, sheetPositions(len(cols), order))
+	order := layout.Order(cols, e.job.Output.Columns)
+	rep.place(layout, output.SheetPositions(len(cols), order))
 	o := &outputs{dir: dir, width: len(cols), buf: make([]string, len(cols)), rep: rep, order: order, row: make([]string, len(order))}
 	if o.cmp, err = e.openCompare(dir, cols); err != nil { // compare: (compareuse.go)
 		return nil, err
 	}
-	cols, numeric = pick(cols, order), pick(numeric, order)
+	cols, numeric = output.Pick(cols, order), output.Pick(numeric, order)
 	if e.job.Output.MaskPII {
 		o.masks = make([]func(string) string, len(header))
 		for _, p := range e.provs {
@@ -79,35 +79,19 @@ func (e *engine) openOutputs(dir string, header []string) (*outputs, error) {
 	if e.job.Output.CSVBOM != nil {
 		bom = *e.job.Output.CSVBOM
 	}
-	for _, f := range e.job.Output.Formats {
-		var w sinks.RowWriter
-		var err error
-		switch f {
-		case "xlsx":
-			w, err = sinks.NewXLSX(filepath.Join(dir, "results.xlsx"), cols, o.cmp.xlsxOptions(rep.xlsxOptions(sinks.XLSXOptions{NumericColumns: numeric, FreezeColumns: e.frozenColumns(header)})))
-		case "csv":
-			w, err = sinks.NewCSV(filepath.Join(dir, "results.csv"), cols, sinks.CSVOptions{BOM: bom})
-		}
-		if err != nil {
-			o.abort()
-			return nil, err
-		}
-		o.writers = append(o.writers, w)
-	}
-	o.errs, err = sinks.NewErrorLog(filepath.Join(dir, "errors.csv"), sinks.CSVOptions{BOM: bom})
+	o.files, err = output.Open(output.Options{
+		Dir: dir, Formats: e.job.Output.Formats, Columns: cols, BOM: bom,
+		XLSX: o.cmp.xlsxOptions(rep.xlsxOptions(sinks.XLSXOptions{NumericColumns: numeric, FreezeColumns: e.frozenColumns(header)})),
+	})
 	if err != nil {
-		o.abort()
-		return nil, err
-	}
-	if o.warns, err = openWarnings(dir, sinks.CSVOptions{BOM: bom}); err != nil {
-		o.abort()
+		o.cmp.abort()
 		return nil, err
 	}
 	return o, nil
 }
 
 // emit writes one finished row (in input order) and counts it.
-func (e *engine) emit(it *rowItem, o *outputs, sum *Summary) error {
+func (e *engine) emit(it *rowItem, o *outputs, sum *summary.Summary) error {
 	vals := it.row.Values
 	n := copy(o.buf, vals)
 	for i := range n {
@@ -119,7 +103,7 @@ func (e *engine) emit(it *rowItem, o *outputs, sum *Summary) error {
 	ok := true
 	if it.rowErr != "" {
 		sum.RowsInvalid++
-		if err := o.errs.Write(sinks.ErrorRecord{Row: it.row.Num, Line: it.row.Line, Status: StatusInvalid, Code: "unreadable_row", Message: it.rowErr}); err != nil {
+		if err := o.files.WriteError(sinks.ErrorRecord{Row: it.row.Num, Line: it.row.Line, Status: summary.StatusInvalid, Code: "unreadable_row", Message: it.rowErr}); err != nil {
 			return err
 		}
 	}
@@ -149,13 +133,13 @@ func (e *engine) emit(it *rowItem, o *outputs, sum *Summary) error {
 			pos += 2
 		}
 		p.sum.Status[r.status]++
-		if err := e.writeWarnings(o.warns, it.row.Num, it.row.Line, p, r); err != nil {
+		if err := e.writeWarnings(o.files, it.row.Num, it.row.Line, p, r); err != nil {
 			return err
 		}
-		if r.status != StatusHit && r.status != StatusNoHit {
+		if r.status != summary.StatusHit && r.status != summary.StatusNoHit {
 			ok = false
 			if it.rowErr == "" {
-				if err := o.errs.Write(sinks.ErrorRecord{Row: it.row.Num, Line: it.row.Line, Provider: p.cfg.Name, Status: r.status, Code: r.code, Column: r.column, Message: r.msg}); err != nil {
+				if err := o.files.WriteError(sinks.ErrorRecord{Row: it.row.Num, Line: it.row.Line, Provider: p.cfg.Name, Status: r.status, Code: r.code, Column: r.column, Message: r.msg}); err != nil {
 					return err
 				}
 			}
@@ -168,10 +152,8 @@ func (e *engine) emit(it *rowItem, o *outputs, sum *Summary) error {
 	for i, j := range o.order {
 		o.row[i] = o.buf[j]
 	}
-	for _, w := range o.writers {
-		if err := w.Write(o.row); err != nil {
-			return err
-		}
+	if err := o.files.WriteRow(o.row); err != nil {
+		return err
 	}
 	sum.RowsOut++
 	if ok {
@@ -194,7 +176,7 @@ func (r *pairResult) reuse(rec *journal.Record) {
 	if r.code == "" {
 		r.code = rec.Code
 	}
-	if r.msg == "" && r.status == StatusInvalid {
+	if r.msg == "" && r.status == summary.StatusInvalid {
 		r.msg = vendorRejected(rec.Message)
 	}
 }
@@ -206,41 +188,25 @@ func vendorRejected(msg string) string { return "vendor rejected the row: " + ms
 
 func (o *outputs) abort() {
 	o.cmp.abort()
-	for _, w := range o.writers {
-		_ = w.Abort()
-	}
-	if o.errs != nil {
-		_ = o.errs.Abort()
-	}
-	if o.warns != nil {
-		_ = o.warns.Abort()
-	}
+	o.files.Abort()
 }
 
-func (o *outputs) commit(sum *Summary) error {
+func (o *outputs) commit(sum *summary.Summary) error {
 	if err := o.cmp.finish(sum); err != nil { // changes.csv and the counts, before the report reads them
 		return err
 	}
 	o.rep.finish(sum) // the figures, before the XLSX writer's summary sheet needs them
-	for _, w := range o.writers {
-		if err := w.Commit(); err != nil {
-			return err
-		}
-	}
-	if err := o.errs.Commit(); err != nil {
-		return err
-	}
-	if err := o.warns.Commit(); err != nil {
+	if err := o.files.Commit(); err != nil {
 		return err
 	}
 	if err := o.rep.writeHTML(o.dir); err != nil {
 		return err
 	}
-	return sinks.WriteJSONAtomic(filepath.Join(o.dir, "summary.json"), sum, 0o644)
+	return output.WriteSummary(o.dir, sum)
 }
 
 // finishSummary fills the figures and the exit code once every row is out.
-func (e *engine) finishSummary(sum *Summary, ctx context.Context) {
+func (e *engine) finishSummary(sum *summary.Summary, ctx context.Context) {
 	sum.FinishedAt = time.Now()
 	sum.Seconds = sum.FinishedAt.Sub(sum.StartedAt).Seconds()
 	sum.RowsError = sum.RowsIn - sum.RowsOK
@@ -249,7 +215,7 @@ func (e *engine) finishSummary(sum *Summary, ctx context.Context) {
 		s := p.sum
 		s.Calls = p.calls.Load()
 		s.Billed = p.billedN.Load()
-		s.Cost = roundCost(float64(s.Billed) * p.cfg.PricePerCall)
+		s.Cost = summary.RoundCost(float64(s.Billed) * p.cfg.PricePerCall)
 		s.Retries = p.retries.Load()
 		s.Throttled = p.throttled.Load()
 		s.InDoubt = p.inDoubt.Load()
@@ -258,7 +224,7 @@ func (e *engine) finishSummary(sum *Summary, ctx context.Context) {
 		p.cacheSummary(s)
 		p.budgetSummary(s)
 		e.totalsSummary(sum, p, s)
-		if h, nh := s.Status[StatusHit], s.Status[StatusNoHit]; h+nh > 0 {
+		if h, nh := s.Status[summary.StatusHit], s.Status[summary.StatusNoHit]; h+nh > 0 {
 			s.HitRate = float64(h) / float64(h+nh)
 		}
 		if p.stopped.Load() {
@@ -273,13 +239,13 @@ func (e *engine) finishSummary(sum *Summary, ctx context.Context) {
 			}
 		}
 		for i, ks := range p.pool.Stats() {
-			s.Keys = append(s.Keys, KeySummary{
+			s.Keys = append(s.Keys, summary.KeySummary{
 				ID: ks.ID, Calls: ks.Calls, Billed: p.keyStats[i].billed.Load(), Throttled: ks.Throttled,
 				Retries: p.keyStats[i].retries.Load(), InDoubt: p.keyStats[i].inDoubt.Load(),
 				QuotaUsedToday: ks.QuotaUsedToday, DailyQuota: ks.DailyQuota, State: ks.State, QPS: ks.QPS,
 			})
 		}
-		if s.Status[StatusFailed]+s.Status[StatusDeferred]+s.Status[StatusSkipped] > 0 {
+		if s.Status[summary.StatusFailed]+s.Status[summary.StatusDeferred]+s.Status[summary.StatusSkipped] > 0 {
 			incomplete = true
 		}
 	}
@@ -294,18 +260,18 @@ func (e *engine) finishSummary(sum *Summary, ctx context.Context) {
 			sig = e.opts.Signal()
 		}
 		sum.Stopped = sig
-		o := OutcomeSIGINT
+		o := summary.OutcomeSIGINT
 		if sig == "SIGTERM" {
-			o = OutcomeSIGTERM
+			o = summary.OutcomeSIGTERM
 		}
 		e.setOutcome(sum, o)
 		sum.Complete = false
 	case fatal:
-		e.setOutcome(sum, OutcomeProviderStopped)
+		e.setOutcome(sum, summary.OutcomeProviderStopped)
 	case incomplete:
-		e.setOutcome(sum, OutcomeIncomplete)
+		e.setOutcome(sum, summary.OutcomeIncomplete)
 	default:
-		e.setOutcome(sum, OutcomeComplete)
+		e.setOutcome(sum, summary.OutcomeComplete)
 	}
 	if !sum.Complete {
 		sum.Resume = e.opts.ResumeCommand

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/ratelimit"
 )
@@ -80,11 +81,11 @@ func (e *engine) identityBackoff(ctx context.Context, lease *ratelimit.Lease, re
 	lease.Release(ratelimit.Sent, 0)
 	wait, ok := retr.Next(res.RetryAfter)
 	if !ok {
-		return pairResult{status: StatusDeferred, code: res.Code, journal: -1,
+		return pairResult{status: summary.StatusDeferred, code: res.Code, journal: -1,
 			msg: fmt.Sprintf("the vendor still answered %s after %d attempts (these parameters were requested too often): resume retries this row later", res.Code, attempt)}, true
 	}
 	if !sleepCtx(ctx, wait) {
-		return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped between retries", journal: -1}, true
+		return pairResult{status: summary.StatusDeferred, code: "stopped", msg: "run stopped between retries", journal: -1}, true
 	}
 	return pairResult{}, false
 }

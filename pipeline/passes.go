@@ -2,12 +2,10 @@ package pipeline
 
 import (
 	"fmt"
-	"io"
 	"path/filepath"
-	"strings"
 
-	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/pipeline/journal"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 )
 
 // Totals across passes: a job resumed three times has four passes; today's
@@ -15,17 +13,6 @@ import (
 // counted from the job's journal (which every pass appends to and a fresh
 // run starts anew) plus this pass's counters. The journal is the record: a
 // pass killed before it wrote its summary still counts.
-
-// PassTotals are a provider's figures over every pass of the job.
-type PassTotals struct {
-	Passes int     `json:"passes"`
-	Calls  int64   `json:"calls"`  // HTTP attempts that left
-	Billed int64   `json:"billed"` // billed answers
-	Cost   float64 `json:"cost"`   // billed × price_per_call
-	// InDoubt are calls whose request left but whose answer never came
-	// (a crash, a timeout after sending): possibly billed, each sent again.
-	InDoubt int64 `json:"in_doubt"`
-}
 
 // journalTotals are what earlier passes did per provider, from the journal:
 // outcome records of attempts (cache answers have no attempt and are not
@@ -110,8 +97,8 @@ func (e *engine) setupPassTotals() error {
 }
 
 // totalsSummary fills a provider's JobTotal: earlier passes plus this one.
-func (e *engine) totalsSummary(sum *Summary, p *provRun, s *ProviderSummary) {
-	s.JobTotal = &PassTotals{
+func (e *engine) totalsSummary(sum *summary.Summary, p *provRun, s *summary.ProviderSummary) {
+	s.JobTotal = &summary.PassTotals{
 		Passes:  e.runNo,
 		Calls:   p.prior.calls + s.Calls,
 		Billed:  p.prior.billed + s.Billed,
@@ -119,22 +106,6 @@ func (e *engine) totalsSummary(sum *Summary, p *provRun, s *ProviderSummary) {
 	}
 	s.JobTotal.Cost = float64(s.JobTotal.Billed) * p.cfg.PricePerCall
 	sum.JobInDoubt += s.JobTotal.InDoubt
-}
-
-// writeJobTotals prints the job totals after a resume (pass 2 on).
-func writeJobTotals(w io.Writer, s *Summary) {
-	if s.Run < 2 {
-		return
-	}
-	var parts []string
-	for _, p := range s.Providers {
-		t := p.JobTotal
-		if t == nil {
-			continue
-		}
-		parts = append(parts, fmt.Sprintf("%s %d calls, %d billed, %s, %d in doubt", p.Name, t.Calls, t.Billed, jobfile.Money(t.Cost, p.Currency), t.InDoubt))
-	}
-	fmt.Fprintf(w, "job total over %d passes: %s\n", s.Run, strings.Join(parts, "; "))
 }
 
 // SpentSoFar is what earlier passes of an incomplete run in outDir spent,

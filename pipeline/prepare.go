@@ -3,6 +3,7 @@ package pipeline
 import (
 	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/pipeline/redact"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/sources"
 )
@@ -16,7 +17,7 @@ import (
 // secrets redacted).
 func invalidResult(err error, red *redact.Redactor) pairResult {
 	code, column, msg := input.Invalid(err, red)
-	return pairResult{status: StatusInvalid, code: code, column: column, msg: msg, journal: -1}
+	return pairResult{status: summary.StatusInvalid, code: code, column: column, msg: msg, journal: -1}
 }
 
 // excelDamage is the engine's hook before Prepare: the pair's invalid

@@ -22,6 +22,7 @@ import (
 	"github.com/riskbatch/riskbatch/pipeline"
 	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 )
 
@@ -121,7 +122,7 @@ func TestBacktestRun(t *testing.T) {
 	for i := range res.rows {
 		st, score := res.get(i, "juhe_status"), res.get(i, "juhe_score")
 		want, rule := "", ""
-		if st == pipeline.StatusHit {
+		if st == summary.StatusHit {
 			s, err := strconv.ParseFloat(score, 64)
 			if err != nil {
 				t.Fatalf("row %d: hit with score %q", i+1, score)
@@ -144,11 +145,11 @@ func TestBacktestRun(t *testing.T) {
 		}
 		counts[row]++
 		label := res.get(i, "label")
-		if label == "" || (st != pipeline.StatusHit && st != pipeline.StatusNoHit) {
+		if label == "" || (st != summary.StatusHit && st != summary.StatusNoHit) {
 			continue
 		}
 		answered++
-		if st == pipeline.StatusHit {
+		if st == summary.StatusHit {
 			s, _ := strconv.ParseFloat(score, 64)
 			scores = append(scores, s)
 			bad = append(bad, label == "1")

@@ -9,7 +9,9 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/riskbatch/riskbatch/pipeline/input"
+	"github.com/riskbatch/riskbatch/pipeline/output"
 	"github.com/riskbatch/riskbatch/pipeline/report"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/sinks"
 )
@@ -54,16 +56,16 @@ func (e *engine) newReporter(header []string) (*reporter, error) {
 // place computes the result sheets' colours for the columns where the
 // sheets show them: pos maps each column of the engine's row (l) to its
 // sheet column, -1 when left out.
-func (r *reporter) place(l rowLayout, pos []int) {
+func (r *reporter) place(l output.Layout, pos []int) {
 	var layout report.Layout
-	start := l.inputs
-	for _, w := range l.blocks {
+	start := l.Inputs
+	for _, w := range l.Blocks {
 		layout.Status = append(layout.Status, pos[start])
 		layout.Columns = append(layout.Columns, append([]int(nil), pos[start+1:start+w]...))
 		start += w
 	}
-	if l.decisions > 0 {
-		layout.Decisions = append(layout.Decisions, pos[start:start+len(l.blocks)+1]...) // <p>_decision…, decision
+	if l.Decisions > 0 {
+		layout.Decisions = append(layout.Decisions, pos[start:start+len(l.Blocks)+1]...) // <p>_decision…, decision
 	}
 	r.formats = r.plan.ResultFormats(layout)
 }
@@ -103,13 +105,13 @@ func (r *reporter) observe(it *rowItem, out []string) {
 
 // finish computes the figures once the summary is final; they go into
 // summary.json and the report sheets.
-func (r *reporter) finish(sum *Summary) {
+func (r *reporter) finish(sum *summary.Summary) {
 	run := report.Run{
 		Tool: sum.Tool, Version: sum.Version, Job: sum.Job, Input: sum.Input, OutputDir: sum.OutputDir,
 		StartedAt: sum.StartedAt, FinishedAt: sum.FinishedAt, Seconds: sum.Seconds,
 		Complete: sum.Complete, ExitCode: sum.ExitCode, Resume: sum.Resume,
 		RowsIn: sum.RowsIn, RowsOK: sum.RowsOK, RowsError: sum.RowsError, Unreadable: sum.RowsInvalid,
-		Statuses:    Statuses,
+		Statuses:    summary.Statuses,
 		GeneratedBy: strings.TrimSpace("riskbatch " + sum.Version),
 		Headline:    sum.Changes.HeadlineLines(),
 	}

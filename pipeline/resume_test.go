@@ -12,6 +12,7 @@ import (
 	"github.com/riskbatch/riskbatch/pipeline"
 	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 )
 
@@ -31,14 +32,14 @@ func mkRows(n int) []applicant {
 // row stop on: rows before it are answered, the rest deferred (exit 3).
 // The sandbox is reset afterwards, counters included, so the next run's
 // calls can be counted alone.
-func (f *fixture) incompleteRun(rows []applicant, stop int) *pipeline.Summary {
+func (f *fixture) incompleteRun(rows []applicant, stop int) *summary.Summary {
 	f.t.Helper()
 	ctx := context.Background()
 	if err := f.admin.Force(ctx, "juhe", "", rows[stop].ID, "10012", 0); err != nil {
 		f.t.Fatal(err)
 	}
 	sum := f.mustRun(f.job(map[string]string{"CONCURRENCY": "1"}), pipeline.Options{})
-	eq(f.t, "first run exit code", sum.Outcome, pipeline.OutcomeIncomplete)
+	eq(f.t, "first run exit code", sum.Outcome, summary.OutcomeIncomplete)
 	eq(f.t, "first run deferred rows", sum.Providers[0].Status["deferred"], len(rows)-stop)
 	if err := f.admin.Reset(ctx); err != nil {
 		f.t.Fatal(err)
@@ -63,7 +64,7 @@ func TestResumeAfterQuota(t *testing.T) {
 	res1 := checkAccounting(t, f.outDir(), sum1, inputValues(rows))
 	checkAnswers(t, res1, rows)
 	st1 := statusCounts(res1)
-	eq(t, "run 1 exit code", sum1.Outcome, pipeline.OutcomeIncomplete)
+	eq(t, "run 1 exit code", sum1.Outcome, summary.OutcomeIncomplete)
 	eq(t, "run 1 answered rows (2 keys × quota 10)", st1["hit"]+st1["no_hit"], 20)
 	eq(t, "run 1 deferred rows", st1["deferred"], 40)
 	eq(t, "run 1 complete", sum1.Complete, false)
@@ -88,7 +89,7 @@ func TestResumeAfterQuota(t *testing.T) {
 	sum2 := f.mustRun(f.job(nil), pipeline.Options{Resume: true})
 	res2 := checkAccounting(t, f.outDir(), sum2, inputValues(rows))
 	checkAnswers(t, res2, rows)
-	eq(t, "resume exit code", sum2.Outcome, pipeline.OutcomeComplete)
+	eq(t, "resume exit code", sum2.Outcome, summary.OutcomeComplete)
 	eq(t, "resume complete", sum2.Complete, true)
 	eq(t, "resume run number", sum2.Run, 2)
 	eq(t, "resume rows_ok", sum2.RowsOK, 60)
@@ -169,7 +170,7 @@ func TestRunAgain(t *testing.T) {
 
 		sum := f.mustRun(f.job(nil), pipeline.Options{Fresh: true})
 		checkAccounting(t, f.outDir(), sum, inputValues(rows))
-		eq(t, "--fresh exit code", sum.Outcome, pipeline.OutcomeComplete)
+		eq(t, "--fresh exit code", sum.Outcome, summary.OutcomeComplete)
 		eq(t, "--fresh run number", sum.Run, 1)
 		eq(t, "--fresh reused", sum.Providers[0].Reused, int64(0))
 		calls, _ = totalCalls(f.counters())
@@ -178,7 +179,7 @@ func TestRunAgain(t *testing.T) {
 		// The state is complete now: run starts over without a flag.
 		sum = f.mustRun(f.job(nil), pipeline.Options{})
 		checkAccounting(t, f.outDir(), sum, inputValues(rows))
-		eq(t, "run on a completed state: exit code", sum.Outcome, pipeline.OutcomeComplete)
+		eq(t, "run on a completed state: exit code", sum.Outcome, summary.OutcomeComplete)
 		eq(t, "run on a completed state: run number", sum.Run, 1)
 		calls, _ = totalCalls(f.counters())
 		eq(t, "run on a completed state sends every row", calls, int64(12))
@@ -196,7 +197,7 @@ func TestRunAgain(t *testing.T) {
 		writeCSV(t, in, utf8Plain, rows, nil)
 		sum := f.mustRun(f.job(nil), pipeline.Options{})
 		checkAccounting(t, f.outDir(), sum, inputValues(rows))
-		eq(t, "exit code", sum.Outcome, pipeline.OutcomeComplete)
+		eq(t, "exit code", sum.Outcome, summary.OutcomeComplete)
 	})
 	t.Run("resume without a state", func(t *testing.T) {
 		f := newFixture(t, nil)
@@ -239,7 +240,7 @@ func TestResumeAfterInputEdit(t *testing.T) {
 	sum := f.mustRun(f.job(nil), pipeline.Options{Resume: true, Force: true})
 	res := checkAccounting(t, f.outDir(), sum, inputValues(edited))
 	checkAnswers(t, res, edited)
-	eq(t, "forced resume exit code", sum.Outcome, pipeline.OutcomeComplete)
+	eq(t, "forced resume exit code", sum.Outcome, summary.OutcomeComplete)
 	if !strings.Contains(strings.Join(sum.Notes, "\n"), "resumed with --force") {
 		t.Errorf("summary notes %q do not record the forced resume", sum.Notes)
 	}
@@ -324,7 +325,7 @@ func TestResumeDamagedJournal(t *testing.T) {
 			}
 			res := checkAccounting(t, f.outDir(), sum, inputValues(rows))
 			checkAnswers(t, res, rows)
-			eq(t, "exit code", sum.Outcome, pipeline.OutcomeComplete)
+			eq(t, "exit code", sum.Outcome, summary.OutcomeComplete)
 			if !strings.Contains(strings.Join(sum.Notes, "\n"), tc.note) {
 				t.Errorf("summary notes %q do not mention %q", sum.Notes, tc.note)
 			}

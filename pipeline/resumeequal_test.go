@@ -10,6 +10,7 @@ import (
 
 	"github.com/riskbatch/riskbatch/pipeline"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 )
 
 // resumeRows are the input of TestResumedOutputsEqualUninterrupted: ten
@@ -69,7 +70,7 @@ func TestResumedOutputsEqualUninterrupted(t *testing.T) {
 				f.t.Fatal(err)
 			}
 			sum := f.mustRun(load(f, map[string]string{"CONCURRENCY": "1"}), opts)
-			eq(f.t, "first run outcome", sum.Outcome, pipeline.OutcomeIncomplete)
+			eq(f.t, "first run outcome", sum.Outcome, summary.OutcomeIncomplete)
 			eq(f.t, "first run deferred", sum.Providers[0].Status["deferred"], len(rows)-at-2) // rows 11 and 12 reuse rows 4 and 1
 			resetSandbox(f, rows)
 		}
@@ -82,7 +83,7 @@ func TestResumedOutputsEqualUninterrupted(t *testing.T) {
 				f.t.Fatal(err)
 			}
 			sum := f.mustRun(load(f, nil), opts)
-			eq(f.t, "first run outcome", sum.Outcome, pipeline.OutcomeIncomplete)
+			eq(f.t, "first run outcome", sum.Outcome, summary.OutcomeIncomplete)
 			eq(f.t, "first run failed", sum.Providers[0].Status["failed"], 1)
 			resetSandbox(f, rows)
 		}
@@ -104,7 +105,7 @@ func TestResumedOutputsEqualUninterrupted(t *testing.T) {
 			for i := range n {
 				opts.Shard = pipeline.Shard{Index: i, Count: n}
 				sum := f.mustRun(load(f, map[string]string{"OUTDIR": "shard"}), opts)
-				eq(f.t, "shard outcome", sum.Outcome, pipeline.OutcomeComplete)
+				eq(f.t, "shard outcome", sum.Outcome, summary.OutcomeComplete)
 			}
 		}
 	}
@@ -156,7 +157,7 @@ func TestResumedOutputsEqualUninterrupted(t *testing.T) {
 			// The job run once, without interruption.
 			whole, opts := prepare()
 			sum := whole.mustRun(c.load(whole, nil), opts)
-			eq(t, "uninterrupted outcome", sum.Outcome, pipeline.OutcomeComplete)
+			eq(t, "uninterrupted outcome", sum.Outcome, summary.OutcomeComplete)
 			// Row 4 answered by the vendor, row 11 the same request:
 			// both with the vendor's code.
 			errs := readErrors(t, whole.outDir())
@@ -185,7 +186,7 @@ func TestResumedOutputsEqualUninterrupted(t *testing.T) {
 			} else {
 				sum = f.mustRun(c.load(f, nil), opts)
 			}
-			eq(t, "resumed outcome", sum.Outcome, pipeline.OutcomeComplete)
+			eq(t, "resumed outcome", sum.Outcome, summary.OutcomeComplete)
 			after, _ := totalCalls(f.counters())
 			eq(t, "sandbox calls in the second step", after-before, c.calls)
 			eq(t, "resumed reused answers", sum.Providers[0].Reused, c.reused)

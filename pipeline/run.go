@@ -23,7 +23,10 @@ import (
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/pipeline/journal"
 	"github.com/riskbatch/riskbatch/pipeline/logging"
+	"github.com/riskbatch/riskbatch/pipeline/output"
+	"github.com/riskbatch/riskbatch/pipeline/progress"
 	"github.com/riskbatch/riskbatch/pipeline/redact"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/ratelimit"
 	"github.com/riskbatch/riskbatch/sinks"
@@ -72,7 +75,7 @@ type Options struct {
 	// ExitCode maps the run's outcome to the process exit code, for
 	// summary.json and the report; the table lives in cmd/riskbatch. Nil
 	// leaves exit_code 0.
-	ExitCode func(Outcome) int
+	ExitCode func(summary.Outcome) int
 	// Sandbox serves the simulators of a `sandbox: true` job; such a job
 	// fails to run without one.
 	Sandbox EmbeddedSandbox
@@ -109,7 +112,7 @@ type provRun struct {
 	pool     *ratelimit.Pool
 	retry    ratelimit.RetryPolicy
 	billed   map[string]bool
-	sum      *ProviderSummary
+	sum      *summary.ProviderSummary
 	keyStats []keyCounters
 	dedupe   *dedupe
 	breaker  *breaker
@@ -177,7 +180,7 @@ type engine struct {
 // Run executes the job. It returns the summary (also written to
 // summary.json) and an error only for problems that stopped the run before
 // or outside the rows (configuration, input, I/O).
-func Run(ctx context.Context, job *jobfile.Job, opts Options) (*Summary, error) {
+func Run(ctx context.Context, job *jobfile.Job, opts Options) (*summary.Summary, error) {
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
@@ -226,7 +229,7 @@ func (e *engine) logAt(level slog.Level, format string, args ...any) {
 	e.log.Log(context.Background(), level, e.red.Redact(fmt.Sprintf(format, args...)))
 }
 
-func (e *engine) run(ctx context.Context) (*Summary, error) {
+func (e *engine) run(ctx context.Context) (*summary.Summary, error) {
 	job := e.job
 	started := time.Now()
 	inPath := job.Resolve(job.Input.File)
@@ -323,7 +326,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 		}
 	}()
 
-	sum := &Summary{
+	sum := &summary.Summary{
 		Tool: "riskbatch", Version: e.opts.Version, Job: job.Path, Input: inPath, InputFormat: src.Format(), InputEncoding: src.Encoding(),
 		OutputDir: outDir, Run: e.runNo, StartedAt: started, Notes: append(append([]string(nil), src.Warnings()...), st.notes...),
 		InDoubt: st.inDoubt,
@@ -337,7 +340,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 	// The row count gives the progress display its total and ETA, on a
 	// terminal and in cron logs alike (one streaming pass over a CSV;
 	// XLSX files are not read twice).
-	e.total = countRows(job, inPath)
+	e.total = progress.CountRows(job, inPath)
 	if e.opts.Shard.active() {
 		sum.Shard = e.opts.Shard.String()
 		e.total = 0 // this shard's share of the file is not known ahead
@@ -351,7 +354,7 @@ func (e *engine) run(ctx context.Context) (*Summary, error) {
 	rowCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
 	e.stopRun = stopRun
-	stopProgress := e.startProgress(rowCtx)
+	stopProgress := e.startProgress()
 	rowsIn, runErr := e.stream(rowCtx, src, out, sum)
 	stopProgress()
 
@@ -403,15 +406,15 @@ func (e *engine) envFail(op string, err error) {
 // endOnEnvFailure finishes a run stopped by envFail: the results and the
 // summary are written if the disk lets them, the job state stays
 // incomplete, and the outcome is OutcomeEnvironment (exit 6).
-func (e *engine) endOnEnvFailure(ctx context.Context, sum *Summary, out *outputs, st *jobState, envErr *EnvError, committed *bool) (*Summary, error) {
+func (e *engine) endOnEnvFailure(ctx context.Context, sum *summary.Summary, out *outputs, st *jobState, envErr *EnvError, committed *bool) (*summary.Summary, error) {
 	e.finishSummary(sum, ctx)
 	sum.Complete = false
-	e.setOutcome(sum, OutcomeEnvironment)
+	e.setOutcome(sum, summary.OutcomeEnvironment)
 	sum.Failure = envErr.Error()
 	sum.Resume = e.opts.ResumeCommand
 	if err := out.commit(sum); err != nil {
 		// The disk is still failing: at least try the small summary.json.
-		_ = sinks.WriteJSONAtomic(filepath.Join(sum.OutputDir, "summary.json"), sum, 0o644)
+		_ = output.WriteSummary(sum.OutputDir, sum)
 		return nil, envErr
 	}
 	*committed = true
@@ -485,8 +488,8 @@ func (e *engine) setupProviders(quota *ratelimit.QuotaStore) error {
 		for _, b := range billed {
 			p.billed[b] = true
 		}
-		p.sum = &ProviderSummary{Name: pc.Name, Type: pc.Type, Status: map[string]int{}, Currency: pc.Currency}
-		for _, s := range Statuses {
+		p.sum = &summary.ProviderSummary{Name: pc.Name, Type: pc.Type, Status: map[string]int{}, Currency: pc.Currency}
+		for _, s := range summary.Statuses {
 			p.sum.Status[s] = 0
 		}
 		p.dedupe = e.newDedupe(pc.Name) // bounded memory, spilled to the job state (dedupespill.go)
@@ -514,7 +517,7 @@ func newHTTPClient(concurrency int) *http.Client {
 
 // stream reads every row, processes rows concurrently with a bounded pool,
 // and writes them in input order through a bounded reorder window.
-func (e *engine) stream(ctx context.Context, src sources.Reader, out *outputs, sum *Summary) (int, error) {
+func (e *engine) stream(ctx context.Context, src sources.Reader, out *outputs, sum *summary.Summary) (int, error) {
 	window := e.job.Window
 	slots := make(chan struct{}, window)
 	done := make(chan *rowItem, window)
@@ -600,7 +603,7 @@ func (e *engine) process(ctx context.Context, it *rowItem) {
 	if it.row.Err != nil {
 		it.rowErr = e.red.Redact(it.row.Err.Error())
 		for i := range it.res {
-			it.res[i] = pairResult{status: StatusInvalid, code: "unreadable_row", msg: "row could not be read: " + it.rowErr, journal: -1}
+			it.res[i] = pairResult{status: summary.StatusInvalid, code: "unreadable_row", msg: "row could not be read: " + it.rowErr, journal: -1}
 		}
 		return
 	}
@@ -626,22 +629,22 @@ func (e *engine) pair(ctx context.Context, p *provRun, row sources.Row) pairResu
 	// spent keeps every answer it has.
 	res, shared, prior := p.dedupe.do(req.Dedupe, func() pairResult {
 		if e.opts.merge != nil { // a merge only replays the shards' journals
-			return pairResult{status: StatusDeferred, code: "not_in_shards", msg: "no shard's journal holds this lookup", journal: -1}
+			return pairResult{status: summary.StatusDeferred, code: "not_in_shards", msg: "no shard's journal holds this lookup", journal: -1}
 		}
 		if r, ok := e.fromCache(ctx, p, row.Num, req.Identity, digestHex(req.Dedupe)); ok {
 			return r // a young answer from the answer cache: no call (cacheuse.go)
 		}
 		switch {
 		case p.stopped.Load():
-			return pairResult{status: StatusSkipped, code: "provider_stopped", msg: p.stopReason(), journal: -1}
+			return pairResult{status: summary.StatusSkipped, code: "provider_stopped", msg: p.stopReason(), journal: -1}
 		case p.unreachable.Load():
 			return e.unreachableResult(p)
 		case p.exhausted.Load() && !e.opts.WaitForQuota:
-			return pairResult{status: StatusDeferred, code: "quota", msg: p.deferReason(), journal: -1}
+			return pairResult{status: summary.StatusDeferred, code: "quota", msg: p.deferReason(), journal: -1}
 		case p.coordDown.Load():
 			return e.coordDownResult()
 		case ctx.Err() != nil:
-			return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped before this call", journal: -1}
+			return pairResult{status: summary.StatusDeferred, code: "stopped", msg: "run stopped before this call", journal: -1}
 		}
 		return e.toCache(p, req.Identity, e.call(ctx, p, row.Num, req))
 	})
@@ -759,7 +762,7 @@ type recorded struct {
 func (c *pairCall) acquire(ctx context.Context) (slot, pairResult, step) {
 	e, p := c.e, c.p
 	if ctx.Err() != nil {
-		return slot{}, pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped before this call", journal: -1}, stepDone
+		return slot{}, pairResult{status: summary.StatusDeferred, code: "stopped", msg: "run stopped before this call", journal: -1}, stepDone
 	}
 	if pr, over := e.overBudget(p); over {
 		return slot{}, pr, stepDone // budget.max_cost reached (budget.go)
@@ -769,11 +772,11 @@ func (c *pairCall) acquire(ctx context.Context) (slot, pairResult, step) {
 		if errors.Is(err, errBreakerStopped) {
 			return slot{}, e.unreachableResult(p), stepDone
 		}
-		return slot{}, pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped before this call", journal: -1}, stepDone
+		return slot{}, pairResult{status: summary.StatusDeferred, code: "stopped", msg: "run stopped before this call", journal: -1}, stepDone
 	}
 	if p.stopped.Load() { // a wrong URL stops the provider between two attempts
 		p.breaker.cancel(ticket)
-		return slot{}, pairResult{status: StatusSkipped, code: "provider_stopped", msg: p.stopReason(), journal: -1}, stepDone
+		return slot{}, pairResult{status: summary.StatusSkipped, code: "provider_stopped", msg: p.stopReason(), journal: -1}, stepDone
 	}
 	lease, err := p.pool.Acquire(ctx)
 	if err != nil {
@@ -816,21 +819,21 @@ func (c *pairCall) noLease(ctx context.Context, err error) (pairResult, step) {
 			if e.waitUntil(ctx, p, ex.ResetAt) {
 				return pairResult{}, stepAgain
 			}
-			return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped while waiting for the quota reset", journal: -1}, stepDone
+			return pairResult{status: summary.StatusDeferred, code: "stopped", msg: "run stopped while waiting for the quota reset", journal: -1}, stepDone
 		}
 		p.mu.Lock()
 		p.resetAt = ex.ResetAt
 		p.mu.Unlock()
 		p.exhausted.Store(true)
-		return pairResult{status: StatusDeferred, code: "quota", msg: e.red.Redact(ex.Error()), journal: -1}, stepDone
+		return pairResult{status: summary.StatusDeferred, code: "quota", msg: e.red.Redact(ex.Error()), journal: -1}, stepDone
 	case errors.As(err, &fe):
 		p.mu.Lock()
 		p.stopMsg = e.red.Redact(fe.Error())
 		p.mu.Unlock()
 		p.stopped.Store(true)
-		return pairResult{status: StatusSkipped, code: "provider_stopped", msg: p.stopReason(), journal: -1}, stepDone // stopReason says "provider stopped"
+		return pairResult{status: summary.StatusSkipped, code: "provider_stopped", msg: p.stopReason(), journal: -1}, stepDone // stopReason says "provider stopped"
 	default:
-		return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped before this call", journal: -1}, stepDone
+		return pairResult{status: summary.StatusDeferred, code: "stopped", msg: "run stopped before this call", journal: -1}, stepDone
 	}
 }
 
@@ -904,10 +907,10 @@ func (c *pairCall) react(ctx context.Context, s *slot, a *attemptResult, rec rec
 	switch res.Code {
 	case codeJournal: // nothing was sent; envFail stopped the run
 		lease.Release(ratelimit.NotSent, 0)
-		return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped: the journal cannot be written", journal: -1}, stepDone
+		return pairResult{status: summary.StatusDeferred, code: "stopped", msg: "run stopped: the journal cannot be written", journal: -1}, stepDone
 	case codeWrongURL:
 		lease.Release(ratelimit.NotSent, 0)
-		return pairResult{status: StatusSkipped, code: "provider_stopped", msg: p.stopReason(), journal: -1}, stepDone
+		return pairResult{status: summary.StatusSkipped, code: "provider_stopped", msg: p.stopReason(), journal: -1}, stepDone
 	}
 
 	// Answers about this lookup, not the key (paramsreject.go).
@@ -937,7 +940,7 @@ func (c *pairCall) react(ctx context.Context, s *slot, a *attemptResult, rec rec
 			// pause the key for the budget and defer the row to a
 			// resume instead of holding a worker that long.
 			lease.Release(ratelimit.Throttled, budget)
-			return pairResult{status: StatusDeferred, code: res.Code, msg: fmt.Sprintf("the vendor asked to wait %s before the next call (Retry-After), more than the retry budget of %s: resume later", fmtLongDuration(res.RetryAfter), budget), journal: -1}, stepDone
+			return pairResult{status: summary.StatusDeferred, code: res.Code, msg: fmt.Sprintf("the vendor asked to wait %s before the next call (Retry-After), more than the retry budget of %s: resume later", fmtLongDuration(res.RetryAfter), budget), journal: -1}, stepDone
 		}
 		lease.Release(ratelimit.Throttled, res.RetryAfter)
 		c.throttles++
@@ -984,7 +987,7 @@ func (c *pairCall) react(ctx context.Context, s *slot, a *attemptResult, rec rec
 			return e.failed(p, c.last, fmt.Sprintf("gave up after %d attempts", c.attempts)), stepDone
 		}
 		if !sleepCtx(ctx, wait) {
-			return pairResult{status: StatusDeferred, code: "stopped", msg: "run stopped between retries", journal: -1}, stepDone
+			return pairResult{status: summary.StatusDeferred, code: "stopped", msg: "run stopped between retries", journal: -1}, stepDone
 		}
 		return pairResult{}, stepAgain
 	}
@@ -995,7 +998,7 @@ func (e *engine) failed(p *provRun, res providers.Result, why string) pairResult
 	if res.Message != "" {
 		msg += ": " + e.red.Redact(res.Message)
 	}
-	return pairResult{status: StatusFailed, code: res.Code, msg: msg, journal: -1}
+	return pairResult{status: summary.StatusFailed, code: res.Code, msg: msg, journal: -1}
 }
 
 func errText(res providers.Result, status int) string {
@@ -1099,7 +1102,7 @@ func (e *engine) breakerEvent(p *provRun, ev breakerEvent, cause string) {
 
 func (e *engine) unreachableResult(p *provRun) pairResult {
 	_, cause := p.breaker.state()
-	return pairResult{status: StatusDeferred, code: codeUnreachable, msg: "endpoint unreachable, provider stopped by its circuit breaker: " + e.red.Redact(cause), journal: -1}
+	return pairResult{status: summary.StatusDeferred, code: codeUnreachable, msg: "endpoint unreachable, provider stopped by its circuit breaker: " + e.red.Redact(cause), journal: -1}
 }
 
 // readBody reads at most limit bytes of an answer, in one allocation when

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 )
 
@@ -57,7 +58,7 @@ func TestRowAccountingUnderConcurrency(t *testing.T) {
 	eq(t, "hit + no_hit rows", st["hit"]+st["no_hit"], n-damaged)
 	eq(t, "rows_ok", sum.RowsOK, n-damaged)
 	eq(t, "rows_error", sum.RowsError, damaged)
-	eq(t, "exit code", sum.Outcome, pipeline.OutcomeComplete)
+	eq(t, "exit code", sum.Outcome, summary.OutcomeComplete)
 	eq(t, "complete", sum.Complete, true)
 	for i, r := range rows {
 		if r.Ref != "" && i%7 == 3 && i%50 != 49 {
@@ -112,7 +113,7 @@ func TestErrorLog(t *testing.T) {
 
 	sum := f.mustRun(f.job(nil), pipeline.Options{})
 	res := checkAccounting(t, f.outDir(), sum, shown)
-	eq(t, "exit code (invalid rows are final)", sum.Outcome, pipeline.OutcomeComplete)
+	eq(t, "exit code (invalid rows are final)", sum.Outcome, summary.OutcomeComplete)
 	eq(t, "rows_unreadable", sum.RowsInvalid, 1)
 
 	type want struct {

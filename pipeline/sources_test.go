@@ -9,6 +9,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 )
 
 // excelNumber is how Excel stores an ID typed without a leading quote: a
@@ -116,7 +117,7 @@ func TestSources(t *testing.T) {
 				t.Errorf("statuses %v, want %v", got, tc.want)
 			}
 			checkAnswers(t, res, rows)
-			eq(t, "exit code", sum.Outcome, pipeline.OutcomeComplete)
+			eq(t, "exit code", sum.Outcome, summary.OutcomeComplete)
 			checkXLSXMatchesCSV(t, f.outDir(), res)
 
 			c := f.counters()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/riskbatch/riskbatch/pipeline"
 	"github.com/riskbatch/riskbatch/pipeline/input"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 )
 
@@ -31,7 +32,7 @@ func TestPlainHTTPToTLSEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, log)
 	}
-	eq(t, "outcome", sum.Outcome, pipeline.OutcomeProviderStopped)
+	eq(t, "outcome", sum.Outcome, summary.OutcomeProviderStopped)
 	eq(t, "attempts", len(readRaw(t, f.outDir())), 1)
 	eq(t, "skipped rows", sum.Providers[0].Status["skipped"], len(rows))
 	if !strings.Contains(log, "wrong endpoint URL") || !strings.Contains(log, "HTTPS") {
@@ -58,7 +59,7 @@ func TestRetryBudgetPerDigest(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, log)
 	}
-	eq(t, "outcome", sum.Outcome, pipeline.OutcomeIncomplete)
+	eq(t, "outcome", sum.Outcome, summary.OutcomeIncomplete)
 	eq(t, "attempts", len(readRaw(t, f.outDir())), 2)
 	eq(t, "failed rows", sum.Providers[0].Status["failed"], len(rows))
 	eq(t, "calls saved", sum.Providers[0].Deduped, int64(len(rows)-1))
@@ -84,7 +85,7 @@ func TestPreflight(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Run: %v\n%s", err, log)
 		}
-		eq(t, "outcome", sum.Outcome, pipeline.OutcomeComplete)
+		eq(t, "outcome", sum.Outcome, summary.OutcomeComplete)
 		eq(t, "input_encoding", sum.InputEncoding, "utf-8")
 		if !strings.Contains(log, "input: ") || !strings.Contains(log, "encoding utf-8)") {
 			t.Errorf("the input's encoding is not said at the start:\n%s", log)
@@ -164,7 +165,7 @@ func TestLimitTrial(t *testing.T) {
 	sum = f.mustRun(f.job(nil), pipeline.Options{})
 	eq(t, "full rows in", sum.RowsIn, 12)
 	eq(t, "full trial_limit", sum.TrialLimit, 0)
-	eq(t, "full outcome", sum.Outcome, pipeline.OutcomeComplete)
+	eq(t, "full outcome", sum.Outcome, summary.OutcomeComplete)
 	eq(t, "answers reused", sum.Providers[0].Reused, int64(5))
 	calls, _ = totalCalls(f.counters())
 	eq(t, "calls in all", calls, int64(12))
@@ -193,7 +194,7 @@ func TestHugeRetryAfter(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, log)
 	}
-	eq(t, "outcome", sum.Outcome, pipeline.OutcomeIncomplete)
+	eq(t, "outcome", sum.Outcome, summary.OutcomeIncomplete)
 	eq(t, "deferred", sum.Providers[0].Status["deferred"], 1)
 	errs := readErrors(t, f.outDir())
 	if len(errs) != 1 || errs[0].Code != "HTTP 429" || !strings.Contains(errs[0].Message, "more than the retry budget") {
@@ -203,5 +204,5 @@ func TestHugeRetryAfter(t *testing.T) {
 	if err != nil {
 		t.Fatalf("resume: %v\n%s", err, log)
 	}
-	eq(t, "resume outcome", sum.Outcome, pipeline.OutcomeComplete)
+	eq(t, "resume outcome", sum.Outcome, summary.OutcomeComplete)
 }

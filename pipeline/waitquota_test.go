@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 )
 
@@ -35,7 +36,7 @@ func TestWaitForQuota(t *testing.T) {
 	}}.load(t)
 
 	sum, log := ltRun(t, job, pipeline.Options{Clock: clock, WaitForQuota: true})
-	if sum.Outcome != pipeline.OutcomeComplete || !sum.Complete || sum.QuotaReset != nil {
+	if sum.Outcome != summary.OutcomeComplete || !sum.Complete || sum.QuotaReset != nil {
 		t.Errorf("outcome %s complete %v quota_reset_at %v; want 0, true, none", sum.Outcome, sum.Complete, sum.QuotaReset)
 	}
 	st := sum.Providers[0].Status

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 	"github.com/riskbatch/riskbatch/ratelimit/redisbackend/redistest"
 )
 
@@ -91,7 +91,7 @@ func TestCostWithCurrency(t *testing.T) {
 	}
 	sum := readSummaryFile(t, filepath.Join(dir, "out"))
 	p := sum.Providers[0]
-	want := pipeline.FormatCost(p.Cost, "CNY")
+	want := summary.FormatCost(p.Cost, "CNY")
 	if !strings.Contains(r.stdout, want) {
 		t.Errorf("stdout does not show the cost as %q:\n%s", want, r.stdout)
 	}

@@ -41,7 +41,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 	"github.com/riskbatch/riskbatch/providers"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 )
@@ -618,13 +618,13 @@ func (h *crashHarness) cli(t *testing.T, args ...string) crashResult {
 	return r
 }
 
-func crashSummary(t *testing.T, out string) *pipeline.Summary {
+func crashSummary(t *testing.T, out string) *summary.Summary {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s pipeline.Summary
+	var s summary.Summary
 	if err := json.Unmarshal(b, &s); err != nil {
 		t.Fatalf("summary.json: %v", err)
 	}
@@ -659,7 +659,7 @@ func crashAllFinal(t *testing.T, recs [][]string) {
 	for r, rec := range recs[1:] {
 		for _, c := range cols {
 			switch rec[c] {
-			case pipeline.StatusHit, pipeline.StatusNoHit, pipeline.StatusInvalid:
+			case summary.StatusHit, summary.StatusNoHit, summary.StatusInvalid:
 			default:
 				t.Fatalf("row %d %s = %q, not final", r+1, recs[0][c], rec[c])
 			}

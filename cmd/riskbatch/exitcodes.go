@@ -7,6 +7,7 @@ import (
 	"github.com/riskbatch/riskbatch/pipeline"
 	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 )
 
 // The exit codes of riskbatch: this file is the one place where errors and
@@ -25,19 +26,19 @@ const (
 )
 
 // exitCodeForOutcome maps how a run ended to its exit code.
-func exitCodeForOutcome(o pipeline.Outcome) int {
+func exitCodeForOutcome(o summary.Outcome) int {
 	switch o {
-	case pipeline.OutcomeComplete:
+	case summary.OutcomeComplete:
 		return exitOK
-	case pipeline.OutcomeIncomplete:
+	case summary.OutcomeIncomplete:
 		return exitIncomplete
-	case pipeline.OutcomeProviderStopped:
+	case summary.OutcomeProviderStopped:
 		return exitProviderStopped
-	case pipeline.OutcomeEnvironment:
+	case summary.OutcomeEnvironment:
 		return exitEnvironment
-	case pipeline.OutcomeSIGINT:
+	case summary.OutcomeSIGINT:
 		return exitSIGINT
-	case pipeline.OutcomeSIGTERM:
+	case summary.OutcomeSIGTERM:
 		return exitSIGTERM
 	}
 	return exitInternal

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 )
 
@@ -181,13 +181,13 @@ providers:
 	return path
 }
 
-func readSummaryFile(t *testing.T, dir string) *pipeline.Summary {
+func readSummaryFile(t *testing.T, dir string) *summary.Summary {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s pipeline.Summary
+	var s summary.Summary
 	if err := json.Unmarshal(b, &s); err != nil {
 		t.Fatalf("summary.json: %v", err)
 	}
@@ -210,7 +210,7 @@ func readResultsCSV(t *testing.T, dir string) [][]string {
 
 // checkResults asserts the result sheet has one row per input row, in
 // order, every status among want, and the summary's accounting holds.
-func checkResults(t *testing.T, out string, rows [][]string, want ...string) *pipeline.Summary {
+func checkResults(t *testing.T, out string, rows [][]string, want ...string) *summary.Summary {
 	t.Helper()
 	recs := readResultsCSV(t, out)
 	if len(recs) != len(rows)+1 {

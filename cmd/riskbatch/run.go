@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/riskbatch/riskbatch/pipeline"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 )
 
 type runOptions struct {
@@ -99,9 +100,9 @@ func runJob(parent context.Context, log *slog.Logger, jobPath string, resume boo
 		if !ok {
 			return
 		}
-		name, code := "SIGINT", exitCodeForOutcome(pipeline.OutcomeSIGINT)
+		name, code := "SIGINT", exitCodeForOutcome(summary.OutcomeSIGINT)
 		if s == syscall.SIGTERM {
-			name, code = "SIGTERM", exitCodeForOutcome(pipeline.OutcomeSIGTERM)
+			name, code = "SIGTERM", exitCodeForOutcome(summary.OutcomeSIGTERM)
 		}
 		sigName.Store(name)
 		log.Warn(fmt.Sprintf("%s received: finishing in-flight calls (up to %s), then writing results; send again to quit at once", name, o.grace))
@@ -155,18 +156,18 @@ func runJob(parent context.Context, log *slog.Logger, jobPath string, resume boo
 // endOfRun says how a run (or a merge) ended and how to go on, and returns
 // the process exit its outcome maps to in the table (exitcodes.go), the
 // code summary.json holds.
-func endOfRun(sum *pipeline.Summary) error {
+func endOfRun(sum *summary.Summary) error {
 	switch sum.Outcome {
-	case pipeline.OutcomeComplete:
-	case pipeline.OutcomeIncomplete:
+	case summary.OutcomeComplete:
+	case summary.OutcomeIncomplete:
 		msg := "incomplete: some rows are deferred or failed"
 		if sum.QuotaReset != nil {
 			msg += fmt.Sprintf("; quotas reset at %s", sum.QuotaReset.Format("2006-01-02 15:04 -07"))
 		}
 		fmt.Fprintf(os.Stdout, "%s\nresume with: %s\n", msg, sum.Resume)
-	case pipeline.OutcomeProviderStopped:
+	case summary.OutcomeProviderStopped:
 		fmt.Fprintf(os.Stdout, "a provider was stopped by a fatal answer or a wrong URL (see above); fix the job, then: %s\n", sum.Resume)
-	case pipeline.OutcomeEnvironment:
+	case summary.OutcomeEnvironment:
 		fmt.Fprintf(os.Stdout, "stopped: %s\nfix the cause, then resume with: %s\n", sum.Failure, sum.Resume)
 	default:
 		fmt.Fprintf(os.Stdout, "stopped by %s; resume with: %s\n", sum.Stopped, sum.Resume)

@@ -70,7 +70,7 @@ const (
 	defaultScoreChange  = 10
 	maxChangeSheetLines = 100_000
 	// statusHit is the <provider>_status of an answer with data
-	// (pipeline.StatusHit, which the result sheets this package reads
+	// (summary.StatusHit, which the result sheets this package reads
 	// were written with): only then are codes and scores compared.
 	statusHit = "hit"
 )

@@ -15,6 +15,7 @@ import (
 	"github.com/riskbatch/riskbatch/pipeline/dryrun"
 	"github.com/riskbatch/riskbatch/pipeline/input"
 	"github.com/riskbatch/riskbatch/pipeline/jobfile"
+	"github.com/riskbatch/riskbatch/pipeline/summary"
 	"github.com/riskbatch/riskbatch/providers/pii"
 	"github.com/riskbatch/riskbatch/providers/sandbox"
 	"github.com/riskbatch/riskbatch/sources"
@@ -272,7 +273,7 @@ func TestHashEncodingEquivalence(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Run: %v", err)
 		}
-		if sum.Outcome != pipeline.OutcomeComplete {
+		if sum.Outcome != summary.OutcomeComplete {
 			t.Fatalf("run outcome %s", sum.Outcome)
 		}
 		recs := vhReadCSV(t, filepath.Join(job.Resolve(job.Output.Dir), "results.csv"))

@@ -51,7 +51,7 @@ const (
 // 15-digit ID converted to 18).
 const statusNote = "note"
 
-// statusInvalid is pipeline.StatusInvalid, the status errors.csv gives an
+// statusInvalid is summary.StatusInvalid, the status errors.csv gives an
 // invalid pair, for validate-errors.csv and hash's errors file alike.
 const statusInvalid = "invalid"
 

@@ -87,7 +87,7 @@ type OutputConfig struct {
 	MaskPII bool     `yaml:"mask_pii"` // mask PII input columns in the result sheets too
 	// Columns chooses, orders and drops the result columns by name (the
 	// input columns always come first); empty = every result column in
-	// the default order (columns.go).
+	// the default order (pipeline/output/columns.go).
 	Columns []string `yaml:"columns"`
 }
 

@@ -1,15 +1,19 @@
-package pipeline
+// Package summary is a run's summary.json document and the end-of-run
+// table: the statuses of a (row, provider) pair, how a run ended
+// (Outcome), and each provider's and key's figures. The engine fills it;
+// the outputs write it; cmd reads it for the exit code.
+package summary
 
 import (
 	"fmt"
 	"io"
 	"math"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/riskbatch/riskbatch/pipeline/compare"
+	"github.com/riskbatch/riskbatch/pipeline/jobfile"
 	"github.com/riskbatch/riskbatch/pipeline/report"
 )
 
@@ -145,7 +149,7 @@ func (s *Summary) WriteTable(w io.Writer) {
 			fmt.Fprintln(w, budgetLine(p))
 		}
 	}
-	writeJobTotals(w, s) // after a resume: the job over every pass (passes.go)
+	writeJobTotals(w, s) // after a resume: the job over every pass
 	s.Changes.WriteChanges(w)
 	if s.Report != nil {
 		s.Report.WriteText(w)
@@ -155,19 +159,10 @@ func (s *Summary) WriteTable(w io.Writer) {
 	}
 }
 
-func sortedKeys(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// roundCost removes float dust from a cost (0.1 × 2268 is
+// RoundCost removes float dust from a cost (0.1 × 2268 is
 // 226.79999999999998 in binary floating point): costs are kept to a
 // millionth, far below any currency's smallest unit.
-func roundCost(c float64) float64 { return math.Round(c*1e6) / 1e6 }
+func RoundCost(c float64) float64 { return math.Round(c*1e6) / 1e6 }
 
 // FormatCost shows a cost with its currency: two decimals, none for
 // currencies without minor units in practice (IDR, JPY, KRW, VND).
@@ -177,4 +172,98 @@ func FormatCost(c float64, currency string) string {
 		return strings.TrimSpace(fmt.Sprintf("%.0f %s", c, currency))
 	}
 	return strings.TrimSpace(fmt.Sprintf("%.2f %s", c, currency))
+}
+
+// Outcome is how a run ended. The process exit code for each outcome and
+// each of the engine's error kinds is decided in one place, the table in
+// cmd/riskbatch (exitcodes.go); the engine only says what happened.
+type Outcome string
+
+const (
+	// OutcomeComplete: every (row, provider) pair is final (hit, no_hit, invalid).
+	OutcomeComplete Outcome = "complete"
+	// OutcomeIncomplete: rows deferred (quota, budget, a provider whose
+	// endpoint is unreachable) or failed after retries; resume continues.
+	OutcomeIncomplete Outcome = "incomplete"
+	// OutcomeProviderStopped: a provider was stopped by a fatal answer
+	// (credentials, permission) or a wrong URL (404, scheme or TLS mismatch).
+	OutcomeProviderStopped Outcome = "provider_stopped"
+	// OutcomeEnvironment: the journal or an output could not be written
+	// (disk full, read-only, permissions); the run stopped like on a signal.
+	OutcomeEnvironment Outcome = "environment"
+	// OutcomeSIGINT and OutcomeSIGTERM: stopped by a signal; resumable.
+	OutcomeSIGINT  Outcome = "SIGINT"
+	OutcomeSIGTERM Outcome = "SIGTERM"
+)
+
+// CacheSummary is a provider's use of the answer cache in this pass.
+type CacheSummary struct {
+	MaxAge    string  `json:"max_age"`
+	Served    int64   `json:"served"`     // lookups answered from the cache: no call
+	CostSaved float64 `json:"cost_saved"` // served × price_per_call
+	Stored    int64   `json:"stored"`     // vendor answers written to the cache
+	Expired   int64   `json:"expired"`    // cached answers older than max_age, bought again
+	Refreshed int64   `json:"refreshed"`  // young answers bought again by cache.refresh_share
+}
+
+// cacheLine is the console line of a provider's cache figures.
+func cacheLine(p *ProviderSummary) string {
+	c := p.Cache
+	return fmt.Sprintf("  %s cache (max_age %s): %d served (%.2f%s saved), %d stored, %d expired and bought again, %d refreshed",
+		p.Name, c.MaxAge, c.Served, c.CostSaved, currencySuffix(p.Currency), c.Stored, c.Expired, c.Refreshed)
+}
+
+func currencySuffix(c string) string {
+	if c == "" {
+		return ""
+	}
+	return " " + c
+}
+
+// BudgetSummary is a provider's cap in summary.json.
+type BudgetSummary struct {
+	MaxCost float64 `json:"max_cost"`
+	// Spent is the cost billed or in doubt over all passes of the job;
+	// SpentThisPass this pass's part.
+	Spent         float64 `json:"spent"`
+	SpentThisPass float64 `json:"spent_this_pass"`
+	Reached       bool    `json:"reached"`
+}
+
+// budgetLine is the console line of a provider's cap.
+func budgetLine(p *ProviderSummary) string {
+	b := p.Budget
+	state := "within the cap"
+	if b.Reached {
+		state = "cap reached: remaining rows deferred"
+	}
+	return fmt.Sprintf("  %s budget: max_cost %s, spent %s over all passes (%s this pass), %s",
+		p.Name, jobfile.Money(b.MaxCost, p.Currency), jobfile.Money(b.Spent, p.Currency), jobfile.Money(b.SpentThisPass, p.Currency), state)
+}
+
+// PassTotals are a provider's figures over every pass of the job.
+type PassTotals struct {
+	Passes int     `json:"passes"`
+	Calls  int64   `json:"calls"`  // HTTP attempts that left
+	Billed int64   `json:"billed"` // billed answers
+	Cost   float64 `json:"cost"`   // billed × price_per_call
+	// InDoubt are calls whose request left but whose answer never came
+	// (a crash, a timeout after sending): possibly billed, each sent again.
+	InDoubt int64 `json:"in_doubt"`
+}
+
+// writeJobTotals prints the job totals after a resume (pass 2 on).
+func writeJobTotals(w io.Writer, s *Summary) {
+	if s.Run < 2 {
+		return
+	}
+	var parts []string
+	for _, p := range s.Providers {
+		t := p.JobTotal
+		if t == nil {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %d calls, %d billed, %s, %d in doubt", p.Name, t.Calls, t.Billed, jobfile.Money(t.Cost, p.Currency), t.InDoubt))
+	}
+	fmt.Fprintf(w, "job total over %d passes: %s\n", s.Run, strings.Join(parts, "; "))
 }
