@@ -21,10 +21,14 @@ type outputs struct {
 	width int
 	buf   []string
 	masks []func(string) string // per input column; nil = keep
-	rep   *reporter             // decision columns and the report outputs
-	order []int                 // the sheets' columns as indexes into buf (output.Layout)
-	row   []string              // buf in the sheets' order
-	cmp   *runCompare           // compare: with the previous run (compareuse.go)
+	rep   *output.Report        // decision columns and the report outputs
+	// status and values are each provider's answer to the row at hand,
+	// for the report's decision columns.
+	status []string
+	values [][]string
+	order  []int       // the sheets' columns as indexes into buf (output.Layout)
+	row    []string    // buf in the sheets' order
+	cmp    *runCompare // compare: with the previous run (compareuse.go)
 }
 
 func (e *engine) openOutputs(dir string, header []string) (*outputs, error) {
@@ -42,19 +46,20 @@ func (e *engine) openOutputs(dir string, header []string) (*outputs, error) {
 			numeric = append(numeric, i == 1)
 		}
 	}
-	rep, err := e.newReporter(header)
+	rep, err := e.newReport(header)
 	if err != nil {
 		return nil, err
 	}
-	cols = append(cols, rep.columns()...)
-	numeric = append(numeric, make([]bool, len(rep.columns()))...)
-	layout := output.Layout{Inputs: len(header), Decisions: len(rep.columns())}
+	cols = append(cols, rep.Columns()...)
+	numeric = append(numeric, make([]bool, len(rep.Columns()))...)
+	layout := output.Layout{Inputs: len(header), Decisions: len(rep.Columns())}
 	for _, p := range e.provs {
 		layout.Blocks = append(layout.Blocks, 1+len(p.prov.Columns())+len(p.cfg.CacheColumns()))
 	}
 	order := layout.Order(cols, e.job.Output.Columns)
-	rep.place(layout, output.SheetPositions(len(cols), order))
-	o := &outputs{dir: dir, width: len(cols), buf: make([]string, len(cols)), rep: rep, order: order, row: make([]string, len(order))}
+	rep.Place(layout, output.SheetPositions(len(cols), order))
+	o := &outputs{dir: dir, width: len(cols), buf: make([]string, len(cols)), rep: rep, order: order, row: make([]string, len(order)),
+		status: make([]string, len(e.provs)), values: make([][]string, len(e.provs))}
 	if o.cmp, err = e.openCompare(dir, cols); err != nil { // compare: (compareuse.go)
 		return nil, err
 	}
@@ -81,7 +86,7 @@ func (e *engine) openOutputs(dir string, header []string) (*outputs, error) {
 	}
 	o.files, err = output.Open(output.Options{
 		Dir: dir, Formats: e.job.Output.Formats, Columns: cols, BOM: bom,
-		XLSX: o.cmp.xlsxOptions(rep.xlsxOptions(sinks.XLSXOptions{NumericColumns: numeric, FreezeColumns: e.frozenColumns(header)})),
+		XLSX: o.cmp.xlsxOptions(rep.XLSXOptions(sinks.XLSXOptions{NumericColumns: numeric, FreezeColumns: e.frozenColumns(header)})),
 	})
 	if err != nil {
 		o.cmp.abort()
@@ -145,7 +150,11 @@ func (e *engine) emit(it *rowItem, o *outputs, sum *summary.Summary) error {
 			}
 		}
 	}
-	o.rep.observe(it, o.buf[pos:])
+	for i := range it.res {
+		o.status[i] = it.res[i].status
+		o.values[i] = it.res[i].values
+	}
+	o.rep.Observe(o.status, o.values, it.row.Values, o.buf[pos:])
 	if err := o.cmp.observe(it.row.Num, o.buf); err != nil {
 		return err
 	}
@@ -195,11 +204,11 @@ func (o *outputs) commit(sum *summary.Summary) error {
 	if err := o.cmp.finish(sum); err != nil { // changes.csv and the counts, before the report reads them
 		return err
 	}
-	o.rep.finish(sum) // the figures, before the XLSX writer's summary sheet needs them
+	o.rep.Finish(sum) // the figures, before the XLSX writer's summary sheet needs them
 	if err := o.files.Commit(); err != nil {
 		return err
 	}
-	if err := o.rep.writeHTML(o.dir); err != nil {
+	if err := o.rep.WriteHTML(o.dir); err != nil {
 		return err
 	}
 	return output.WriteSummary(o.dir, sum)

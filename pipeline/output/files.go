@@ -1,8 +1,9 @@
 // Package output is what a run writes: the result sheets (results.xlsx,
-// results.csv) in their column order, errors.csv, warnings.csv and
-// summary.json. The engine fills the rows; this package owns the files,
-// written under temporary names and renamed into place only when the run
-// ends, and the sheets' column order (columns.go).
+// results.csv) in their column order, errors.csv, warnings.csv,
+// summary.json and the report's outputs. The engine fills the rows; this
+// package owns the files, written under temporary names and renamed into
+// place only when the run ends, the sheets' column order (columns.go) and
+// the report's decision columns, sheets and report.html (report.go).
 package output
 
 import (
