@@ -1,10 +1,11 @@
-//go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
+//go:build !(linux || freebsd || netbsd || openbsd || dragonfly)
 
 package ratelimit
 
 import "time"
 
-// Elsewhere (Windows) the runtime's own timers are used (SystemPaceClock.Timer).
+// Elsewhere (Windows; macOS, where x/sys/unix has no nanosleep) the runtime's own timers
+// are used (SystemPaceClock.Timer).
 const havePreciseSleep = false
 
 func preciseSleep(d time.Duration) { time.Sleep(d) }
