@@ -83,7 +83,24 @@ func OpenSQLite(path string) (*SQLite, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)") // WAL: a crash of the process loses nothing committed
 	q.Set("_txlock", "immediate")           // take the write lock at BEGIN: no deadlock upgrading a read
-	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	// Two processes opening a new store at once: the switch to WAL and the schema need the
+	// database to themselves, and SQLite answers SQLITE_BUSY at once there rather than
+	// through the busy timeout (seen in CI: "database is locked (5)" 1.7 s into a test of
+	// two writers). Waited for here like a busy writer: tries until busyTimeout.
+	deadline := time.Now().Add(busyTimeout)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		s, err := openSQLite(path, dsn)
+		if err == nil || !isBusy(err) || time.Now().Add(wait).After(deadline) {
+			return s, err
+		}
+		time.Sleep(wait)
+	}
+}
+
+// openSQLite opens the database, creates the schema and prepares the lookup.
+func openSQLite(path, dsn string) (*SQLite, error) {
+	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("cache %s: %w", path, err)
 	}
@@ -101,6 +118,16 @@ func OpenSQLite(path string) (*SQLite, error) {
 	}
 	go s.writer()
 	return s, nil
+}
+
+// isBusy reports SQLITE_BUSY (5) or SQLITE_LOCKED (6), with or without an extended code.
+func isBusy(err error) bool {
+	var c interface{ Code() int }
+	if !errors.As(err, &c) {
+		return false
+	}
+	primary := c.Code() & 0xff
+	return primary == 5 || primary == 6
 }
 
 // Path is the database file.
