@@ -283,14 +283,7 @@ func TestBurstOneFirstCallAlone(t *testing.T) {
 				pace := newFakePace()
 				p := newPool(t, PoolConfig{Pace: pace, Keys: []KeyConfig{{ID: "A", QPS: 50, Burst: tc.burst}}})
 				first := acquire(t, p)
-				got := make(chan *Lease, 1)
-				go func() {
-					l, err := p.Acquire(context.Background())
-					if err != nil {
-						t.Error(err)
-					}
-					got <- l
-				}()
+				got := acquireAsync(t, p)
 				// Time passes while the first call is out (the answer takes 100ms).
 				for range 100 {
 					synctest.Wait()
@@ -349,14 +342,7 @@ func TestBurstOneWaitsForWrite(t *testing.T) {
 				first.Wrote()
 				first.Release(Sent, 0)
 				second := acquireAdvancing(t, pace, p)
-				got := make(chan *Lease, 1)
-				go func() {
-					l, err := p.Acquire(context.Background())
-					if err != nil {
-						t.Error(err)
-					}
-					got <- l
-				}()
+				got := acquireAsync(t, p)
 				// The second call is not written for writeAfter: nothing is granted meanwhile.
 				until := pace.Now().Add(writeAfter)
 				for pace.Now().Before(until) {
@@ -383,6 +369,11 @@ func TestBurstOneWaitsForWrite(t *testing.T) {
 // acquireAdvancing acquires a lease, moving the fake clock while Acquire waits.
 func acquireAdvancing(t *testing.T, pace *fakePace, p *Pool) *Lease {
 	t.Helper()
+	return receiveAdvancing(t, pace, acquireAsync(t, p))
+}
+
+// acquireAsync calls Acquire in a goroutine; the lease arrives on the channel.
+func acquireAsync(t *testing.T, p *Pool) <-chan *Lease {
 	got := make(chan *Lease, 1)
 	go func() {
 		l, err := p.Acquire(context.Background())
@@ -391,7 +382,7 @@ func acquireAdvancing(t *testing.T, pace *fakePace, p *Pool) *Lease {
 		}
 		got <- l
 	}()
-	return receiveAdvancing(t, pace, got)
+	return got
 }
 
 // receiveAdvancing waits for a lease on got, moving the fake clock to each pending timer.
